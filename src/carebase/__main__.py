@@ -1,0 +1,5 @@
+"""Allow `python -m carebase`."""
+
+from carebase.cli import main
+
+main()

@@ -1,0 +1,80 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from carebase import __version__
+from carebase.auth.api import router as tokens_router
+from carebase.db.migrate import migrate_to_head
+from carebase.db.session import Database
+from carebase.http.errors import install_error_handlers
+from carebase.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from carebase.models import utcnow
+from carebase.settings import Settings, get_settings
+from carebase.system.api import router as system_router
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+carebase joins helpdesk tickets and customer records into customer profiles.
+
+Authenticate with `Authorization: Bearer <token>` or `Auth-Api-Token: <token>`.
+Every error answers `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Build the app; migrations run on startup unless CAREBASE_MIGRATE_ON_START is false."""
+    settings = settings or get_settings()
+    database = database or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            before, after = migrate_to_head(database.engine)
+            if before != after:
+                logger.info("database migrated from %s to %s", before or "empty", after)
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="carebase",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.clock = clock
+    install_error_handlers(app)
+    app.include_router(system_router)
+    app.include_router(tokens_router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory` and for worker processes."""
+    from carebase.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)

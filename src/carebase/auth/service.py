@@ -1,0 +1,146 @@
+"""Creating, listing, revoking and checking API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from carebase.auth import ratelimit, repository
+from carebase.auth.scopes import ADMIN, Scope, any_grants, parse_scopes
+from carebase.auth.secrets import DISPLAY_PREFIX_LENGTH, generate_token, hash_token, is_well_formed
+from carebase.errors import (
+    InsufficientScope,
+    InvalidToken,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
+from carebase.ids import new_id
+from carebase.models import ApiToken
+from carebase.settings import RateLimit
+
+# last_used_at is a hint for humans; refreshing it once a minute saves a write per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+BOOTSTRAP_TOKEN_NAME = "bootstrap-admin"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedToken:
+    """A new token's record and its secret, which is never available again."""
+
+    token: ApiToken
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the authenticated token."""
+
+    token_id: str
+    name: str
+    scopes: tuple[Scope, ...]
+
+    def allows(self, required: str, resource: str | None = None) -> bool:
+        """True when this caller may do an operation needing `required` on `resource`."""
+        return any_grants(self.scopes, required, resource)
+
+
+def create_token(
+    session: Session, *, name: str, scopes: Sequence[str], now: datetime, created_by: str | None
+) -> CreatedToken:
+    """Create a token; the secret in the result is shown once and stored only hashed."""
+    clean_name = name.strip()
+    if not clean_name:
+        raise ValidationFailed(details=[{"field": "name", "message": "must not be empty"}])
+    try:
+        parsed = parse_scopes(scopes)
+    except ValueError as error:
+        raise ValidationFailed(details=[{"field": "scopes", "message": str(error)}]) from error
+    secret = generate_token()
+    token = ApiToken(
+        id=new_id("tok"),
+        name=clean_name,
+        token_hash=hash_token(secret),
+        token_prefix=secret[:DISPLAY_PREFIX_LENGTH],
+        scopes=[str(scope) for scope in parsed],
+        created_at=now,
+        created_by=created_by,
+    )
+    repository.add_token(session, token)
+    return CreatedToken(token, secret)
+
+
+def list_tokens(session: Session, *, include_revoked: bool = True) -> Sequence[ApiToken]:
+    """Every token, oldest first."""
+    return repository.list_tokens(session, include_revoked=include_revoked)
+
+
+def get_token(session: Session, token_id: str) -> ApiToken:
+    """One token, or NotFound."""
+    token = repository.get_token(session, token_id)
+    if token is None:
+        raise NotFound(f"No API token with id {token_id!r}.")
+    return token
+
+
+def revoke_token(session: Session, token_id: str, *, now: datetime) -> ApiToken:
+    """Revoke a token; revoking twice keeps the first revocation time."""
+    token = get_token(session, token_id)
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def ensure_bootstrap_admin(session: Session, *, now: datetime) -> CreatedToken | None:
+    """On a database with no usable token, create an admin token; else None."""
+    if repository.count_active_tokens(session) > 0:
+        return None
+    return create_token(
+        session, name=BOOTSTRAP_TOKEN_NAME, scopes=[ADMIN], now=now, created_by="first start"
+    )
+
+
+def authorize(
+    session: Session,
+    raw_token: str | None,
+    *,
+    required: str,
+    resource: str | None,
+    policy: RateLimit,
+    now: datetime,
+) -> tuple[Principal, ratelimit.RateDecision | None]:
+    """Authenticate a token, check its scope and count the request against its rate limit.
+
+    Raises InvalidToken (401), InsufficientScope (403) or RateLimited (429).
+    """
+    if not raw_token:
+        raise Unauthenticated(
+            "Missing authentication data: send Authorization: Bearer <token> or Auth-Api-Token.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = None
+    if is_well_formed(raw_token):
+        token = repository.find_token_by_hash(session, hash_token(raw_token))
+    if token is None or token.revoked_at is not None:
+        raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    principal = Principal(token.id, token.name, tuple(Scope.parse(s) for s in token.scopes))
+    if not principal.allows(required, resource):
+        scope = required if resource is None else f"{required}:{resource}"
+        raise InsufficientScope(
+            f"This operation needs the {scope!r} scope.", details={"required_scope": scope}
+        )
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        repository.touch_token(session, token.id, now)
+    decision = ratelimit.check(session, f"{token.id}:{required}", policy, now.timestamp())
+    if decision is not None and not decision.allowed:
+        raise RateLimited(
+            f"Rate limit of {decision.limit} requests per {decision.period_seconds} s exceeded "
+            f"for this token; retry in {decision.retry_after_seconds} s.",
+            headers=decision.headers(),
+        )
+    return principal, decision

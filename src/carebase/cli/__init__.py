@@ -1,0 +1,5 @@
+"""The `carebase` command."""
+
+from carebase.cli.main import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,98 @@
+"""`carebase serve|migrate|token|version`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from carebase import __version__
+from carebase.auth import service as auth_service
+from carebase.cli import tokens
+from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
+from carebase.db.migrate import migrate_to_head
+from carebase.logs import configure_logging
+from carebase.models import utcnow
+
+app = typer.Typer(
+    name="carebase",
+    help="carebase: a self-hosted customer-service data platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tokens.app, name="token")
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [CAREBASE_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [CAREBASE_PORT].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes [CAREBASE_WORKERS].")
+    ] = None,
+) -> None:
+    """Migrate the database, then serve the HTTP API."""
+    settings = load_settings()
+    configure_logging(settings)
+    bind_host = host or settings.host
+    bind_port = settings.port if port is None else port
+    worker_count = workers or settings.workers
+    database = open_database(settings)
+    before, after = migrate_to_head(database.engine)
+    if before != after:
+        err.print(f"Database {safe_url(settings)} migrated to revision {after}.")
+    with database.unit_of_work() as session:
+        bootstrap = auth_service.ensure_bootstrap_admin(session, now=utcnow())
+    database.dispose()
+    url = f"http://{_display_host(bind_host)}:{bind_port}"
+    out.print(f"carebase {__version__} on {settings.database_url.split(':', 1)[0]}: {url}")
+    out.print(f"API docs: {url}/docs", highlight=False)
+    if bootstrap is not None:
+        out.print(
+            "First start: an admin token was created. It is shown once; keep it now:",
+            style="bold yellow",
+        )
+        print(bootstrap.secret, flush=True)
+    uvicorn.run(
+        "carebase.app:create_app_from_env",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=worker_count,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@app.command()
+@handle_errors
+def migrate() -> None:
+    """Apply pending database migrations."""
+    settings = load_settings()
+    database = open_database(settings)
+    before, after = migrate_to_head(database.engine)
+    database.dispose()
+    if before == after:
+        out.print(f"Database {safe_url(settings)} is up to date (revision {after}).")
+    else:
+        out.print(f"Database {safe_url(settings)} migrated from {before or 'empty'} to {after}.")
+
+
+@app.command()
+def version() -> None:
+    """Print carebase's version."""
+    print(__version__)
+
+
+def _display_host(host: str) -> str:
+    if host in {"0.0.0.0", "::"}:  # noqa: S104 - a display value, not a bind
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,73 @@
+"""Engines for SQLite (WAL, durable commits) and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from carebase.settings import Settings
+
+# Execution option naming how a SQLite transaction begins. Writers take the
+# write lock up front (BEGIN IMMEDIATE) so that two writers never deadlock on a
+# lock upgrade, which busy_timeout cannot resolve.
+SQLITE_BEGIN_OPTION = "carebase_sqlite_begin"
+
+
+def create_db_engine(settings: Settings, *, durable: bool = True) -> Engine:
+    """Build the engine for `settings.database_url`.
+
+    `durable=False` is for state that may be lost in a crash (rate-limit counters):
+    on SQLite its commits skip the fsync.
+    """
+    if settings.is_sqlite:
+        return _sqlite_engine(settings, durable=durable)
+    return create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def _sqlite_engine(settings: Settings, *, durable: bool) -> Engine:
+    path = settings.sqlite_path
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+    )
+    synchronous = settings.sqlite_synchronous.value if durable else "OFF"
+    busy_timeout = settings.sqlite_busy_timeout_ms
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own
+        # implicit BEGIN is deferred and cannot be made IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (and pool), beginning transactions that will write."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    return engine

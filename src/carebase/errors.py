@@ -1,0 +1,166 @@
+"""The one error hierarchy: every failure carries an HTTP status and a stable code.
+
+Rendered in one place (`carebase.http.errors`) into
+`{"error": {"code": ..., "message": ..., "details": ...}}`, and by the CLI as a
+one-line message with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CarebaseError(Exception):
+    """Base of every error carebase raises on purpose."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    default_message: ClassVar[str] = "Internal server error."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(CarebaseError):
+    """The request is malformed."""
+
+    status_code = 400
+    code = "bad_request"
+    default_message = "The request is malformed."
+
+
+class MalformedJSON(BadRequest):
+    """The body is not valid JSON."""
+
+    code = "malformed_json"
+    default_message = "The request body is not valid JSON."
+
+
+class Unauthenticated(CarebaseError):
+    """No usable credentials were presented."""
+
+    status_code = 401
+    code = "unauthenticated"
+    default_message = "Missing authentication data."
+
+
+class InvalidToken(Unauthenticated):
+    """The presented token is unknown, malformed or revoked."""
+
+    code = "invalid_token"
+    default_message = "The API token is not valid."
+
+
+class Forbidden(CarebaseError):
+    """Authenticated, but not allowed to do this."""
+
+    status_code = 403
+    code = "forbidden"
+    default_message = "This token may not do that."
+
+
+class InsufficientScope(Forbidden):
+    """The token lacks the scope the operation needs."""
+
+    code = "insufficient_scope"
+    default_message = "The API token lacks the scope this operation needs."
+
+
+class NotFound(CarebaseError):
+    """The thing asked for does not exist."""
+
+    status_code = 404
+    code = "not_found"
+    default_message = "Not found."
+
+
+class MethodNotAllowed(CarebaseError):
+    """The route exists but not for this method."""
+
+    status_code = 405
+    code = "method_not_allowed"
+    default_message = "Method not allowed."
+
+
+class Conflict(CarebaseError):
+    """The request conflicts with the current state."""
+
+    status_code = 409
+    code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class PayloadTooLarge(CarebaseError):
+    """The body is larger than the configured limit."""
+
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(CarebaseError):
+    """The body is not in a format this endpoint reads."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+    default_message = "The request body must be JSON (Content-Type: application/json)."
+
+
+class ValidationFailed(CarebaseError):
+    """The body or parameters do not satisfy the schema; `details` names each field."""
+
+    status_code = 422
+    code = "validation_error"
+    default_message = "The request is not valid."
+
+
+class RateLimited(CarebaseError):
+    """Too many requests for this token; `Retry-After` says when to try again."""
+
+    status_code = 429
+    code = "rate_limited"
+    default_message = "Rate limit exceeded."
+
+
+class ServiceUnavailable(CarebaseError):
+    """A dependency (the database) cannot be reached."""
+
+    status_code = 503
+    code = "service_unavailable"
+    default_message = "The service is unavailable."
+
+
+class ConfigurationError(CarebaseError):
+    """The settings are unusable; raised at startup, never during a request."""
+
+    code = "configuration_error"
+    default_message = "carebase is misconfigured."
+
+
+_CODES_BY_STATUS: dict[int, str] = {
+    400: BadRequest.code,
+    401: Unauthenticated.code,
+    403: Forbidden.code,
+    404: NotFound.code,
+    405: MethodNotAllowed.code,
+    409: Conflict.code,
+    413: PayloadTooLarge.code,
+    415: UnsupportedMediaType.code,
+    422: ValidationFailed.code,
+    429: RateLimited.code,
+    503: ServiceUnavailable.code,
+}
+
+
+def code_for_status(status_code: int) -> str:
+    """The stable code used when only an HTTP status is known."""
+    return _CODES_BY_STATUS.get(status_code, "http_error" if status_code < 500 else "internal_error")

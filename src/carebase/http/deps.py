@@ -1,0 +1,91 @@
+"""FastAPI dependencies: the request's unit of work, the clock, authorisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from carebase.auth import service as auth_service
+from carebase.auth.service import Principal
+from carebase.db.session import Database
+from carebase.http.middleware import RESPONSE_HEADERS_STATE_KEY
+from carebase.settings import Settings
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, bearerFormat="cb_…", description="Authorization: Bearer <token>"
+)
+api_token_scheme = APIKeyHeader(
+    name="Auth-Api-Token",
+    auto_error=False,
+    description="The header Lexer's Activity API documents; same tokens as Bearer.",
+)
+
+
+def get_settings(request: Request) -> Settings:
+    """This app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_database(request: Request) -> Database:
+    """This app's database."""
+    database: Database = request.app.state.database
+    return database
+
+
+def get_now(request: Request) -> datetime:
+    """The current time from the app's clock (tests replace the clock, nothing else)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def _unit_of_work(request: Request) -> Iterator[Session]:
+    database = get_database(request)
+    with database.unit_of_work(write=request.method not in _SAFE_METHODS) as session:
+        yield session
+
+
+# Committed after the handler returns and before the response is sent, so a 2xx
+# answer always follows a durable commit.
+DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
+Now = Annotated[datetime, Depends(get_now)]
+
+
+def require_scope(
+    scope: str, *, resource_param: str | None = None
+) -> Callable[..., Principal]:
+    """A dependency that authenticates the caller and checks `scope` and its rate limit.
+
+    With `resource_param`, a narrowed scope (`ingest:<id>`) must name the value of
+    that path parameter.
+    """
+
+    def dependency(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+        api_token: Annotated[str | None, Depends(api_token_scheme)],
+    ) -> Principal:
+        raw = bearer.credentials if bearer is not None else api_token
+        resource = request.path_params.get(resource_param) if resource_param else None
+        settings = get_settings(request)
+        with get_database(request).counters() as session:
+            principal, decision = auth_service.authorize(
+                session,
+                raw.strip() if raw else None,
+                required=scope,
+                resource=resource,
+                policy=settings.rate_limit_for(scope),
+                now=get_now(request),
+            )
+        if decision is not None:
+            request.scope.setdefault("state", {})[RESPONSE_HEADERS_STATE_KEY] = decision.headers()
+        return principal
+
+    return dependency

@@ -1,0 +1,118 @@
+"""The one place errors become responses: `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from carebase.errors import CarebaseError, code_for_status
+
+logger = logging.getLogger("carebase.http")
+
+_STATUS_MESSAGES = {
+    404: "No such route.",
+    405: "Method not allowed on this route.",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The JSON shape of every error carebase answers."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A JSONResponse in the error shape."""
+    return JSONResponse(error_body(code, message, details), status_code=status_code, headers=headers)
+
+
+def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in location]
+    return ".".join(parts)
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as `{field, message, type}`; the offending input is never echoed."""
+    return [
+        {
+            "field": _field_path(error.get("loc", ())),
+            "message": str(error.get("msg", "invalid")),
+            "type": str(error.get("type", "invalid")),
+        }
+        for error in errors
+    ]
+
+
+async def _carebase_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CarebaseError)
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        position = next(
+            (e["loc"][-1] for e in errors if e.get("type") == "json_invalid" and e.get("loc")),
+            None,
+        )
+        return error_response(
+            400,
+            "malformed_json",
+            "The request body is not valid JSON.",
+            {"position": position} if isinstance(position, int) else None,
+        )
+    return error_response(
+        422, "validation_error", "The request is not valid.", validation_details(errors)
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = _STATUS_MESSAGES.get(exc.status_code)
+    if message is None:
+        message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
+    return error_response(
+        exc.status_code, code_for_status(exc.status_code), message, None, dict(exc.headers or {})
+    )
+
+
+async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    # The traceback stays in the server log; the client gets only the request id.
+    logger.error(
+        "unhandled error in %s %s (request %s)",
+        request.method,
+        _route_template(request),
+        request_id,
+        exc_info=exc,
+    )
+    return error_response(
+        500,
+        "internal_error",
+        f"Internal server error. Quote request id {request_id} when reporting it.",
+        headers={"X-Request-Id": request_id} if request_id else None,
+    )
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "<unmatched>"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every failure the server can produce in the one error shape."""
+    app.add_exception_handler(CarebaseError, _carebase_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled_error)

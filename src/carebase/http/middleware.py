@@ -1,0 +1,134 @@
+"""ASGI middleware: request ids, access log without PII, rate-limit headers, body limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from carebase.http.errors import error_body
+
+access_log = logging.getLogger("carebase.access")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+# Set by the auth dependency in scope["state"]; added to whatever response follows.
+RESPONSE_HEADERS_STATE_KEY = "response_headers"
+
+
+class RequestContextMiddleware:
+    """Give every request an id (echoed as X-Request-Id) and log one line per request.
+
+    The access log names the route template (`/v1/profiles/{profile_id}`), never the
+    raw path or query, because those can carry emails and phone numbers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                extra: dict[str, str] = {REQUEST_ID_HEADER: request_id}
+                extra.update(state.get(RESPONSE_HEADERS_STATE_KEY, {}))
+                for name, value in extra.items():
+                    if name.lower().encode() not in names:
+                        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "%s %s %s %.1fms request_id=%s",
+                scope["method"],
+                getattr(route, "path", "<unmatched>"),
+                status_holder["status"],
+                (time.perf_counter() - started) * 1000,
+                request_id,
+            )
+
+
+class BodyLimitMiddleware:
+    """Answer 413 for a body over `max_bytes`: at once by Content-Length, or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _header(scope, b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._reject(send, bad_length=not declared.isdigit())
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # An HTTPException passes through FastAPI's body reader untouched
+                    # and reaches the one error handler as a 413.
+                    raise HTTPException(413, detail=self._too_large_message)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    @property
+    def _too_large_message(self) -> str:
+        return f"The request body is larger than {self.max_bytes} bytes."
+
+    async def _reject(self, send: Send, *, bad_length: bool) -> None:
+        if bad_length:
+            status, body = 400, error_body("bad_request", "Content-Length is not a number.")
+        else:
+            status, body = (
+                413,
+                error_body("payload_too_large", self._too_large_message, {"max_bytes": self.max_bytes}),
+            )
+        payload = orjson.dumps(body)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None

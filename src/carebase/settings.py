@@ -1,0 +1,222 @@
+"""Every CAREBASE_* setting, read once from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEVELOPMENT_SECRET_KEY = "carebase-development-secret-key-do-not-use-in-production"
+DEFAULT_DATA_DIR = Path(".carebase")
+
+_RATE_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Environment(StrEnum):
+    """Where carebase runs; `production` turns development conveniences into errors."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SqliteSynchronous(StrEnum):
+    """SQLite's `PRAGMA synchronous` values that carebase accepts."""
+
+    FULL = "FULL"
+    NORMAL = "NORMAL"
+
+
+class RateLimit:
+    """`limit` requests per `period_seconds`, per token; `limit == 0` means unlimited."""
+
+    __slots__ = ("limit", "period_seconds")
+
+    def __init__(self, limit: int, period_seconds: int) -> None:
+        self.limit = limit
+        self.period_seconds = period_seconds
+
+    @classmethod
+    def parse(cls, spec: str) -> RateLimit:
+        """Read `"100/5m"`, `"600/1m"`, `"10/s"` or `"unlimited"`."""
+        text = spec.strip().lower()
+        if text in {"unlimited", "0", "off"}:
+            return cls(0, 1)
+        match = _RATE_SPEC.match(text)
+        if match is None:
+            raise ValueError(
+                f"rate limit {spec!r} is not of the form COUNT/PERIOD, e.g. '100/5m' or 'unlimited'"
+            )
+        count, multiplier, unit = match.groups()
+        period = int(multiplier or "1") * _UNIT_SECONDS[unit]
+        if period <= 0:
+            raise ValueError(f"rate limit {spec!r} has an empty period")
+        return cls(int(count), period)
+
+    @property
+    def unlimited(self) -> bool:
+        """True when no limit applies."""
+        return self.limit == 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RateLimit):
+            return NotImplemented
+        return (self.limit, self.period_seconds) == (other.limit, other.period_seconds)
+
+    def __hash__(self) -> int:
+        return hash((self.limit, self.period_seconds))
+
+    def __repr__(self) -> str:
+        return f"RateLimit({self.limit}/{self.period_seconds}s)"
+
+
+# The Activity API documents 100 requests per 5 minutes per token; the other
+# defaults leave room for a helpdesk backfill and an agent UI at full speed.
+DEFAULT_RATE_LIMITS: dict[str, str] = {
+    "admin": "600/1m",
+    "ingest": "1200/1m",
+    "profiles:read": "6000/1m",
+    "activity:read": "100/5m",
+}
+
+
+class Settings(BaseSettings):
+    """carebase configuration; each field is the environment variable CAREBASE_<NAME>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CAREBASE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="development, test or production; production refuses unsafe defaults.",
+    )
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'carebase.db'}",
+        description="SQLAlchemy URL: sqlite:///path/to/file.db or postgresql+psycopg://user:pw@host/db.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET_KEY),
+        description="Key for encrypting stored credentials; at least 32 characters in production.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `carebase serve` binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port `carebase serve` binds to.")
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes for `serve`.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: str = Field(default="text", description="text (human) or json (one per line).")
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted; larger ones answer 413.",
+    )
+    sqlite_synchronous: SqliteSynchronous = Field(
+        default=SqliteSynchronous.FULL,
+        description="FULL: a 2xx answer is on disk. NORMAL: faster, a power cut may lose the last commits.",
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="How long a SQLite writer waits for the lock."
+    )
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept per process.")
+    migrate_on_start: bool = Field(
+        default=True, description="Apply pending migrations when the server starts."
+    )
+    rate_limits: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='Per-scope overrides as JSON or "scope=COUNT/PERIOD,…", e.g. ingest=1200/1m.',
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("must be text or json")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver carebase ships; spell it out so SQLAlchemy picks it.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        if not (value.startswith("sqlite:///") or value.startswith("postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql:// (postgresql+psycopg://)")
+        if value.startswith("sqlite:///:memory:") or value == "sqlite://":
+            raise ValueError("in-memory SQLite cannot be shared between connections; use a file")
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return {}
+            if text.startswith("{"):
+                import json
+
+                return json.loads(text)
+            pairs = [item.split("=", 1) for item in text.split(",") if item.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError('must be JSON or "scope=COUNT/PERIOD,scope=COUNT/PERIOD"')
+            return {key.strip(): spec.strip() for key, spec in pairs}
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _valid_rate_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        for spec in value.values():
+            RateLimit.parse(spec)
+        return value
+
+    @model_validator(mode="after")
+    def _safe_in_production(self) -> Self:
+        if self.env is Environment.PRODUCTION:
+            key = self.secret_key.get_secret_value()
+            if key == DEVELOPMENT_SECRET_KEY:
+                raise ValueError(
+                    "CAREBASE_SECRET_KEY must be set in production (the development default is refused)"
+                )
+            if len(key) < 32:
+                raise ValueError("CAREBASE_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None on PostgreSQL."""
+        if not self.is_sqlite:
+            return None
+        return Path(self.database_url.removeprefix("sqlite:///").split("?", 1)[0])
+
+    def rate_limit_for(self, scope_name: str) -> RateLimit:
+        """The policy that applies to requests needing `scope_name`."""
+        spec = self.rate_limits.get(scope_name) or DEFAULT_RATE_LIMITS.get(scope_name)
+        return RateLimit.parse(spec) if spec else RateLimit(0, 1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
