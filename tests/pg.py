@@ -52,8 +52,11 @@ class PostgresServer:
         return f"postgresql://carebase@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
-        _run([str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
-             self.run_as, check=False)
+        _run(
+            [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
+            self.run_as,
+            check=False,
+        )
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
@@ -75,13 +78,40 @@ def start_postgres() -> PostgresServer:
     data_dir = root / "data"
     if run_as:
         shutil.chown(root, user=run_as)
-    _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "carebase", "-A", "trust",
-          "-E", "UTF8", "--no-sync"], run_as)
+    _run(
+        [
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            "carebase",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        run_as,
+    )
     port = free_port()
     options = (
         f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -F "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", options, "-l",
-          str(root / "server.log"), "-w", "-t", "60", "start"], run_as)
+    _run(
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-o",
+            options,
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        run_as,
+    )
     return PostgresServer(bin_dir, data_dir, port, run_as)

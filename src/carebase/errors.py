@@ -163,4 +163,6 @@ _CODES_BY_STATUS: dict[int, str] = {
 
 def code_for_status(status_code: int) -> str:
     """The stable code used when only an HTTP status is known."""
-    return _CODES_BY_STATUS.get(status_code, "http_error" if status_code < 500 else "internal_error")
+    return _CODES_BY_STATUS.get(
+        status_code, "http_error" if status_code < 500 else "internal_error"
+    )

@@ -11,7 +11,8 @@ from typing import Annotated, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEVELOPMENT_SECRET_KEY = "carebase-development-secret-key-do-not-use-in-production"
+# Refused when CAREBASE_ENV=production.
+DEVELOPMENT_SECRET_KEY = "carebase-development-secret-key-do-not-use-in-production"  # noqa: S105
 DEFAULT_DATA_DIR = Path(".carebase")
 
 _RATE_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
@@ -121,7 +122,9 @@ class Settings(BaseSettings):
     )
     sqlite_synchronous: SqliteSynchronous = Field(
         default=SqliteSynchronous.FULL,
-        description="FULL: a 2xx answer is on disk. NORMAL: faster, a power cut may lose the last commits.",
+        description=(
+            "FULL: a 2xx answer is on disk. NORMAL: faster; a power cut may lose the last commits."
+        ),
     )
     sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, description="How long a SQLite writer waits for the lock."
@@ -192,7 +195,8 @@ class Settings(BaseSettings):
             key = self.secret_key.get_secret_value()
             if key == DEVELOPMENT_SECRET_KEY:
                 raise ValueError(
-                    "CAREBASE_SECRET_KEY must be set in production (the development default is refused)"
+                    "CAREBASE_SECRET_KEY must be set in production "
+                    "(the development default is refused)"
                 )
             if len(key) < 32:
                 raise ValueError("CAREBASE_SECRET_KEY must be at least 32 characters in production")

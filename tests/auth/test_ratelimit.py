@@ -47,7 +47,8 @@ def test_counts_are_shared_through_the_database(database: Database) -> None:
     assert refused.retry_after_seconds >= 1
     with database.counters() as session:
         other = ratelimit.check(session, "tok_y:admin", policy, now)
-    assert other is not None and other.allowed
+    assert other is not None
+    assert other.allowed
 
 
 def test_unlimited_policy_counts_nothing(database: Database) -> None:
@@ -56,9 +57,7 @@ def test_unlimited_policy_counts_nothing(database: Database) -> None:
 
 
 @pytest.fixture
-def limited_client(
-    database_url: str, database: Database, clock: FakeClock
-) -> Iterator[TestClient]:
+def limited_client(database_url: str, database: Database, clock: FakeClock) -> Iterator[TestClient]:
     settings = test_settings(database_url, rate_limits={"admin": "3/1m"})
     with TestClient(create_app(settings, database=database, clock=clock)) as client:
         yield client

@@ -23,9 +23,7 @@ def create_token(body: TokenCreate, admin: Admin, session: DbSession, now: Now) 
     created = service.create_token(
         session, name=body.name, scopes=body.scopes, now=now, created_by=admin.token_id
     )
-    return TokenCreated(
-        **TokenOut.model_validate(created.token).model_dump(), token=created.secret
-    )
+    return TokenCreated(**TokenOut.model_validate(created.token).model_dump(), token=created.secret)
 
 
 @router.get("", operation_id="listTokens", response_model=TokenList)

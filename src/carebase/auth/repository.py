@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,7 @@ def increment_counter(session: Session, bucket: str, window_start: int, cap: int
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = RateLimitCounter.__table__
+    assert isinstance(table, Table)
     statement = (
         insert(table)
         .values(bucket=bucket, window_start=window_start, hits=1)

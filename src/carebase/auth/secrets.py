@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import zlib
 
-TOKEN_PREFIX = "cb_"
+TOKEN_PREFIX = "cb_"  # noqa: S105 - a prefix, not a secret
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _RANDOM_LENGTH = 30
 _CHECKSUM_LENGTH = 6

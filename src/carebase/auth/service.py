@@ -25,7 +25,7 @@ from carebase.settings import RateLimit
 
 # last_used_at is a hint for humans; refreshing it once a minute saves a write per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-BOOTSTRAP_TOKEN_NAME = "bootstrap-admin"
+BOOTSTRAP_TOKEN_NAME = "bootstrap-admin"  # noqa: S105 - a name, not a secret
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ from carebase.errors import CarebaseError
 from carebase.settings import Settings, get_settings
 
 # Decoration and messages go to stderr so stdout stays parseable (`TOKEN=$(carebase …)`).
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_CONFIGURATION = 3
@@ -75,7 +75,9 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
 def _details_suffix(details: object) -> str:
     if isinstance(details, list):
         parts = [
-            f"{item.get('field')}: {item.get('message')}" for item in details if isinstance(item, dict)
+            f"{item.get('field')}: {item.get('message')}"
+            for item in details
+            if isinstance(item, dict)
         ]
         return " (" + "; ".join(parts) + ")" if parts else ""
     return ""

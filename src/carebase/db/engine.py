@@ -41,7 +41,10 @@ def _sqlite_engine(settings: Settings, *, durable: bool) -> Engine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+        connect_args={
+            "check_same_thread": False,
+            "timeout": settings.sqlite_busy_timeout_ms / 1000,
+        },
     )
     synchronous = settings.sqlite_synchronous.value if durable else "OFF"
     busy_timeout = settings.sqlite_busy_timeout_ms

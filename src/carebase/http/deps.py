@@ -58,9 +58,7 @@ DbSession = Annotated[Session, Depends(_unit_of_work, scope="function")]
 Now = Annotated[datetime, Depends(get_now)]
 
 
-def require_scope(
-    scope: str, *, resource_param: str | None = None
-) -> Callable[..., Principal]:
+def require_scope(scope: str, *, resource_param: str | None = None) -> Callable[..., Principal]:
     """A dependency that authenticates the caller and checks `scope` and its rate limit.
 
     With `resource_param`, a narrowed scope (`ingest:<id>`) must name the value of

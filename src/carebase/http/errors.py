@@ -33,7 +33,9 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A JSONResponse in the error shape."""
-    return JSONResponse(error_body(code, message, details), status_code=status_code, headers=headers)
+    return JSONResponse(
+        error_body(code, message, details), status_code=status_code, headers=headers
+    )
 
 
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:

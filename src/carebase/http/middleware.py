@@ -110,7 +110,9 @@ class BodyLimitMiddleware:
         else:
             status, body = (
                 413,
-                error_body("payload_too_large", self._too_large_message, {"max_bytes": self.max_bytes}),
+                error_body(
+                    "payload_too_large", self._too_large_message, {"max_bytes": self.max_bytes}
+                ),
             )
         payload = orjson.dumps(body)
         await send(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import email.message
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -24,7 +25,7 @@ def is_json_content_type(value: str) -> bool:
 class JSONRoute(APIRoute):
     """An APIRoute whose JSON body, when sent, must be labelled as JSON."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if self.body_field is None:
             return handler

@@ -1,0 +1,77 @@
+"""Settings: defaults, production safety, rate-limit syntax, and documentation of each."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from carebase.settings import DEVELOPMENT_SECRET_KEY, RateLimit, Settings
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN"}
+
+
+def test_defaults_run_on_a_local_sqlite_file() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.is_sqlite
+    assert settings.sqlite_path == Path(".carebase/carebase.db")
+    assert settings.sqlite_synchronous == "FULL"
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREBASE_PORT", "9001")
+    monkeypatch.setenv("CAREBASE_DATABASE_URL", "postgresql://u:p@db/carebase")
+    monkeypatch.setenv("CAREBASE_RATE_LIMITS", "ingest=10/1m, activity:read=5/s")
+    settings = Settings(_env_file=None)
+    assert settings.port == 9001
+    assert settings.database_url == "postgresql+psycopg://u:p@db/carebase"
+    assert settings.rate_limit_for("ingest") == RateLimit(10, 60)
+    assert settings.rate_limit_for("activity:read") == RateLimit(5, 1)
+    assert settings.rate_limit_for("profiles:read") == RateLimit(6000, 60)
+
+
+def test_activity_default_is_the_documented_100_per_5_minutes() -> None:
+    assert Settings(_env_file=None).rate_limit_for("activity:read") == RateLimit(100, 300)
+
+
+def test_rate_limits_accept_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREBASE_RATE_LIMITS", '{"admin": "unlimited"}')
+    assert Settings(_env_file=None).rate_limit_for("admin").unlimited
+
+
+@pytest.mark.parametrize("spec", ["fast", "10/", "10/5x", "-1/1m"])
+def test_bad_rate_limits_are_refused(spec: str) -> None:
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, rate_limits={"admin": spec})
+
+
+def test_production_refuses_the_development_secret_key() -> None:
+    with pytest.raises(ValidationError, match="CAREBASE_SECRET_KEY"):
+        Settings(_env_file=None, env="production")
+    with pytest.raises(ValidationError, match="32 characters"):
+        Settings(_env_file=None, env="production", secret_key="short")
+    ok = Settings(_env_file=None, env="production", secret_key="k" * 40)
+    assert ok.secret_key.get_secret_value() != DEVELOPMENT_SECRET_KEY
+
+
+def test_unsupported_databases_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, database_url="mysql://localhost/db")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, database_url="sqlite:///:memory:")
+
+
+def test_secret_key_never_prints() -> None:
+    settings = Settings(_env_file=None, secret_key="super-secret-value-of-forty-characters!")
+    assert "super-secret" not in repr(settings)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    text = README.read_text()
+    documented = set(re.findall(r"`(CAREBASE_[A-Z_]+)`", text))
+    settings = {f"CAREBASE_{name.upper()}" for name in Settings.model_fields}
+    assert settings - documented == set(), "settings missing from README's configuration table"
+    assert documented - settings - TEST_ONLY_VARIABLES == set(), "README names unknown settings"
