@@ -1,15 +1,54 @@
-"""Every SQL statement of the auth domain."""
+"""Every SQL statement of the auth domain.
+
+The per-request statements (token lookup, counters) are built once with bind
+parameters and run on the session's connection: they sit on every authenticated
+request, and rebuilding an ORM statement each time costs more than running it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from carebase.models import ApiToken, RateLimitCounter
+
+_COUNTERS = RateLimitCounter.__table__
+assert isinstance(_COUNTERS, Table)
+
+_FIND_CREDENTIALS = select(
+    ApiToken.id, ApiToken.name, ApiToken.scopes, ApiToken.last_used_at, ApiToken.revoked_at
+).where(ApiToken.token_hash == bindparam("token_hash"))
+
+_TOUCH = (
+    update(ApiToken)
+    .where(ApiToken.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("at", type_=ApiToken.last_used_at.type))
+)
+
+_WINDOW_HITS = select(_COUNTERS.c.hits).where(
+    _COUNTERS.c.bucket == bindparam("bucket"), _COUNTERS.c.window_start == bindparam("window")
+)
+
+
+def _increment(insert: Any) -> Any:
+    return (
+        insert(_COUNTERS)
+        .values(bucket=bindparam("bucket"), window_start=bindparam("window"), hits=1)
+        .on_conflict_do_update(
+            index_elements=[_COUNTERS.c.bucket, _COUNTERS.c.window_start],
+            set_={"hits": _COUNTERS.c.hits + 1},
+            where=_COUNTERS.c.hits < bindparam("cap"),
+        )
+        .returning(_COUNTERS.c.hits)
+    )
+
+
+_INCREMENT = {"postgresql": _increment(postgresql.insert), "sqlite": _increment(sqlite.insert)}
 
 
 def add_token(session: Session, token: ApiToken) -> None:
@@ -23,9 +62,13 @@ def get_token(session: Session, token_id: str) -> ApiToken | None:
     return session.get(ApiToken, token_id)
 
 
-def find_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
-    """The token whose secret hashes to `token_hash`."""
-    return session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash)).one_or_none()
+Credentials = Row[str, str, list[str], datetime | None, datetime | None]
+
+
+def find_credentials(session: Session, token_hash: str) -> Credentials | None:
+    """(id, name, scopes, last_used_at, revoked_at) of the token hashing to `token_hash`."""
+    result = session.connection().execute(_FIND_CREDENTIALS, {"token_hash": token_hash})
+    return result.one_or_none()
 
 
 def list_tokens(session: Session, *, include_revoked: bool) -> Sequence[ApiToken]:
@@ -44,35 +87,22 @@ def count_active_tokens(session: Session) -> int:
 
 def touch_token(session: Session, token_id: str, at: datetime) -> None:
     """Record that the token was used."""
-    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=at))
+    session.connection().execute(_TOUCH, {"token_id": token_id, "at": at})
 
 
 def increment_counter(session: Session, bucket: str, window_start: int, cap: int) -> int | None:
     """Add one hit to the window unless it already holds `cap`; the new count, or None."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = RateLimitCounter.__table__
-    assert isinstance(table, Table)
-    statement = (
-        insert(table)
-        .values(bucket=bucket, window_start=window_start, hits=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.bucket, table.c.window_start],
-            set_={"hits": table.c.hits + 1},
-            where=table.c.hits < cap,
-        )
-        .returning(table.c.hits)
-    )
-    return session.execute(statement).scalar_one_or_none()
+    connection = session.connection()
+    statement = _INCREMENT[connection.dialect.name]
+    result = connection.execute(statement, {"bucket": bucket, "window": window_start, "cap": cap})
+    hits: int | None = result.scalar_one_or_none()
+    return hits
 
 
 def window_hits(session: Session, bucket: str, window_start: int) -> int:
     """Hits recorded in one window (0 when none)."""
-    hits = session.scalar(
-        select(RateLimitCounter.hits).where(
-            RateLimitCounter.bucket == bucket, RateLimitCounter.window_start == window_start
-        )
-    )
+    result = session.connection().execute(_WINDOW_HITS, {"bucket": bucket, "window": window_start})
+    hits: int | None = result.scalar_one_or_none()
     return hits or 0
 
 

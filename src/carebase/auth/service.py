@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -105,6 +106,11 @@ def ensure_bootstrap_admin(session: Session, *, now: datetime) -> CreatedToken |
     )
 
 
+@lru_cache(maxsize=1024)
+def _parse_stored_scopes(scopes: tuple[str, ...]) -> tuple[Scope, ...]:
+    return tuple(Scope.parse(scope) for scope in scopes)
+
+
 def authorize(
     session: Session,
     raw_token: str | None,
@@ -125,10 +131,10 @@ def authorize(
         )
     token = None
     if is_well_formed(raw_token):
-        token = repository.find_token_by_hash(session, hash_token(raw_token))
+        token = repository.find_credentials(session, hash_token(raw_token))
     if token is None or token.revoked_at is not None:
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    principal = Principal(token.id, token.name, tuple(Scope.parse(s) for s in token.scopes))
+    principal = Principal(token.id, token.name, _parse_stored_scopes(tuple(token.scopes)))
     if not principal.allows(required, resource):
         scope = required if resource is None else f"{required}:{resource}"
         raise InsufficientScope(
