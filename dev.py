@@ -40,15 +40,18 @@ def ensure_installed(extras: str = "") -> None:
         print("Creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     stamp_file = VENV / ".carebase-install"
-    wanted = _stamp(extras)
-    if stamp_file.exists() and stamp_file.read_text() == wanted:
+    installed = stamp_file.read_text().split() if stamp_file.exists() else []
+    # An install with the dev extras also satisfies a plain one.
+    acceptable = {_stamp(extras), _stamp("[dev]")} if not extras else {_stamp(extras)}
+    if acceptable & set(installed):
         return
+    wanted = _stamp(extras)
     print(f"Installing carebase{extras} into .venv …", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(
         [*pip, "install", "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}{extras}"], check=True
     )
-    stamp_file.write_text(wanted)
+    stamp_file.write_text(wanted + "\n")
 
 
 def _postgres_found() -> bool:
