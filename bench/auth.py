@@ -12,11 +12,7 @@ Prints, for SQLite and (when its binaries are found) PostgreSQL:
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,7 +22,8 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from tests.pg import free_port, start_postgres
+from tests.pg import start_postgres
+from tests.serverproc import running_server
 
 from carebase.auth import service
 from carebase.auth.secrets import hash_token
@@ -120,28 +117,9 @@ def raw_postgres(dsn: str, token_hash: str, calls: int) -> float:
 
 def bench_http(url: str, secret: str, requests: int, clients: int = 8) -> tuple[float, float]:
     """(health req/s, authenticated req/s) through a real server with `clients` threads."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "CAREBASE_DATABASE_URL": url,
-        "CAREBASE_LOG_LEVEL": "WARNING",
-        "CAREBASE_RATE_LIMITS": "admin=unlimited",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "carebase", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/v1/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    env = {"CAREBASE_LOG_LEVEL": "WARNING", "CAREBASE_RATE_LIMITS": "admin=unlimited"}
+    with running_server(url, env=env) as server:
+        base = server.url
 
         def load(path: str, headers: dict[str, str]) -> float:
             per_client = requests // clients
@@ -161,9 +139,6 @@ def bench_http(url: str, secret: str, requests: int, clients: int = 8) -> tuple[
         health = load("/v1/health", {})
         authed = load("/v1/tokens", {"Authorization": f"Bearer {secret}"})
         return health, authed
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def report(engine: str, ours: float, raw: float, health: float, authed: float) -> None:

@@ -3,75 +3,24 @@ that holds across two worker processes."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
 from carebase.auth.secrets import is_well_formed
-from tests.pg import free_port
+from tests.serverproc import RunningServer, running_server
 
 pytestmark = pytest.mark.slow
 
 
-@dataclass
-class RunningServer:
-    process: subprocess.Popen[str]
-    url: str
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
-
-
-def _pump(stream: object, sink: list[str]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
-        sink.append(line.rstrip("\n"))
-
-
 @pytest.fixture
 def server(database_url: str) -> Iterator[RunningServer]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "CAREBASE_DATABASE_URL": database_url,
-        "CAREBASE_RATE_LIMITS": "admin=10/1h",
-        "CAREBASE_LOG_LEVEL": "INFO",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "carebase", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    running = RunningServer(process, f"http://127.0.0.1:{port}")
-    threading.Thread(target=_pump, args=(process.stdout, running.stdout), daemon=True).start()
-    threading.Thread(target=_pump, args=(process.stderr, running.stderr), daemon=True).start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{running.url}/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-        assert process.poll() is None, "\n".join(running.stderr)
-    else:
-        pytest.fail("server did not become healthy:\n" + "\n".join(running.stderr))
-    yield running
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    env = {"CAREBASE_RATE_LIMITS": "admin=10/1h", "CAREBASE_LOG_LEVEL": "INFO"}
+    with running_server(database_url, workers=2, env=env) as running:
+        yield running
 
 
 def _bootstrap_token(server: RunningServer) -> str:
