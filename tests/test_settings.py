@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from carebase.settings import DEVELOPMENT_SECRET_KEY, RateLimit, Settings
+from carebase.auth.scopes import KNOWN_SCOPES
+from carebase.settings import DEFAULT_RATE_LIMITS, DEVELOPMENT_SECRET_KEY, RateLimit, Settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN"}
@@ -48,6 +49,11 @@ def test_bad_rate_limits_are_refused(spec: str) -> None:
         Settings(_env_file=None, rate_limits={"admin": spec})
 
 
+def test_rate_limit_for_an_unknown_scope_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown scope 'ingst'"):
+        Settings(_env_file=None, rate_limits={"ingst": "10/1m"})
+
+
 def test_production_refuses_the_development_secret_key() -> None:
     with pytest.raises(ValidationError, match="CAREBASE_SECRET_KEY"):
         Settings(_env_file=None, env="production")
@@ -75,3 +81,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     settings = {f"CAREBASE_{name.upper()}" for name in Settings.model_fields}
     assert settings - documented == set(), "settings missing from README's configuration table"
     assert documented - settings - TEST_ONLY_VARIABLES == set(), "README names unknown settings"
+
+
+def test_every_scope_has_a_default_rate_limit() -> None:
+    assert set(DEFAULT_RATE_LIMITS) == set(KNOWN_SCOPES)

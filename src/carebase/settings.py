@@ -185,7 +185,10 @@ class Settings(BaseSettings):
     @field_validator("rate_limits")
     @classmethod
     def _valid_rate_limits(cls, value: dict[str, str]) -> dict[str, str]:
-        for spec in value.values():
+        for scope, spec in value.items():
+            if scope not in DEFAULT_RATE_LIMITS:
+                known = ", ".join(DEFAULT_RATE_LIMITS)
+                raise ValueError(f"unknown scope {scope!r} (rate limits apply to: {known})")
             RateLimit.parse(spec)
         return value
 
