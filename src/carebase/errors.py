@@ -139,13 +139,6 @@ class ServiceUnavailable(CarebaseError):
     default_message = "The service is unavailable."
 
 
-class ConfigurationError(CarebaseError):
-    """The settings are unusable; raised at startup, never during a request."""
-
-    code = "configuration_error"
-    default_message = "carebase is misconfigured."
-
-
 _CODES_BY_STATUS: dict[int, str] = {
     400: BadRequest.code,
     401: Unauthenticated.code,

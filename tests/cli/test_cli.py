@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+
 from typer.testing import CliRunner
 
 from carebase import __version__
@@ -40,8 +41,6 @@ def test_token_list_and_revoke(database_url: str) -> None:
     invoke(database_url, "token", "create", "--name", "a", "--scope", "admin")
     code, stdout, _ = invoke(database_url, "token", "list", "--json")
     assert code == 0
-    import json
-
     tokens = json.loads(stdout)
     assert [t["name"] for t in tokens] == ["a"]
     assert "token" not in tokens[0]
@@ -80,7 +79,7 @@ def test_invalid_configuration_names_the_variable() -> None:
     assert "Traceback" not in result.output
 
 
-def test_unreachable_database_exits_4(tmp_path: pytest.TempPathFactory) -> None:
+def test_unreachable_database_exits_4() -> None:
     result = runner.invoke(
         app,
         ["migrate"],

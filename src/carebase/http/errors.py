@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carebase.errors import CarebaseError, code_for_status
+from carebase.errors import CarebaseError, MalformedJSON, ValidationFailed, code_for_status
 
 logger = logging.getLogger("carebase.http")
 
@@ -69,13 +69,16 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
             None,
         )
         return error_response(
-            400,
-            "malformed_json",
-            "The request body is not valid JSON.",
+            MalformedJSON.status_code,
+            MalformedJSON.code,
+            MalformedJSON.default_message,
             {"position": position} if isinstance(position, int) else None,
         )
     return error_response(
-        422, "validation_error", "The request is not valid.", validation_details(errors)
+        ValidationFailed.status_code,
+        ValidationFailed.code,
+        ValidationFailed.default_message,
+        validation_details(errors),
     )
 
 
