@@ -16,7 +16,10 @@ from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from carebase.ingest.api import router as datasets_router
+from carebase.ingest.service import IngestConfig
 from carebase.models import utcnow
+from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 
@@ -65,9 +68,12 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.clock = clock
+    app.state.ingest_config = IngestConfig.from_settings(settings)
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tokens_router)
+    app.include_router(datasets_router)
+    app.include_router(profiles_router)
     return app
 
 

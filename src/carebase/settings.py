@@ -87,6 +87,27 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
 }
 
 
+# Values that identify nobody: a link carrying one of them links nothing.
+DEFAULT_BLOCKED_LINK_VALUES: tuple[str, ...] = (
+    "",
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "unknown",
+    "n/a",
+    "na",
+    "-",
+    "0",
+    "test@test.com",
+    "test@example.com",
+    "email@example.com",
+    "noemail@noemail.com",
+    "no@email.com",
+    "none@none.com",
+)
+
+
 class Settings(BaseSettings):
     """carebase configuration; each field is the environment variable CAREBASE_<NAME>."""
 
@@ -137,6 +158,45 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Per-scope overrides as JSON or "scope=COUNT/PERIOD,…", e.g. ingest=1200/1m.',
     )
+
+    default_phone_region: str | None = Field(
+        default=None,
+        description=(
+            "ISO 3166 region for mobiles written without a country code (e.g. AU, US); "
+            "unset: such numbers are read as international digits."
+        ),
+    )
+    blocked_link_values: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_BLOCKED_LINK_VALUES,
+        description="Comma-separated link values that never link anything (case-insensitive).",
+    )
+    max_emails_per_profile: int = Field(
+        default=10, ge=1, description="A merge or link that would exceed this is stopped."
+    )
+    max_mobiles_per_profile: int = Field(
+        default=10, ge=1, description="A merge or link that would exceed this is stopped."
+    )
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region phonenumbers knows (e.g. AU, US, GB)")
+        return region
+
+    @field_validator("blocked_link_values", mode="before")
+    @classmethod
+    def _split_blocked(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip().lower() for item in value.split(","))
+        if isinstance(value, list | tuple):
+            return tuple(str(item).strip().lower() for item in value)
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -9,7 +9,7 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import tokens
+from carebase.cli import datasets, tokens
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.logs import configure_logging
@@ -22,6 +22,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tokens.app, name="token")
+app.add_typer(datasets.app, name="dataset")
+app.command("import")(datasets.import_command)
 
 
 @app.command()

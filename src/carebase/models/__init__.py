@@ -2,5 +2,23 @@
 
 from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
+from carebase.models.identity import Profile, ProfileLink, ProfileMerge, Suppression
+from carebase.models.ingest import Dataset, IngestionLog
+from carebase.models.profiles import SupportAttributes
+from carebase.models.records import Ticket
 
-__all__ = ["ApiToken", "Base", "RateLimitCounter", "UTCDateTime", "utcnow"]
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Dataset",
+    "IngestionLog",
+    "Profile",
+    "ProfileLink",
+    "ProfileMerge",
+    "RateLimitCounter",
+    "SupportAttributes",
+    "Suppression",
+    "Ticket",
+    "UTCDateTime",
+    "utcnow",
+]

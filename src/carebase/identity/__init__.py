@@ -1,0 +1,1 @@
+"""Link normalisation, identity resolution, the merge ledger, guards and suppressions."""

@@ -1,0 +1,203 @@
+"""Every SQL statement of the identity domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from carebase.identity.links import Link
+from carebase.models import Profile, ProfileLink, ProfileMerge, Suppression
+
+_CHUNK = 500  # bound parameters per IN list, well under both engines' limits
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def link_owners(session: Session, links: Iterable[Link]) -> dict[Link, str]:
+    """The profile owning each of `links` that has an owner."""
+    keys = sorted({(link.link_type, link.system_name, link.value) for link in links})
+    owners: dict[Link, str] = {}
+    columns = tuple_(ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value)
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(
+                ProfileLink.link_type,
+                ProfileLink.system_name,
+                ProfileLink.value,
+                ProfileLink.profile_id,
+            ).where(columns.in_(chunk))
+        )
+        for link_type, system_name, value, profile_id in rows:
+            owners[Link(link_type, value, system_name)] = profile_id
+    return owners
+
+
+def profile_facts(session: Session, profile_ids: Iterable[str]) -> dict[str, datetime]:
+    """created_at of each live profile among `profile_ids`."""
+    ids = sorted(set(profile_ids))
+    facts: dict[str, datetime] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(select(Profile.id, Profile.created_at).where(Profile.id.in_(chunk)))
+        facts.update(dict(rows.tuples().all()))
+    return facts
+
+
+def link_type_counts(session: Session, profile_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """How many links of each type each profile holds."""
+    ids = sorted(set(profile_ids))
+    counts: dict[str, dict[str, int]] = {}
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(ProfileLink.profile_id, ProfileLink.link_type, func.count())
+            .where(ProfileLink.profile_id.in_(chunk))
+            .group_by(ProfileLink.profile_id, ProfileLink.link_type)
+        )
+        for profile_id, link_type, count in rows:
+            counts.setdefault(profile_id, {})[link_type] = count
+    return counts
+
+
+def insert_profiles(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new profiles."""
+    if rows:
+        session.execute(insert(Profile), rows)
+
+
+def insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new links."""
+    if rows:
+        session.execute(insert(ProfileLink), rows)
+
+
+def touch_profiles(session: Session, profile_ids: Iterable[str], at: datetime) -> None:
+    """Set updated_at."""
+    ids = sorted(set(profile_ids))
+    for chunk in _chunks(ids):
+        session.execute(update(Profile).where(Profile.id.in_(chunk)).values(updated_at=at))
+
+
+def move_links(session: Session, from_id: str, to_id: str) -> None:
+    """Give every link of one profile to another."""
+    session.execute(
+        update(ProfileLink).where(ProfileLink.profile_id == from_id).values(profile_id=to_id)
+    )
+
+
+def tombstone(session: Session, merged_id: str, survivor_id: str, at: datetime) -> None:
+    """Point the merged profile, and everything that pointed at it, to the survivor."""
+    session.execute(
+        update(Profile)
+        .where(or_(Profile.id == merged_id, Profile.merged_into_id == merged_id))
+        .values(merged_into_id=survivor_id, updated_at=at)
+    )
+
+
+def record_merges(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append to the merge ledger."""
+    if rows:
+        session.execute(insert(ProfileMerge), rows)
+
+
+def get_profile(session: Session, profile_id: str) -> Profile | None:
+    """A profile row, live or tombstone."""
+    return session.get(Profile, profile_id)
+
+
+def links_of(session: Session, profile_id: str) -> list[Link]:
+    """A profile's links, ordered by type and value."""
+    rows = session.execute(
+        select(ProfileLink.link_type, ProfileLink.value, ProfileLink.system_name)
+        .where(ProfileLink.profile_id == profile_id)
+        .order_by(ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value)
+    )
+    return [Link(link_type, value, system) for link_type, value, system in rows]
+
+
+def find_owner(session: Session, link: Link) -> str | None:
+    """The profile owning one link."""
+    return session.scalar(
+        select(ProfileLink.profile_id).where(
+            ProfileLink.link_type == link.link_type,
+            ProfileLink.system_name == link.system_name,
+            ProfileLink.value == link.value,
+        )
+    )
+
+
+def merges_involving(session: Session, profile_ids: Sequence[str]) -> Sequence[ProfileMerge]:
+    """Ledger entries whose survivor is one of `profile_ids`, oldest first."""
+    return session.scalars(
+        select(ProfileMerge)
+        .where(ProfileMerge.survivor_id.in_(profile_ids))
+        .order_by(ProfileMerge.created_at, ProfileMerge.id)
+    ).all()
+
+
+def delete_profile(session: Session, profile_id: str) -> None:
+    """Remove a live profile (links cascade), its tombstones and its ledger entries."""
+    session.execute(
+        delete(ProfileMerge).where(
+            or_(ProfileMerge.survivor_id == profile_id, ProfileMerge.merged_id == profile_id)
+        )
+    )
+    session.execute(delete(ProfileLink).where(ProfileLink.profile_id == profile_id))
+    session.execute(
+        delete(Profile).where(or_(Profile.id == profile_id, Profile.merged_into_id == profile_id))
+    )
+
+
+def merged_ids_of(session: Session, profile_id: str) -> list[str]:
+    """Tombstones pointing at a profile."""
+    return list(session.scalars(select(Profile.id).where(Profile.merged_into_id == profile_id)))
+
+
+def suppressed_hashes(session: Session, hashes: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (link_type, hash) pairs are on the suppression list."""
+    keys = sorted(set(hashes))
+    found: set[tuple[str, str]] = set()
+    columns = tuple_(Suppression.link_type, Suppression.link_hash)
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(Suppression.link_type, Suppression.link_hash).where(columns.in_(chunk))
+        )
+        found.update((link_type, link_hash) for link_type, link_hash in rows)
+    return found
+
+
+def any_suppressions(session: Session) -> bool:
+    """True when the suppression list is not empty (saves a lookup per batch when it is)."""
+    return session.scalar(select(Suppression.id).limit(1)) is not None
+
+
+def add_suppression(session: Session, row: dict[str, Any]) -> bool:
+    """Add one entry unless the same link is already suppressed; True when added."""
+    exists = session.scalar(
+        select(Suppression.id).where(
+            Suppression.link_type == row["link_type"], Suppression.link_hash == row["link_hash"]
+        )
+    )
+    if exists:
+        return False
+    session.execute(insert(Suppression), [row])
+    return True
+
+
+def list_suppressions(session: Session, *, limit: int, after: str | None) -> Sequence[Suppression]:
+    """Suppressions, oldest first, after a cursor."""
+    query = select(Suppression).order_by(Suppression.id).limit(limit)
+    if after:
+        query = query.where(Suppression.id > after)
+    return session.scalars(query).all()
+
+
+def delete_suppression(session: Session, suppression_id: str) -> bool:
+    """Lift one suppression; True when it existed."""
+    result = session.execute(delete(Suppression).where(Suppression.id == suppression_id))
+    return bool(getattr(result, "rowcount", 0))

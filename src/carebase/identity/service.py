@@ -1,0 +1,325 @@
+"""Identity resolution: records find (or create) their profile by their links; a record
+whose links belong to several profiles merges them into the oldest, within guards.
+
+Other domains keep rows per profile (tickets, attributes…). They register hooks so a
+merge moves their rows and a forget deletes them, without identity knowing their tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carebase.errors import NotFound
+from carebase.identity import repository
+from carebase.identity.links import EMAIL, MOBILE, Link
+from carebase.ids import new_id
+from carebase.models import Profile, ProfileMerge, Suppression
+
+MergeHook = Callable[[Session, str, str], None]  # (session, merged_id, survivor_id)
+ForgetHook = Callable[[Session, str], None]  # (session, profile_id)
+_merge_hooks: list[MergeHook] = []
+_forget_hooks: list[ForgetHook] = []
+
+# Which link decides the profile when a merge is stopped: the most trusted first.
+_LINK_PRIORITY = {EMAIL: 0, MOBILE: 1}
+RULE_SHARED_LINK = "shared_link"
+
+
+def on_merge(hook: MergeHook) -> MergeHook:
+    """Register a function that moves a domain's rows from a merged profile to its survivor."""
+    _merge_hooks.append(hook)
+    return hook
+
+
+def on_forget(hook: ForgetHook) -> ForgetHook:
+    """Register a function that deletes a domain's rows of a forgotten profile."""
+    _forget_hooks.append(hook)
+    return hook
+
+
+@dataclass(frozen=True, slots=True)
+class Guards:
+    """Limits that stop runaway merges."""
+
+    max_emails: int
+    max_mobiles: int
+
+    def cap_for(self, link_type: str) -> int | None:
+        """The per-profile cap for one link type, or None when uncapped."""
+        return {EMAIL: self.max_emails, MOBILE: self.max_mobiles}.get(link_type)
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Where each record landed and what resolution did on the way."""
+
+    profile_of: list[str]
+    created_profiles: set[str] = field(default_factory=set)
+    merged: dict[str, str] = field(default_factory=dict)  # merged id -> survivor id
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def touched(self) -> set[str]:
+        """Live profiles whose data changed."""
+        return set(self.profile_of) | set(self.merged.values())
+
+
+@dataclass(slots=True)
+class _State:
+    owner: dict[Link, str]
+    created_at: dict[str, datetime]
+    counts: dict[str, dict[str, int]]
+    forward: dict[str, str] = field(default_factory=dict)
+    new_links: dict[Link, str] = field(default_factory=dict)
+
+    def live(self, profile_id: str) -> str:
+        while profile_id in self.forward:
+            profile_id = self.forward[profile_id]
+        return profile_id
+
+
+def resolve(
+    session: Session,
+    records: Sequence[tuple[int, list[Link]]],
+    *,
+    guards: Guards,
+    now: datetime,
+    log_id: str | None,
+) -> Resolution:
+    """Resolve each record's links to a profile, creating and merging profiles as needed.
+
+    `records` holds (index in batch, links); the result's `profile_of` follows that order.
+    Records are resolved in order, so a later record sees what earlier ones created.
+    """
+    all_links = {link for _, links in records for link in links}
+    owner = repository.link_owners(session, all_links)
+    owners = set(owner.values())
+    state = _State(
+        owner,
+        repository.profile_facts(session, owners),
+        repository.link_type_counts(session, owners),
+    )
+    result = Resolution(profile_of=[])
+    for index, links in records:
+        profile_id = _resolve_one(state, result, index, links, guards, now, log_id)
+        result.profile_of.append(profile_id)
+    result.profile_of = [state.live(profile_id) for profile_id in result.profile_of]
+    _write(session, state, result, now)
+    return result
+
+
+def _resolve_one(
+    state: _State,
+    result: Resolution,
+    index: int,
+    links: list[Link],
+    guards: Guards,
+    now: datetime,
+    log_id: str | None,
+) -> str:
+    found = sorted({state.live(state.owner[link]) for link in links if link in state.owner})
+    if not found:
+        profile_id = new_id("prf")
+        state.created_at[profile_id] = now
+        state.counts[profile_id] = {}
+        result.created_profiles.add(profile_id)
+    elif len(found) == 1:
+        profile_id = found[0]
+    else:
+        profile_id = _merge_or_stop(state, result, index, links, found, guards, now, log_id)
+    for link in links:
+        if link in state.owner:
+            continue
+        cap = guards.cap_for(link.link_type)
+        held = state.counts[profile_id].get(link.link_type, 0)
+        if cap is not None and held >= cap:
+            result.warnings.append(
+                {
+                    "index": index,
+                    "field": f"link.{link.link_type}",
+                    "reason": "link_not_added",
+                    "detail": f"the profile already holds {held} {link.link_type} links "
+                    f"(max_{link.link_type}s_per_profile)",
+                }
+            )
+            continue
+        state.owner[link] = profile_id
+        state.new_links[link] = profile_id
+        state.counts[profile_id][link.link_type] = held + 1
+    return profile_id
+
+
+def _merge_or_stop(
+    state: _State,
+    result: Resolution,
+    index: int,
+    links: list[Link],
+    found: list[str],
+    guards: Guards,
+    now: datetime,
+    log_id: str | None,
+) -> str:
+    combined: dict[str, int] = {}
+    for profile_id in found:
+        for link_type, count in state.counts[profile_id].items():
+            combined[link_type] = combined.get(link_type, 0) + count
+    for link_type in (EMAIL, MOBILE):
+        cap = guards.cap_for(link_type)
+        if cap is not None and combined.get(link_type, 0) > cap:
+            # Stopped: the record goes to the profile of its most trusted link.
+            chosen = min(
+                (link for link in links if link in state.owner),
+                key=lambda link: (_LINK_PRIORITY.get(link.link_type, 9), link),
+            )
+            result.warnings.append(
+                {
+                    "index": index,
+                    "reason": "merge_stopped",
+                    "profiles": found,
+                    "detail": f"merging would give one profile {combined[link_type]} "
+                    f"{link_type} links (max {cap})",
+                }
+            )
+            return state.live(state.owner[chosen])
+    survivor = min(found, key=lambda profile_id: (state.created_at[profile_id], profile_id))
+    bridge = [link.as_dict() for link in links if link in state.owner]
+    for merged in found:
+        if merged == survivor:
+            continue
+        state.forward[merged] = survivor
+        for link_type, count in state.counts.pop(merged, {}).items():
+            held = state.counts[survivor].get(link_type, 0)
+            state.counts[survivor][link_type] = held + count
+        result.merged[merged] = survivor
+        result.merges.append(
+            {
+                "id": new_id("mrg"),
+                "survivor_id": survivor,
+                "merged_id": merged,
+                "rule": RULE_SHARED_LINK,
+                "links": bridge,
+                "ingestion_log_id": log_id,
+                "created_at": now,
+            }
+        )
+    for link, owner_id in state.owner.items():
+        if owner_id in state.forward:
+            state.owner[link] = state.live(owner_id)
+    return survivor
+
+
+def _write(session: Session, state: _State, result: Resolution, now: datetime) -> None:
+    repository.insert_profiles(
+        session,
+        [{"id": p, "created_at": now, "updated_at": now} for p in sorted(result.created_profiles)],
+    )
+    repository.insert_links(
+        session,
+        [
+            {
+                "profile_id": state.live(profile_id),
+                "link_type": link.link_type,
+                "system_name": link.system_name,
+                "value": link.value,
+                "created_at": now,
+            }
+            for link, profile_id in sorted(state.new_links.items())
+        ],
+    )
+    for merge in result.merges:
+        merged, survivor = merge["merged_id"], state.live(merge["survivor_id"])
+        merge["survivor_id"] = survivor
+        repository.move_links(session, merged, survivor)
+        for hook in _merge_hooks:
+            hook(session, merged, survivor)
+        repository.tombstone(session, merged, survivor, now)
+        result.merged[merged] = survivor
+    repository.record_merges(session, result.merges)
+    repository.touch_profiles(session, result.touched - result.created_profiles, now)
+
+
+def live_profile_id(session: Session, profile_id: str) -> str | None:
+    """The live profile an id names: itself, or the survivor it was merged into."""
+    profile = repository.get_profile(session, profile_id)
+    if profile is None:
+        return None
+    if profile.merged_into_id is None:
+        return profile.id
+    survivor = repository.get_profile(session, profile.merged_into_id)
+    return survivor.id if survivor is not None and survivor.merged_into_id is None else None
+
+
+def get_live_profile(session: Session, profile_id: str) -> Profile:
+    """A live profile row (the caller resolved the id first)."""
+    profile = repository.get_profile(session, profile_id)
+    assert profile is not None
+    assert profile.merged_into_id is None
+    return profile
+
+
+def profile_links(session: Session, profile_id: str) -> list[Link]:
+    """A live profile's links."""
+    return repository.links_of(session, profile_id)
+
+
+def owner_of(session: Session, link: Link) -> str | None:
+    """The live profile owning `link`."""
+    return repository.find_owner(session, link)
+
+
+def merge_history(session: Session, profile_id: str) -> Sequence[ProfileMerge]:
+    """Every merge that built this profile, oldest first, including merges into merged ones."""
+    ids = [profile_id, *repository.merged_ids_of(session, profile_id)]
+    return repository.merges_involving(session, ids)
+
+
+def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: str) -> int:
+    """Delete a live profile everywhere and suppress its links; the number of links suppressed."""
+    links = repository.links_of(session, profile_id)
+    for hook in _forget_hooks:
+        hook(session, profile_id)
+    suppressed = 0
+    for link in links:
+        added = repository.add_suppression(
+            session,
+            {
+                "id": new_id("sup"),
+                "link_type": link.link_type,
+                "link_hash": link.suppression_hash(),
+                "reason": reason,
+                "created_at": now,
+            },
+        )
+        suppressed += int(added)
+    repository.delete_profile(session, profile_id)
+    return suppressed
+
+
+def suppressed_links(session: Session, links: Sequence[Link]) -> set[Link]:
+    """Which of `links` are on the suppression list."""
+    if not links or not repository.any_suppressions(session):
+        return set()
+    hashes = {(link.link_type, link.suppression_hash()): link for link in links}
+    found = repository.suppressed_hashes(session, hashes)
+    return {hashes[key] for key in found}
+
+
+def suppression_page(
+    session: Session, *, limit: int, after: str | None
+) -> tuple[Sequence[Suppression], str | None]:
+    """A page of suppressions, oldest first, and the cursor of the next."""
+    rows = repository.list_suppressions(session, limit=limit + 1, after=after)
+    cursor = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], cursor
+
+
+def lift_suppression(session: Session, suppression_id: str) -> None:
+    """Delete a suppression, or NotFound."""
+    if not repository.delete_suppression(session, suppression_id):
+        raise NotFound(f"No suppression with id {suppression_id!r}.")

@@ -1,0 +1,1 @@
+"""Record schemas, datasets, batch ingestion, ingestion logs and bulk file import."""

@@ -1,0 +1,130 @@
+"""Datasets (admin), the Custom Events ingestion endpoint, and ingestion logs."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from carebase.auth.scopes import ADMIN, INGEST
+from carebase.auth.service import Principal
+from carebase.errors import CarebaseError, UnsupportedMediaType
+from carebase.http.deps import DbSession, Now, require_scope
+from carebase.http.errors import error_response
+from carebase.http.routing import JSONRoute, is_json_content_type
+from carebase.ingest import datasets, service
+from carebase.ingest.schemas import DatasetCreate, DatasetList, DatasetOut, IngestResult, LogPage
+from carebase.ingest.tickets import RECORD_TYPE
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=JSONRoute)
+Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
+DatasetIngest = Annotated[Principal, Depends(require_scope(INGEST, resource_param="dataset_id"))]
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
+
+
+def ingest_config(request: Request) -> service.IngestConfig:
+    """The process's ingestion config (normaliser, guards)."""
+    config: service.IngestConfig = request.app.state.ingest_config
+    return config
+
+
+Config = Annotated[service.IngestConfig, Depends(ingest_config)]
+
+
+@router.post("", status_code=201, operation_id="createDataset", response_model=DatasetOut)
+def create_dataset(body: DatasetCreate, _admin: Admin, session: DbSession, now: Now) -> DatasetOut:
+    """Create a dataset of one record type."""
+    dataset = datasets.create_dataset(
+        session, name=body.name, record_type=body.record_type, now=now
+    )
+    return datasets.describe(session, dataset)
+
+
+@router.get("", operation_id="listDatasets", response_model=DatasetList)
+def list_datasets(_admin: Admin, session: DbSession) -> DatasetList:
+    """Every dataset with its totals."""
+    return DatasetList(
+        datasets=[datasets.describe(session, item) for item in datasets.list_datasets(session)]
+    )
+
+
+@router.get("/{dataset_id}", operation_id="getDataset", response_model=DatasetOut)
+def get_dataset(dataset_id: str, _admin: Admin, session: DbSession) -> DatasetOut:
+    """One dataset with its totals: records, profiles, batches, last ingest."""
+    return datasets.describe(session, datasets.get_dataset(session, dataset_id))
+
+
+@router.post(
+    f"/{{dataset_id}}/{RECORD_TYPE}",
+    operation_id="ingestSupportTickets",
+    response_model=IngestResult,
+    responses={
+        400: {"description": "The body is not valid JSON."},
+        404: {"description": "No such dataset."},
+        409: {"description": "The dataset holds another record type."},
+        413: {"description": "The body is larger than CAREBASE_MAX_BODY_BYTES."},
+        415: {"description": "The body is not application/json."},
+        422: {"description": "The body is not an array of 1 to 1,000 events."},
+    },
+)
+def ingest_support_tickets(
+    dataset_id: str,
+    request: Request,
+    body: RawBody,
+    principal: DatasetIngest,
+    session: DbSession,
+    config: Config,
+    now: Now,
+) -> IngestResult | JSONResponse:
+    """Post 1 to 1,000 ticket events. Valid events are stored even when others are rejected;
+    the answer counts created, updated, unchanged and rejected events and lists each rejection."""
+    started = time.perf_counter()
+    dataset = datasets.get_dataset(session, dataset_id)
+    try:
+        content_type = request.headers.get("content-type")
+        if content_type is not None and not is_json_content_type(content_type):
+            raise UnsupportedMediaType(details={"content_type": content_type})
+        events = service.decode_batch(body)
+        service.check_record_type(dataset, RECORD_TYPE)
+    except CarebaseError as error:
+        # Answer instead of raising, so the unit of work commits the log entry.
+        service.log_refusal(
+            session,
+            dataset,
+            error,
+            token_id=principal.token_id,
+            source="api",
+            now=now,
+            started=started,
+        )
+        return error_response(error.status_code, error.code, error.message, error.details)
+    return service.ingest_tickets(
+        session,
+        dataset,
+        events,
+        config=config,
+        token_id=principal.token_id,
+        source="api",
+        now=now,
+        started=started,
+    )
+
+
+@router.get("/{dataset_id}/logs", operation_id="listIngestionLogs", response_model=LogPage)
+def list_logs(
+    dataset_id: str,
+    _principal: DatasetIngest,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[str | None, Query(max_length=40, description="next_cursor of a page")] = None,
+) -> LogPage:
+    """A dataset's ingestion log, newest first."""
+    return datasets.log_page(session, dataset_id, limit=limit, before=before)

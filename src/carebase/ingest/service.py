@@ -1,0 +1,228 @@
+"""Batch ingestion: decode, validate each record, resolve identities, store, recompute
+attributes and log — all in the caller's one transaction."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed
+from carebase.identity import service as identity
+from carebase.identity.links import Link, LinkNormaliser
+from carebase.ids import new_id
+from carebase.ingest import repository
+from carebase.ingest.schemas import IngestResult, Problem, Rejection
+from carebase.ingest.tickets import RECORD_TYPE, ParsedTicket, parse_ticket
+from carebase.models import Dataset
+from carebase.profiles import service as profiles
+from carebase.records import tickets as ticket_records
+from carebase.settings import Settings
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """What ingestion needs from the settings, built once per process."""
+
+    normaliser: LinkNormaliser
+    guards: identity.Guards
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngestConfig:
+        """Normaliser and guards from CAREBASE_* settings."""
+        return cls(
+            LinkNormaliser(
+                blocked_values=settings.blocked_link_values,
+                default_region=settings.default_phone_region,
+            ),
+            identity.Guards(settings.max_emails_per_profile, settings.max_mobiles_per_profile),
+        )
+
+
+def decode_batch(body: bytes) -> list[Any]:
+    """The events of a request body: a JSON array of 1 to 1,000 items, or a 4xx error."""
+    try:
+        events = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise MalformedJSON(details={"position": error.pos}) from error
+    check_batch_shape(events)
+    assert isinstance(events, list)
+    return events
+
+
+def check_batch_shape(events: Any) -> None:
+    """Refuse anything but a list of 1 to 1,000 items."""
+    if not isinstance(events, list):
+        raise ValidationFailed(
+            "The body must be a JSON array of events.",
+            details=[{"field": "body", "message": "must be a JSON array"}],
+        )
+    if not 1 <= len(events) <= MAX_BATCH:
+        raise ValidationFailed(
+            f"A batch holds 1 to {MAX_BATCH} events; this one has {len(events)}.",
+            details=[{"field": "body", "message": f"must hold 1 to {MAX_BATCH} events"}],
+        )
+
+
+def check_record_type(dataset: Dataset, record_type: str) -> None:
+    """Refuse records of a type the dataset does not hold."""
+    if dataset.record_type != record_type:
+        raise Conflict(
+            f"Dataset {dataset.id} holds {dataset.record_type} records, not {record_type}.",
+            details={"dataset_record_type": dataset.record_type, "record_type": record_type},
+        )
+
+
+def log_refusal(
+    session: Session,
+    dataset: Dataset,
+    error: CarebaseError,
+    *,
+    token_id: str | None,
+    source: str,
+    now: datetime,
+    started: float,
+) -> str:
+    """Record a batch refused whole; the log id."""
+    log_id = new_id("log")
+    repository.add_log(
+        session,
+        {
+            "id": log_id,
+            "dataset_id": dataset.id,
+            "token_id": token_id,
+            "source": source,
+            "status": "refused",
+            "received_at": now,
+            "duration_ms": (time.perf_counter() - started) * 1000,
+            "received": 0,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 0,
+            "message": f"{error.code}: {error.message}",
+            "rejections": [],
+            "warnings": [],
+        },
+    )
+    return log_id
+
+
+def ingest_tickets(
+    session: Session,
+    dataset: Dataset,
+    events: list[Any],
+    *,
+    config: IngestConfig,
+    token_id: str | None,
+    source: str,
+    now: datetime,
+    started: float | None = None,
+) -> IngestResult:
+    """Ingest one batch of ticket events; valid events are stored, invalid ones reported."""
+    started = time.perf_counter() if started is None else started
+    check_record_type(dataset, RECORD_TYPE)
+    log_id = new_id("log")
+    rejections: list[Rejection] = []
+    warnings: list[dict[str, Any]] = []
+    accepted: list[tuple[int, ParsedTicket, list[Link]]] = []
+    for index, raw in enumerate(events):
+        parsed = parse_ticket(raw)
+        if isinstance(parsed, list):
+            rejections.append(_rejection(index, raw, parsed))
+            continue
+        normalised = config.normaliser.normalise(parsed.event.link.model_dump())
+        warnings.extend({"index": index, **warning} for warning in normalised.warnings)
+        if normalised.errors:
+            rejections.append(_rejection(index, raw, normalised.errors))
+        elif not normalised.links:
+            problem = {"field": "link", "reason": "no usable link: every link value is blocked"}
+            rejections.append(_rejection(index, raw, [problem]))
+        else:
+            accepted.append((index, parsed, normalised.links))
+    every_link = [link for _, _, links in accepted for link in links]
+    suppressed = identity.suppressed_links(session, every_link)
+    if suppressed:
+        kept = []
+        for index, parsed, links in accepted:
+            if suppressed.intersection(links):
+                problem = {"field": "link", "reason": "suppressed"}
+                rejections.append(_rejection(index, events[index], [problem]))
+            else:
+                kept.append((index, parsed, links))
+        accepted = kept
+    resolution = identity.resolve(
+        session,
+        [(index, links) for index, _, links in accepted],
+        guards=config.guards,
+        now=now,
+        log_id=log_id,
+    )
+    warnings.extend(resolution.warnings)
+    stored = ticket_records.store(
+        session, dataset.id, [parsed for _, parsed, _ in accepted], resolution.profile_of, now=now
+    )
+    touched = (resolution.touched | stored.touched_profiles) - set(resolution.merged)
+    profiles.recompute(session, touched, now=now)
+    rejections.sort(key=lambda rejection: rejection.index)
+    warnings.sort(key=lambda warning: warning["index"])
+    result = IngestResult(
+        dataset_id=dataset.id,
+        log_id=log_id,
+        received=len(events),
+        created=stored.outcomes.count(ticket_records.CREATED),
+        updated=stored.outcomes.count(ticket_records.UPDATED),
+        unchanged=stored.outcomes.count(ticket_records.UNCHANGED),
+        rejected=len(rejections),
+        rejections=rejections,
+        warnings=warnings,
+        merges=[
+            {key: merge[key] for key in ("survivor_id", "merged_id", "rule", "links")}
+            for merge in resolution.merges
+        ],
+    )
+    repository.add_log(
+        session,
+        {
+            "id": log_id,
+            "dataset_id": dataset.id,
+            "token_id": token_id,
+            "source": source,
+            "status": "accepted",
+            "received_at": now,
+            "duration_ms": (time.perf_counter() - started) * 1000,
+            "received": result.received,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "rejected": result.rejected,
+            "message": None,
+            "rejections": [rejection.model_dump() for rejection in rejections],
+            # The log outlives a forget, so merges are logged without their links.
+            "warnings": warnings
+            + [
+                {"merge": {k: merge[k] for k in ("survivor_id", "merged_id", "rule")}}
+                for merge in result.merges
+            ],
+        },
+    )
+    return result
+
+
+def _rejection(index: int, raw: Any, problems: list[dict[str, str]]) -> Rejection:
+    ticket_id = raw.get("ticket_id") if isinstance(raw, dict) else None
+    if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+        ticket_id = str(ticket_id)
+    if not isinstance(ticket_id, str) or "\x00" in ticket_id:
+        ticket_id = None
+    return Rejection(
+        index=index,
+        ticket_id=ticket_id[:255] if ticket_id is not None else None,
+        errors=[Problem(field=p["field"], reason=p["reason"]) for p in problems],
+    )

@@ -1,0 +1,152 @@
+"""The `customer_support_ticket` event format, validated as the reference documents it.
+
+Required: `ticket_id`, `action_at`, `timeline.created_at`, and a `link` with at
+least one of `email` / `mobile`. Everything else is optional and checked by type.
+Fields the format does not name are kept as custom fields, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from carebase.ingest.validation import field_errors, scan_hostile
+
+RECORD_TYPE = "customer_support_ticket"
+
+
+def _must_be_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 timestamp string")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    # Lexer's formatting rules: a timestamp without an offset is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _wrap_scalar(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _id_text(value: Any) -> Any:
+    # Helpdesks number their tickets; accept 12345 as "12345" (but not true/false).
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_must_be_text), AfterValidator(_utc)]
+Short = Annotated[str, StringConstraints(max_length=255)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Labels = Annotated[list[Label], BeforeValidator(_wrap_scalar), Field(max_length=500)]
+Minutes = Annotated[float, Field(ge=0, le=10_000_000)]
+
+
+class TicketLink(BaseModel):
+    """Who the ticket is from: at least one of email or mobile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    mobile: Annotated[str, StringConstraints(max_length=64)] | None = None
+    customer_id: (
+        Annotated[str, BeforeValidator(_id_text), StringConstraints(min_length=1, max_length=255)]
+        | None
+    ) = None
+    system_name: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _email_or_mobile(self) -> TicketLink:
+        if self.email is None and self.mobile is None:
+            raise ValueError("needs at least one of email or mobile")
+        if self.system_name is not None and self.customer_id is None:
+            raise ValueError("system_name is only meaningful with customer_id")
+        return self
+
+
+class Timeline(BaseModel):
+    """When the ticket was created and closed, and its reply times in minutes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    created_at: Timestamp
+    closed_at: Timestamp | None = None
+    duration: Minutes | None = None
+    reply_time: Minutes | None = None
+    first_reply_time: Minutes | None = None
+
+
+class Channel(BaseModel):
+    """Channel types (email, chat, web_form, api…) and names (the address used)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Labels = Field(default_factory=list)
+    name: Labels = Field(default_factory=list)
+
+
+class TicketEvent(BaseModel):
+    """One ticket event as posted."""
+
+    model_config = ConfigDict(extra="allow")
+
+    ticket_id: Annotated[
+        str, BeforeValidator(_id_text), StringConstraints(min_length=1, max_length=255)
+    ]
+    action_at: Timestamp
+    link: TicketLink
+    timeline: Timeline
+    title: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+    ticket_url: Annotated[str, StringConstraints(max_length=2_083)] | None = None
+    description: Annotated[str, StringConstraints(max_length=100_000)] | None = None
+    channel: Channel | None = None
+    status: Annotated[str, StringConstraints(max_length=100)] | None = None
+    tags: Labels = Field(default_factory=list)
+    agents: Labels = Field(default_factory=list)
+    satisfaction_score: Short | int | float | None = None
+    custom_fields: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class ParsedTicket:
+    """A valid event, flattened for storage."""
+
+    event: TicketEvent
+    custom_fields: dict[str, Any]
+    content_hash: str
+
+
+def parse_ticket(raw: Any) -> ParsedTicket | list[dict[str, str]]:
+    """A ParsedTicket, or the list of `{field, reason}` problems that reject it."""
+    if not isinstance(raw, dict):
+        return [{"field": "(record)", "reason": "must be a JSON object"}]
+    hostile = scan_hostile(raw)
+    if hostile is not None:
+        return [hostile]
+    try:
+        event = TicketEvent.model_validate(raw)
+    except ValidationError as error:
+        return field_errors(error)
+    custom = dict(event.custom_fields or {})
+    custom.update(event.model_extra or {})
+    custom.update({f"timeline.{k}": v for k, v in (event.timeline.model_extra or {}).items()})
+    if event.channel is not None:
+        custom.update({f"channel.{k}": v for k, v in (event.channel.model_extra or {}).items()})
+    digest = hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return ParsedTicket(event, custom, digest)

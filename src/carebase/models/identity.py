@@ -1,0 +1,68 @@
+"""Profiles, their links, the merge ledger and the suppression list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carebase.models.base import Base, UTCDateTime
+from carebase.models.types import BigIntegerKey, JSONType
+
+
+class Profile(Base):
+    """One customer. A merged profile stays as a tombstone pointing at its survivor."""
+
+    __tablename__ = "profiles"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    merged_into_id: Mapped[str | None] = mapped_column(String(40), index=True)
+
+
+class ProfileLink(Base):
+    """An identifier (normalised) owned by exactly one profile."""
+
+    __tablename__ = "profile_links"
+    __table_args__ = (UniqueConstraint("link_type", "system_name", "value"),)
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), index=True
+    )
+    link_type: Mapped[str] = mapped_column(String(32))
+    # '' when the link has no system (email, mobile); part of the uniqueness key.
+    system_name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProfileMerge(Base):
+    """The ledger: which profile merged into which, on which links, by which rule."""
+
+    __tablename__ = "profile_merges"
+    __table_args__ = (Index("ix_profile_merges_merged_id", "merged_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    survivor_id: Mapped[str] = mapped_column(String(40), index=True)
+    merged_id: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(64))
+    links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    ingestion_log_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Suppression(Base):
+    """A forgotten link, kept only as a hash, that no record may bring back."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("link_type", "link_hash"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    link_type: Mapped[str] = mapped_column(String(32))
+    link_hash: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""Computed attributes, the Profile Read API and forgetting."""

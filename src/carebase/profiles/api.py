@@ -1,0 +1,141 @@
+"""Profile Read API, merge history, forget, and the suppression list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from carebase.auth.scopes import ADMIN, PROFILES_READ
+from carebase.auth.service import Principal
+from carebase.errors import NotFound, ValidationFailed
+from carebase.http.deps import DbSession, Now, require_scope
+from carebase.http.routing import JSONRoute
+from carebase.identity import service as identity
+from carebase.identity.links import CUSTOMER_ID, EMAIL, MOBILE, Link
+from carebase.profiles import service
+from carebase.profiles.schemas import (
+    Forgotten,
+    LinkOut,
+    MergeHistory,
+    MergeOut,
+    ProfileOut,
+    SupportAttributesOut,
+    SuppressionOut,
+    SuppressionPage,
+    TicketOut,
+)
+
+router = APIRouter(tags=["profiles"], route_class=JSONRoute)
+Reader = Annotated[Principal, Depends(require_scope(PROFILES_READ))]
+Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
+TicketCount = Annotated[int, Query(ge=0, le=100, description="How many recent tickets.")]
+
+
+def _out(view: service.ProfileView) -> ProfileOut:
+    return ProfileOut(
+        id=view.id,
+        resolved_from=view.requested_id if view.requested_id != view.id else None,
+        created_at=view.created_at,
+        updated_at=view.updated_at,
+        links=[LinkOut(**link.as_dict()) for link in view.links],
+        attributes=SupportAttributesOut(**view.attributes),
+        tickets=[TicketOut.from_row(row) for row in view.tickets],
+    )
+
+
+@router.get(
+    "/v1/profiles/by/{link_type}/{value:path}",
+    operation_id="getProfileByLink",
+    response_model=ProfileOut,
+)
+def get_profile_by_link(
+    link_type: Literal["email", "mobile", "customer_id"],
+    value: str,
+    request: Request,
+    _reader: Reader,
+    session: DbSession,
+    now: Now,
+    system_name: Annotated[str, Query(max_length=100)] = "",
+    tickets: TicketCount = 10,
+) -> ProfileOut:
+    """The profile owning an email, a mobile, or a customer id (with `?system_name=`)."""
+    normaliser = request.app.state.ingest_config.normaliser
+    raw: dict[str, str | None] = {link_type: value}
+    if link_type == CUSTOMER_ID:
+        raw["system_name"] = system_name
+    normalised = normaliser.normalise(raw)
+    if normalised.errors:
+        raise ValidationFailed(
+            details=[{"field": "value", "message": normalised.errors[0]["reason"]}]
+        )
+    if not normalised.links:
+        raise NotFound(f"No profile has that {link_type}.")
+    link: Link = normalised.links[0]
+    assert link.link_type in {EMAIL, MOBILE, CUSTOMER_ID}
+    return _out(service.read_by_link(session, link, tickets=tickets, now=now))
+
+
+@router.get("/v1/profiles/{profile_id}", operation_id="getProfile", response_model=ProfileOut)
+def get_profile(
+    profile_id: str, _reader: Reader, session: DbSession, now: Now, tickets: TicketCount = 10
+) -> ProfileOut:
+    """A profile: links, attributes, recent tickets. A merged id answers with its survivor."""
+    return _out(service.read(session, profile_id, tickets=tickets, now=now))
+
+
+@router.get(
+    "/v1/profiles/{profile_id}/merges", operation_id="getProfileMerges", response_model=MergeHistory
+)
+def get_profile_merges(profile_id: str, _reader: Reader, session: DbSession) -> MergeHistory:
+    """Every merge that built this profile: which links, which rule, when."""
+    live_id = identity.live_profile_id(session, profile_id)
+    if live_id is None:
+        raise NotFound(f"No profile with id {profile_id!r}.")
+    merges = identity.merge_history(session, live_id)
+    return MergeHistory(
+        profile_id=live_id,
+        merges=[
+            MergeOut(
+                survivor_id=m.survivor_id,
+                merged_id=m.merged_id,
+                rule=m.rule,
+                links=m.links,
+                ingestion_log_id=m.ingestion_log_id,
+                created_at=m.created_at,
+            )
+            for m in merges
+        ],
+    )
+
+
+@router.delete("/v1/profiles/{profile_id}", operation_id="forgetProfile", response_model=Forgotten)
+def forget_profile(profile_id: str, _admin: Admin, session: DbSession, now: Now) -> Forgotten:
+    """Forget a profile: delete it, its links, tickets and attributes; suppress its links."""
+    live_id, suppressed = service.forget(session, profile_id, now=now)
+    return Forgotten(profile_id=live_id, links_suppressed=suppressed)
+
+
+@router.get("/v1/suppressions", operation_id="listSuppressions", response_model=SuppressionPage)
+def list_suppressions(
+    _admin: Admin,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+) -> SuppressionPage:
+    """Suppressed links (hashes only), oldest first."""
+    rows, cursor = identity.suppression_page(session, limit=limit, after=after)
+    return SuppressionPage(
+        suppressions=[SuppressionOut.model_validate(row, from_attributes=True) for row in rows],
+        next_cursor=cursor,
+    )
+
+
+@router.delete(
+    "/v1/suppressions/{suppression_id}",
+    operation_id="liftSuppression",
+    status_code=204,
+)
+def lift_suppression(suppression_id: str, _admin: Admin, session: DbSession) -> None:
+    """Lift a suppression: records with that link are accepted again."""
+    identity.lift_suppression(session, suppression_id)

@@ -1,0 +1,155 @@
+"""Profile Read API bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from carebase.models import Ticket
+
+
+class LinkOut(BaseModel):
+    """A normalised identifier of the profile."""
+
+    type: str = Field(examples=["email"])
+    value: str
+    system_name: str | None = None
+
+
+class SupportAttributesOut(BaseModel):
+    """Support attributes; definitions in the README."""
+
+    last_ticket_date: datetime | None
+    last_satisfaction_score: str | int | float | None
+    ticket_count: int
+    channel_types: list[str]
+    tags: list[str]
+    agents: list[str]
+    first_ticket_date: datetime | None
+    open_ticket_count: int
+    tickets_last_30_days: int
+    tickets_last_90_days: int
+    avg_first_reply_time: float | None = Field(description="minutes")
+    avg_duration: float | None = Field(description="minutes")
+    last_ticket_status: str | None
+    computed_at: datetime = Field(description="When the stored attributes were last recomputed.")
+
+
+class TimelineOut(BaseModel):
+    """Ticket timeline (minutes)."""
+
+    created_at: datetime
+    closed_at: datetime | None
+    duration: float | None
+    reply_time: float | None
+    first_reply_time: float | None
+
+
+class ChannelOut(BaseModel):
+    """Ticket channels."""
+
+    type: list[str]
+    name: list[str]
+
+
+class TicketOut(BaseModel):
+    """A stored ticket, in the shape it was posted."""
+
+    ticket_id: str
+    dataset_id: str
+    action_at: datetime
+    link: dict[str, Any]
+    title: str | None
+    ticket_url: str | None
+    description: str | None
+    timeline: TimelineOut
+    channel: ChannelOut
+    status: str | None
+    tags: list[str]
+    agents: list[str]
+    satisfaction_score: str | int | float | None
+    custom_fields: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: Ticket) -> TicketOut:
+        """Rebuild the posted shape from a stored row."""
+        return cls(
+            ticket_id=row.ticket_id,
+            dataset_id=row.dataset_id,
+            action_at=row.action_at,
+            link=row.link,
+            title=row.title,
+            ticket_url=row.ticket_url,
+            description=row.description,
+            timeline=TimelineOut(
+                created_at=row.created_at,
+                closed_at=row.closed_at,
+                duration=row.duration,
+                reply_time=row.reply_time,
+                first_reply_time=row.first_reply_time,
+            ),
+            channel=ChannelOut(type=row.channel_types, name=row.channel_names),
+            status=row.status,
+            tags=row.tags,
+            agents=row.agents,
+            satisfaction_score=row.satisfaction_score,
+            custom_fields=row.custom_fields,
+        )
+
+
+class ProfileOut(BaseModel):
+    """A customer profile."""
+
+    id: str
+    resolved_from: str | None = Field(
+        default=None, description="The id asked for, when it was merged into this profile."
+    )
+    created_at: datetime
+    updated_at: datetime
+    links: list[LinkOut]
+    attributes: SupportAttributesOut
+    tickets: list[TicketOut] = Field(description="Most recently created first.")
+
+
+class MergeOut(BaseModel):
+    """One merge in a profile's history."""
+
+    survivor_id: str
+    merged_id: str
+    rule: str
+    links: list[dict[str, Any]] = Field(description="The links the merging record carried.")
+    ingestion_log_id: str | None
+    created_at: datetime
+
+
+class MergeHistory(BaseModel):
+    """How a profile came to be: every merge into it, oldest first."""
+
+    profile_id: str
+    merges: list[MergeOut]
+
+
+class Forgotten(BaseModel):
+    """A forgotten profile."""
+
+    profile_id: str
+    links_suppressed: int
+
+
+class SuppressionOut(BaseModel):
+    """A suppressed link: only its type and hash are kept."""
+
+    id: str
+    link_type: str
+    link_hash: str
+    reason: str
+    created_at: datetime
+
+
+class SuppressionPage(BaseModel):
+    """Suppressions, oldest first; pass `next_cursor` as `after`."""
+
+    suppressions: list[SuppressionOut]
+    next_cursor: str | None

@@ -1,0 +1,114 @@
+"""Keeping attributes fresh, reading profiles, and forgetting them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carebase.errors import NotFound
+from carebase.identity import service as identity
+from carebase.identity.links import Link
+from carebase.models import Ticket
+from carebase.profiles import attributes, repository
+from carebase.records import repository as records_repository
+from carebase.records import tickets as ticket_records
+
+ATTRIBUTE_NAMES = (
+    "last_ticket_date",
+    "last_satisfaction_score",
+    "ticket_count",
+    "channel_types",
+    "tags",
+    "agents",
+    "first_ticket_date",
+    "open_ticket_count",
+    "tickets_last_30_days",
+    "tickets_last_90_days",
+    "avg_first_reply_time",
+    "avg_duration",
+    "last_ticket_status",
+)
+
+
+def recompute(session: Session, profile_ids: Iterable[str], *, now: datetime) -> None:
+    """Recompute the stored attributes of `profile_ids` from their tickets, in this transaction."""
+    ids = sorted(set(profile_ids))
+    if not ids:
+        return
+    rows = records_repository.attribute_inputs(session, ids)
+    repository.replace_attributes(session, attributes.compute_many(rows, ids, now=now))
+
+
+@dataclass(slots=True)
+class ProfileView:
+    """Everything the Profile Read API answers."""
+
+    id: str
+    requested_id: str
+    created_at: datetime
+    updated_at: datetime
+    links: list[Link]
+    attributes: dict[str, Any]
+    tickets: Sequence[Ticket]
+
+
+def read(session: Session, profile_id: str, *, tickets: int, now: datetime) -> ProfileView:
+    """A profile by id (a merged id answers with its survivor), or NotFound."""
+    live_id = identity.live_profile_id(session, profile_id)
+    if live_id is None:
+        raise NotFound(f"No profile with id {profile_id!r}.")
+    return _view(session, live_id, profile_id, tickets=tickets, now=now)
+
+
+def read_by_link(session: Session, link: Link, *, tickets: int, now: datetime) -> ProfileView:
+    """The profile owning a link, or NotFound."""
+    owner = identity.owner_of(session, link)
+    if owner is None:
+        raise NotFound(f"No profile has that {link.link_type}.")
+    return _view(session, owner, owner, tickets=tickets, now=now)
+
+
+def _view(
+    session: Session, live_id: str, requested_id: str, *, tickets: int, now: datetime
+) -> ProfileView:
+    profile = identity.get_live_profile(session, live_id)
+    stored = repository.get_attributes(session, live_id)
+    values: dict[str, Any] = attributes.empty(now)
+    if stored is not None:
+        values = {name: getattr(stored, name) for name in values}
+    last_30, last_90 = ticket_records.window_counts(
+        session, live_id, [now - timedelta(days=30), now - timedelta(days=90)]
+    )
+    values["tickets_last_30_days"], values["tickets_last_90_days"] = last_30, last_90
+    return ProfileView(
+        id=live_id,
+        requested_id=requested_id,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+        links=identity.profile_links(session, live_id),
+        attributes={name: values[name] for name in (*ATTRIBUTE_NAMES, "computed_at")},
+        tickets=ticket_records.recent(session, live_id, tickets) if tickets else [],
+    )
+
+
+def forget(session: Session, profile_id: str, *, now: datetime) -> tuple[str, int]:
+    """Remove a profile everywhere and suppress its links; (profile id, links suppressed)."""
+    live_id = identity.live_profile_id(session, profile_id)
+    if live_id is None:
+        raise NotFound(f"No profile with id {profile_id!r}.")
+    suppressed = identity.forget_profile(session, live_id, now=now, reason="forgotten profile")
+    return live_id, suppressed
+
+
+@identity.on_merge
+def _drop_merged_attributes(session: Session, merged_id: str, _survivor_id: str) -> None:
+    repository.delete_attributes(session, merged_id)
+
+
+@identity.on_forget
+def _drop_forgotten_attributes(session: Session, profile_id: str) -> None:
+    repository.delete_attributes(session, profile_id)

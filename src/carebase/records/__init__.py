@@ -1,0 +1,1 @@
+"""Stored records, one module per record type (support tickets first)."""
