@@ -55,12 +55,20 @@ def running_server(
         _wait_healthy(server)
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(server)
+
+
+def stop(server: RunningServer, sig: signal.Signals = signal.SIGTERM) -> None:
+    """Signal the server's whole process group (workers too) and wait for it."""
+    try:
+        os.killpg(server.process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
 
 
 def _wait_healthy(server: RunningServer, timeout: float = 60) -> None:

@@ -45,7 +45,7 @@ def profile_facts(session: Session, profile_ids: Iterable[str]) -> dict[str, dat
     facts: dict[str, datetime] = {}
     for chunk in _chunks(ids):
         rows = session.execute(select(Profile.id, Profile.created_at).where(Profile.id.in_(chunk)))
-        facts.update(dict(rows.tuples().all()))
+        facts.update(dict(rows.all()))
     return facts
 
 

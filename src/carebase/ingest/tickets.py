@@ -37,7 +37,12 @@ def _must_be_text(value: Any) -> Any:
 
 def _utc(value: datetime) -> datetime:
     # Lexer's formatting rules: a timestamp without an offset is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("is out of the representable range once converted to UTC") from error
 
 
 def _wrap_scalar(value: Any) -> Any:
