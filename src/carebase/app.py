@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -83,4 +84,17 @@ def create_app_from_env() -> FastAPI:
 
     settings = get_settings()
     configure_logging(settings)
+    tune_garbage_collector()
     return create_app(settings)
+
+
+def tune_garbage_collector() -> None:
+    """Keep the cyclic GC from pausing a 1,000-event batch for 100+ ms.
+
+    A batch allocates hundreds of thousands of short-lived, acyclic objects, which with
+    the default thresholds trigger repeated full collections over everything the process
+    holds. Objects alive at start-up are frozen out of collection, and collections run
+    less often; reference counting still frees almost everything immediately.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)

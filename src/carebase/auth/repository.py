@@ -108,7 +108,7 @@ def window_hits(session: Session, bucket: str, window_start: int) -> int:
 
 def delete_windows_before(session: Session, bucket: str, window_start: int) -> None:
     """Forget windows too old to matter."""
-    session.execute(
+    session.connection().execute(
         delete(RateLimitCounter).where(
             RateLimitCounter.bucket == bucket, RateLimitCounter.window_start < window_start
         )

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from carebase import jsonutil
 from carebase.settings import Settings
 
 # Execution option naming how a SQLite transaction begins. Writers take the
@@ -30,6 +31,8 @@ def create_db_engine(settings: Settings, *, durable: bool = True) -> Engine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        json_serializer=jsonutil.dumps_text,
+        json_deserializer=jsonutil.loads,
     )
 
 
@@ -45,6 +48,8 @@ def _sqlite_engine(settings: Settings, *, durable: bool) -> Engine:
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,
         },
+        json_serializer=jsonutil.dumps_text,
+        json_deserializer=jsonutil.loads,
     )
     synchronous = settings.sqlite_synchronous.value if durable else "OFF"
     busy_timeout = settings.sqlite_busy_timeout_ms

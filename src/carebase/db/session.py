@@ -48,6 +48,21 @@ class Database:
                 session.rollback()
                 raise
 
+    def open_session(self, *, write: bool) -> Session:
+        """A new session; no connection is taken until it is first used."""
+        return (self._write if write else self._read)()
+
+    @staticmethod
+    def finish(session: Session, *, commit: bool) -> None:
+        """Commit (or roll back) and close a session from `open_session`."""
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
     @contextmanager
     def counters(self) -> Iterator[Session]:
         """A short, non-durable transaction for counters."""

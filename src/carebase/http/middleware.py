@@ -48,7 +48,12 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                extra: dict[str, str] = {REQUEST_ID_HEADER: request_id}
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                extra: dict[str, str] = {
+                    REQUEST_ID_HEADER: request_id,
+                    # Time spent in carebase before the first byte: what a client cannot see.
+                    "Server-Timing": f"app;dur={elapsed_ms:.2f}",
+                }
                 extra.update(state.get(RESPONSE_HEADERS_STATE_KEY, {}))
                 for name, value in extra.items():
                     if name.lower().encode() not in names:

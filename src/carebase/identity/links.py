@@ -94,6 +94,8 @@ class LinkNormaliser:
     def __init__(self, *, blocked_values: tuple[str, ...], default_region: str | None) -> None:
         self.blocked = frozenset(value.strip().lower() for value in blocked_values)
         self.default_region = default_region
+        # Customers write in again and again: normalise each distinct link object once.
+        self._cached = lru_cache(maxsize=100_000)(self._normalise)
 
     def _is_blocked(self, raw: str) -> bool:
         text = raw.strip().lower()
@@ -104,10 +106,15 @@ class LinkNormaliser:
         return len(text) > 0 and len(digits) == len(text.lstrip("+")) and len(set(digits)) == 1
 
     def normalise(self, link: dict[str, str | None]) -> NormalisedLinks:
-        """Normalise the email, mobile and customer_id of one link object."""
+        """Normalise the email, mobile and customer_id of one link object (do not mutate)."""
+        return self._cached(
+            link.get("email"), link.get("mobile"), link.get("customer_id"), link.get("system_name")
+        )
+
+    def _normalise(
+        self, email: str | None, mobile: str | None, customer_id: str | None, system: str | None
+    ) -> NormalisedLinks:
         result = NormalisedLinks()
-        email, mobile = link.get("email"), link.get("mobile")
-        customer_id, system = link.get("customer_id"), link.get("system_name")
         if email is not None:
             self._email(email, result)
         if mobile is not None:

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from carebase.db import bulk
 from carebase.identity.links import Link
 from carebase.models import Profile, ProfileLink, ProfileMerge, Suppression
+from carebase.models.base import table
 
 _CHUNK = 500  # bound parameters per IN list, well under both engines' limits
 
@@ -22,20 +24,23 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 def link_owners(session: Session, links: Iterable[Link]) -> dict[Link, str]:
     """The profile owning each of `links` that has an owner."""
-    keys = sorted({(link.link_type, link.system_name, link.value) for link in links})
+    wanted = set(links)
+    values = sorted({link.value for link in wanted})
     owners: dict[Link, str] = {}
-    columns = tuple_(ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value)
-    for chunk in _chunks(keys):
-        rows = session.execute(
+    for chunk in _chunks(values):
+        # By value alone (the unique index leads with it); type and system are matched here.
+        rows = session.connection().execute(
             select(
                 ProfileLink.link_type,
                 ProfileLink.system_name,
                 ProfileLink.value,
                 ProfileLink.profile_id,
-            ).where(columns.in_(chunk))
+            ).where(ProfileLink.value.in_(chunk))
         )
         for link_type, system_name, value, profile_id in rows:
-            owners[Link(link_type, value, system_name)] = profile_id
+            link = Link(link_type, value, system_name)
+            if link in wanted:
+                owners[link] = profile_id
     return owners
 
 
@@ -67,32 +72,34 @@ def link_type_counts(session: Session, profile_ids: Iterable[str]) -> dict[str, 
 def insert_profiles(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert new profiles."""
     if rows:
-        session.execute(insert(Profile), rows)
+        bulk.insert_rows(session, table(Profile), rows)
 
 
 def insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert new links."""
     if rows:
-        session.execute(insert(ProfileLink), rows)
+        bulk.insert_rows(session, table(ProfileLink), rows)
 
 
 def touch_profiles(session: Session, profile_ids: Iterable[str], at: datetime) -> None:
     """Set updated_at."""
     ids = sorted(set(profile_ids))
     for chunk in _chunks(ids):
-        session.execute(update(Profile).where(Profile.id.in_(chunk)).values(updated_at=at))
+        session.connection().execute(
+            update(Profile).where(Profile.id.in_(chunk)).values(updated_at=at)
+        )
 
 
 def move_links(session: Session, from_id: str, to_id: str) -> None:
     """Give every link of one profile to another."""
-    session.execute(
+    session.connection().execute(
         update(ProfileLink).where(ProfileLink.profile_id == from_id).values(profile_id=to_id)
     )
 
 
 def tombstone(session: Session, merged_id: str, survivor_id: str, at: datetime) -> None:
     """Point the merged profile, and everything that pointed at it, to the survivor."""
-    session.execute(
+    session.connection().execute(
         update(Profile)
         .where(or_(Profile.id == merged_id, Profile.merged_into_id == merged_id))
         .values(merged_into_id=survivor_id, updated_at=at)
@@ -102,33 +109,44 @@ def tombstone(session: Session, merged_id: str, survivor_id: str, at: datetime) 
 def record_merges(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append to the merge ledger."""
     if rows:
-        session.execute(insert(ProfileMerge), rows)
+        session.connection().execute(insert(table(ProfileMerge)), rows)
 
 
-def get_profile(session: Session, profile_id: str) -> Profile | None:
-    """A profile row, live or tombstone."""
-    return session.get(Profile, profile_id)
+# The Profile Read API's statements, built once: they run on every read.
+_GET_PROFILE = select(
+    Profile.id, Profile.created_at, Profile.updated_at, Profile.merged_into_id
+).where(Profile.id == bindparam("profile_id"))
+_LINKS_OF = (
+    select(ProfileLink.link_type, ProfileLink.value, ProfileLink.system_name)
+    .where(ProfileLink.profile_id == bindparam("profile_id"))
+    .order_by(ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value)
+)
+_FIND_OWNER = select(ProfileLink.profile_id).where(
+    ProfileLink.value == bindparam("value"),
+    ProfileLink.link_type == bindparam("link_type"),
+    ProfileLink.system_name == bindparam("system_name"),
+)
+
+
+ProfileRow = Row[str, datetime, datetime, str | None]
+
+
+def get_profile(session: Session, profile_id: str) -> ProfileRow | None:
+    """(id, created_at, updated_at, merged_into_id) of a profile, live or tombstone."""
+    return session.connection().execute(_GET_PROFILE, {"profile_id": profile_id}).one_or_none()
 
 
 def links_of(session: Session, profile_id: str) -> list[Link]:
     """A profile's links, ordered by type and value."""
-    rows = session.execute(
-        select(ProfileLink.link_type, ProfileLink.value, ProfileLink.system_name)
-        .where(ProfileLink.profile_id == profile_id)
-        .order_by(ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value)
-    )
+    rows = session.connection().execute(_LINKS_OF, {"profile_id": profile_id})
     return [Link(link_type, value, system) for link_type, value, system in rows]
 
 
 def find_owner(session: Session, link: Link) -> str | None:
     """The profile owning one link."""
-    return session.scalar(
-        select(ProfileLink.profile_id).where(
-            ProfileLink.link_type == link.link_type,
-            ProfileLink.system_name == link.system_name,
-            ProfileLink.value == link.value,
-        )
-    )
+    params = {"value": link.value, "link_type": link.link_type, "system_name": link.system_name}
+    owner: str | None = session.connection().execute(_FIND_OWNER, params).scalar_one_or_none()
+    return owner
 
 
 def merges_involving(session: Session, profile_ids: Sequence[str]) -> Sequence[ProfileMerge]:
@@ -142,13 +160,13 @@ def merges_involving(session: Session, profile_ids: Sequence[str]) -> Sequence[P
 
 def delete_profile(session: Session, profile_id: str) -> None:
     """Remove a live profile (links cascade), its tombstones and its ledger entries."""
-    session.execute(
+    session.connection().execute(
         delete(ProfileMerge).where(
             or_(ProfileMerge.survivor_id == profile_id, ProfileMerge.merged_id == profile_id)
         )
     )
-    session.execute(delete(ProfileLink).where(ProfileLink.profile_id == profile_id))
-    session.execute(
+    session.connection().execute(delete(ProfileLink).where(ProfileLink.profile_id == profile_id))
+    session.connection().execute(
         delete(Profile).where(or_(Profile.id == profile_id, Profile.merged_into_id == profile_id))
     )
 
@@ -199,5 +217,7 @@ def list_suppressions(session: Session, *, limit: int, after: str | None) -> Seq
 
 def delete_suppression(session: Session, suppression_id: str) -> bool:
     """Lift one suppression; True when it existed."""
-    result = session.execute(delete(Suppression).where(Suppression.id == suppression_id))
+    result = session.connection().execute(
+        delete(Suppression).where(Suppression.id == suppression_id)
+    )
     return bool(getattr(result, "rowcount", 0))

@@ -18,7 +18,7 @@ from carebase.errors import NotFound
 from carebase.identity import repository
 from carebase.identity.links import EMAIL, MOBILE, Link
 from carebase.ids import new_id
-from carebase.models import Profile, ProfileMerge, Suppression
+from carebase.models import ProfileMerge, Suppression
 
 MergeHook = Callable[[Session, str, str], None]  # (session, merged_id, survivor_id)
 ForgetHook = Callable[[Session, str], None]  # (session, profile_id)
@@ -250,13 +250,15 @@ def live_profile_id(session: Session, profile_id: str) -> str | None:
     if profile is None:
         return None
     if profile.merged_into_id is None:
-        return profile.id
+        return str(profile.id)
     survivor = repository.get_profile(session, profile.merged_into_id)
-    return survivor.id if survivor is not None and survivor.merged_into_id is None else None
+    if survivor is None or survivor.merged_into_id is not None:
+        return None
+    return str(survivor.id)
 
 
-def get_live_profile(session: Session, profile_id: str) -> Profile:
-    """A live profile row (the caller resolved the id first)."""
+def get_live_profile(session: Session, profile_id: str) -> Any:
+    """(id, created_at, updated_at, merged_into_id) of a live profile (id already resolved)."""
     profile = repository.get_profile(session, profile_id)
     assert profile is not None
     assert profile.merged_into_id is None

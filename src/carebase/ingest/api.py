@@ -30,7 +30,7 @@ async def _raw_body(request: Request) -> bytes:
 RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
-def ingest_config(request: Request) -> service.IngestConfig:
+async def ingest_config(request: Request) -> service.IngestConfig:
     """The process's ingestion config (normaliser, guards)."""
     config: service.IngestConfig = request.app.state.ingest_config
     return config
@@ -115,6 +115,7 @@ def ingest_support_tickets(
         source="api",
         now=now,
         started=started,
+        may_contain_nul=service.may_contain_nul(body),
     )
 
 

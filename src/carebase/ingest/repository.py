@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from carebase.models import Dataset, IngestionLog
+from carebase.models.base import table
 
 
 def add_dataset(session: Session, dataset: Dataset) -> None:
@@ -30,7 +31,7 @@ def list_datasets(session: Session) -> Sequence[Dataset]:
 
 def add_log(session: Session, row: dict[str, Any]) -> None:
     """Append one ingestion log entry."""
-    session.execute(insert(IngestionLog), [row])
+    session.connection().execute(insert(table(IngestionLog)), [row])
 
 
 def log_summary(session: Session, dataset_id: str) -> tuple[int, datetime | None]:

@@ -56,6 +56,11 @@ def decode_batch(body: bytes) -> list[Any]:
     return events
 
 
+def may_contain_nul(body: bytes) -> bool:
+    """False when the raw JSON cannot hold a NUL character (it has no `\\u0000` escape)."""
+    return b"\\u0000" in body or b"\x00" in body
+
+
 def check_batch_shape(events: Any) -> None:
     """Refuse anything but a list of 1 to 1,000 items."""
     if not isinstance(events, list):
@@ -124,6 +129,7 @@ def ingest_tickets(
     source: str,
     now: datetime,
     started: float | None = None,
+    may_contain_nul: bool = True,
 ) -> IngestResult:
     """Ingest one batch of ticket events; valid events are stored, invalid ones reported."""
     started = time.perf_counter() if started is None else started
@@ -133,7 +139,7 @@ def ingest_tickets(
     warnings: list[dict[str, Any]] = []
     accepted: list[tuple[int, ParsedTicket, list[Link]]] = []
     for index, raw in enumerate(events):
-        parsed = parse_ticket(raw)
+        parsed = parse_ticket(raw, may_contain_nul=may_contain_nul)
         if isinstance(parsed, list):
             rejections.append(_rejection(index, raw, parsed))
             continue
@@ -168,8 +174,15 @@ def ingest_tickets(
     stored = ticket_records.store(
         session, dataset.id, [parsed for _, parsed, _ in accepted], resolution.profile_of, now=now
     )
-    touched = (resolution.touched | stored.touched_profiles) - set(resolution.merged)
-    profiles.recompute(session, touched, now=now)
+    merged_away = set(resolution.merged)
+    profiles.update(
+        session,
+        # A survivor gained another profile's tickets: rebuild it from all of them.
+        rebuild=(stored.rebuild | set(resolution.merged.values())) - merged_away,
+        added={p: rows for p, rows in stored.added.items() if p not in merged_away},
+        new_profiles=resolution.created_profiles,
+        now=now,
+    )
     rejections.sort(key=lambda rejection: rejection.index)
     warnings.sort(key=lambda warning: warning["index"])
     result = IngestResult(

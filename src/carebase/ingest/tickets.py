@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from carebase import jsonutil
 from carebase.ingest.validation import field_errors, scan_hostile
 
 RECORD_TYPE = "customer_support_ticket"
@@ -137,13 +137,18 @@ class ParsedTicket:
     content_hash: str
 
 
-def parse_ticket(raw: Any) -> ParsedTicket | list[dict[str, str]]:
-    """A ParsedTicket, or the list of `{field, reason}` problems that reject it."""
+def parse_ticket(raw: Any, *, may_contain_nul: bool = True) -> ParsedTicket | list[dict[str, str]]:
+    """A ParsedTicket, or the list of `{field, reason}` problems that reject it.
+
+    `may_contain_nul=False` (the caller saw no `\\u0000` in the raw JSON) skips the scan of
+    typed fields; custom fields, which have no schema, are always scanned for depth.
+    """
     if not isinstance(raw, dict):
         return [{"field": "(record)", "reason": "must be a JSON object"}]
-    hostile = scan_hostile(raw)
-    if hostile is not None:
-        return [hostile]
+    if may_contain_nul:
+        hostile = scan_hostile(raw)
+        if hostile is not None:
+            return [hostile]
     try:
         event = TicketEvent.model_validate(raw)
     except ValidationError as error:
@@ -153,5 +158,9 @@ def parse_ticket(raw: Any) -> ParsedTicket | list[dict[str, str]]:
     custom.update({f"timeline.{k}": v for k, v in (event.timeline.model_extra or {}).items()})
     if event.channel is not None:
         custom.update({f"channel.{k}": v for k, v in (event.channel.model_extra or {}).items()})
-    digest = hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if not may_contain_nul:
+        hostile = scan_hostile(custom, "custom_fields")
+        if hostile is not None:
+            return [hostile]
+    digest = hashlib.sha256(jsonutil.dumps(raw, sort_keys=True)).hexdigest()
     return ParsedTicket(event, custom, digest)

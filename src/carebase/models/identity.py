@@ -27,7 +27,8 @@ class ProfileLink(Base):
     """An identifier (normalised) owned by exactly one profile."""
 
     __tablename__ = "profile_links"
-    __table_args__ = (UniqueConstraint("link_type", "system_name", "value"),)
+    # Value first: a batch looks its links up by value alone, using this index.
+    __table_args__ = (UniqueConstraint("value", "link_type", "system_name"),)
 
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
     profile_id: Mapped[str] = mapped_column(

@@ -32,3 +32,12 @@ class SupportAttributes(Base):
     tags: Mapped[list[str]] = mapped_column(JSONType)
     agents: Mapped[list[str]] = mapped_column(JSONType)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Folding state: lets a new ticket update the attributes without reading the others.
+    first_reply_time_sum: Mapped[float] = mapped_column()
+    first_reply_time_n: Mapped[int] = mapped_column(Integer)
+    duration_sum: Mapped[float] = mapped_column()
+    duration_n: Mapped[int] = mapped_column(Integer)
+    last_ticket_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_ticket_id: Mapped[str | None] = mapped_column(String(255))
+    last_satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_satisfaction_ticket_id: Mapped[str | None] = mapped_column(String(255))

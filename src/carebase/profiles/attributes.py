@@ -1,4 +1,4 @@
-"""Support attributes, computed from a profile's tickets (every ticket dataset).
+"""Support attributes, folded ticket by ticket so that new tickets update them in O(1).
 
 Definitions (also in the README):
 - ticket_count: the profile's tickets (one per conversation).
@@ -7,97 +7,164 @@ Definitions (also in the README):
 - first_ticket_date / last_ticket_date: earliest / latest `timeline.created_at`.
 - the "last" ticket: latest `created_at`, then latest `action_at`, then highest ticket_id;
   last_ticket_status is its status (null if it has none).
-- last_satisfaction_score: the score of the ticket with the latest `action_at` among
-  tickets that have a score; null when none has.
+- last_satisfaction_score: the score of the ticket with the latest `action_at` (then highest
+  ticket_id) among tickets that have a score; null when none has.
 - channel_types, tags, agents: every distinct value across the tickets, sorted.
 - avg_first_reply_time: mean `first_reply_time` (minutes) over tickets that have one.
 - avg_duration: mean `duration` (minutes) over tickets that have one or, failing that,
   both `created_at` and `closed_at`; null when none does.
 - tickets_last_30_days / tickets_last_90_days: tickets created in the 30 / 90 days before
   the read; computed when the profile is read, so they never go stale.
+
+A ticket that is added folds into the stored state; a ticket that changes or leaves a
+profile (an update, a move, a merge) makes the caller rebuild the state from all tickets.
+Both paths run `fold`, so there is one definition of every attribute.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 CLOSED_STATUSES = frozenset({"closed", "solved", "resolved"})
+# Stored columns that are bookkeeping for folding, not attributes shown to users.
+STATE_COLUMNS = (
+    "first_reply_time_sum",
+    "first_reply_time_n",
+    "duration_sum",
+    "duration_n",
+    "last_ticket_action_at",
+    "last_ticket_id",
+    "last_satisfaction_at",
+    "last_satisfaction_ticket_id",
+)
 
 
-def _is_open(row: Any) -> bool:
-    if row.closed_at is not None:
+def _is_open(ticket: Mapping[str, Any]) -> bool:
+    if ticket["closed_at"] is not None:
         return False
-    return (row.status or "").strip().lower() not in CLOSED_STATUSES
+    return (ticket["status"] or "").strip().lower() not in CLOSED_STATUSES
 
 
-def _mean(values: Iterable[float]) -> float | None:
-    items = list(values)
-    return round(sum(items) / len(items), 3) if items else None
-
-
-def _duration(row: Any) -> float | None:
-    if row.duration is not None:
-        return float(row.duration)
-    if row.closed_at is not None:
-        minutes: float = (row.closed_at - row.created_at).total_seconds() / 60
+def _duration(ticket: Mapping[str, Any]) -> float | None:
+    if ticket["duration"] is not None:
+        return float(ticket["duration"])
+    if ticket["closed_at"] is not None:
+        minutes: float = (ticket["closed_at"] - ticket["created_at"]).total_seconds() / 60
         return minutes
     return None
 
 
-def compute(rows: Sequence[Any], *, now: datetime) -> dict[str, Any]:
-    """The stored support attributes of one profile from its ticket rows."""
-    if not rows:
-        return empty(now)
-    last = max(rows, key=lambda row: (row.created_at, row.action_at, row.ticket_id))
-    scored = [row for row in rows if row.satisfaction_score is not None]
-    last_scored = max(scored, key=lambda row: (row.action_at, row.ticket_id)) if scored else None
-    durations = [d for d in (_duration(row) for row in rows) if d is not None]
-    return {
-        "ticket_count": len(rows),
-        "open_ticket_count": sum(1 for row in rows if _is_open(row)),
-        "first_ticket_date": min(row.created_at for row in rows),
-        "last_ticket_date": last.created_at,
-        "last_ticket_status": last.status,
-        "last_satisfaction_score": last_scored.satisfaction_score if last_scored else None,
-        "avg_first_reply_time": _mean(
-            float(row.first_reply_time) for row in rows if row.first_reply_time is not None
-        ),
-        "avg_duration": _mean(durations),
-        "channel_types": sorted({value for row in rows for value in row.channel_types}),
-        "tags": sorted({value for row in rows for value in row.tags}),
-        "agents": sorted({value for row in rows for value in row.agents}),
-        "computed_at": now,
-    }
+@dataclass(slots=True)
+class SupportState:
+    """Everything needed to show the attributes and to fold one more ticket in."""
+
+    ticket_count: int = 0
+    open_ticket_count: int = 0
+    first_ticket_date: datetime | None = None
+    last_ticket_date: datetime | None = None
+    last_ticket_action_at: datetime | None = None
+    last_ticket_id: str | None = None
+    last_ticket_status: str | None = None
+    last_satisfaction_score: Any = None
+    last_satisfaction_at: datetime | None = None
+    last_satisfaction_ticket_id: str | None = None
+    first_reply_time_sum: float = 0.0
+    first_reply_time_n: int = 0
+    duration_sum: float = 0.0
+    duration_n: int = 0
+    channel_types: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
+    agents: set[str] = field(default_factory=set)
+
+    def fold(self, ticket: Mapping[str, Any]) -> None:
+        """Account for one more ticket of this profile."""
+        created, action_at, ticket_id = (
+            ticket["created_at"],
+            ticket["action_at"],
+            ticket["ticket_id"],
+        )
+        self.ticket_count += 1
+        self.open_ticket_count += _is_open(ticket)
+        if self.first_ticket_date is None or created < self.first_ticket_date:
+            self.first_ticket_date = created
+        if self.last_ticket_date is None or (created, action_at, ticket_id) > (
+            self.last_ticket_date,
+            self.last_ticket_action_at,
+            self.last_ticket_id,
+        ):
+            self.last_ticket_date, self.last_ticket_action_at = created, action_at
+            self.last_ticket_id, self.last_ticket_status = ticket_id, ticket["status"]
+        score = ticket["satisfaction_score"]
+        if score is not None and (
+            self.last_satisfaction_at is None
+            or (action_at, ticket_id)
+            > (self.last_satisfaction_at, self.last_satisfaction_ticket_id)
+        ):
+            self.last_satisfaction_score = score
+            self.last_satisfaction_at, self.last_satisfaction_ticket_id = action_at, ticket_id
+        if ticket["first_reply_time"] is not None:
+            self.first_reply_time_sum += float(ticket["first_reply_time"])
+            self.first_reply_time_n += 1
+        duration = _duration(ticket)
+        if duration is not None:
+            self.duration_sum += duration
+            self.duration_n += 1
+        self.channel_types.update(ticket["channel_types"])
+        self.tags.update(ticket["tags"])
+        self.agents.update(ticket["agents"])
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        """The stored row: attributes plus folding state."""
+        return {
+            "ticket_count": self.ticket_count,
+            "open_ticket_count": self.open_ticket_count,
+            "first_ticket_date": self.first_ticket_date,
+            "last_ticket_date": self.last_ticket_date,
+            "last_ticket_status": self.last_ticket_status,
+            "last_satisfaction_score": self.last_satisfaction_score,
+            "avg_first_reply_time": _mean(self.first_reply_time_sum, self.first_reply_time_n),
+            "avg_duration": _mean(self.duration_sum, self.duration_n),
+            "channel_types": sorted(self.channel_types),
+            "tags": sorted(self.tags),
+            "agents": sorted(self.agents),
+            "computed_at": now,
+            **{name: getattr(self, name) for name in STATE_COLUMNS},
+        }
+
+    @classmethod
+    def from_row(cls, row: Any) -> SupportState:
+        """Rebuild the state from a stored row."""
+        state = cls(
+            ticket_count=row.ticket_count,
+            open_ticket_count=row.open_ticket_count,
+            first_ticket_date=row.first_ticket_date,
+            last_ticket_date=row.last_ticket_date,
+            last_ticket_status=row.last_ticket_status,
+            last_satisfaction_score=row.last_satisfaction_score,
+            channel_types=set(row.channel_types),
+            tags=set(row.tags),
+            agents=set(row.agents),
+        )
+        for name in STATE_COLUMNS:
+            setattr(state, name, getattr(row, name))
+        return state
 
 
-def empty(now: datetime) -> dict[str, Any]:
-    """Attributes of a profile without tickets."""
-    return {
-        "ticket_count": 0,
-        "open_ticket_count": 0,
-        "first_ticket_date": None,
-        "last_ticket_date": None,
-        "last_ticket_status": None,
-        "last_satisfaction_score": None,
-        "avg_first_reply_time": None,
-        "avg_duration": None,
-        "channel_types": [],
-        "tags": [],
-        "agents": [],
-        "computed_at": now,
-    }
+def _mean(total: float, count: int) -> float | None:
+    return round(total / count, 3) if count else None
 
 
-def compute_many(
-    rows: Sequence[Any], profile_ids: Iterable[str], *, now: datetime
-) -> dict[str, dict[str, Any]]:
-    """Attributes for each of `profile_ids` from the ticket rows of all of them."""
-    by_profile: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_profile[row.profile_id].append(row)
-    return {
-        profile_id: compute(by_profile.get(profile_id, []), now=now) for profile_id in profile_ids
-    }
+def fold_all(tickets: Iterable[Mapping[str, Any]]) -> SupportState:
+    """The state of a profile with exactly these tickets."""
+    state = SupportState()
+    for ticket in tickets:
+        state.fold(ticket)
+    return state
+
+
+def shown(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The user-facing attributes of a stored row (folding state left out)."""
+    return {key: value for key, value in row.items() if key not in STATE_COLUMNS}

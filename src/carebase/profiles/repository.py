@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from carebase.db import bulk
 from carebase.models import SupportAttributes
+from carebase.models.base import table
 
 _CHUNK = 500
 
@@ -17,20 +19,40 @@ def replace_attributes(session: Session, rows: dict[str, dict[str, Any]]) -> Non
     ids = sorted(rows)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        session.execute(delete(SupportAttributes).where(SupportAttributes.profile_id.in_(chunk)))
-    if ids:
-        session.execute(
-            insert(SupportAttributes), [{"profile_id": pid, **rows[pid]} for pid in ids]
+        session.connection().execute(
+            delete(SupportAttributes).where(SupportAttributes.profile_id.in_(chunk))
         )
+    bulk.insert_rows(
+        session, table(SupportAttributes), [{"profile_id": pid, **rows[pid]} for pid in ids]
+    )
+
+
+def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, Row[Any]]:
+    """Stored attribute rows of `profile_ids`, by profile id."""
+    found: dict[str, Row[Any]] = {}
+    columns = table(SupportAttributes).c
+    for start in range(0, len(profile_ids), _CHUNK):
+        chunk = profile_ids[start : start + _CHUNK]
+        rows = session.connection().execute(
+            select(table(SupportAttributes)).where(columns.profile_id.in_(chunk))
+        )
+        found.update({row.profile_id: row for row in rows})
+    return found
 
 
 def delete_attributes(session: Session, profile_id: str) -> None:
     """Drop one profile's attributes."""
-    session.execute(delete(SupportAttributes).where(SupportAttributes.profile_id == profile_id))
-
-
-def get_attributes(session: Session, profile_id: str) -> SupportAttributes | None:
-    """One profile's stored attributes."""
-    return session.scalar(
-        select(SupportAttributes).where(SupportAttributes.profile_id == profile_id)
+    session.connection().execute(
+        delete(SupportAttributes).where(SupportAttributes.profile_id == profile_id)
     )
+
+
+_GET_ATTRIBUTES = select(table(SupportAttributes)).where(
+    table(SupportAttributes).c.profile_id == bindparam("profile_id")
+)
+
+
+def get_attributes(session: Session, profile_id: str) -> Row[Any] | None:
+    """One profile's stored attributes."""
+    params = {"profile_id": profile_id}
+    return session.connection().execute(_GET_ATTRIBUTES, params).one_or_none()

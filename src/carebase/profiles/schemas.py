@@ -7,8 +7,6 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from carebase.models import Ticket
-
 
 class LinkOut(BaseModel):
     """A normalised identifier of the profile."""
@@ -73,7 +71,7 @@ class TicketOut(BaseModel):
     custom_fields: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: Ticket) -> TicketOut:
+    def from_row(cls, row: Any) -> TicketOut:
         """Rebuild the posted shape from a stored row."""
         return cls(
             ticket_id=row.ticket_id,

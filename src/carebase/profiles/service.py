@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from carebase.errors import NotFound
 from carebase.identity import service as identity
 from carebase.identity.links import Link
-from carebase.models import Ticket
 from carebase.profiles import attributes, repository
 from carebase.records import repository as records_repository
 from carebase.records import tickets as ticket_records
@@ -35,12 +34,43 @@ ATTRIBUTE_NAMES = (
 
 
 def recompute(session: Session, profile_ids: Iterable[str], *, now: datetime) -> None:
-    """Recompute the stored attributes of `profile_ids` from their tickets, in this transaction."""
-    ids = sorted(set(profile_ids))
-    if not ids:
-        return
-    rows = records_repository.attribute_inputs(session, ids)
-    repository.replace_attributes(session, attributes.compute_many(rows, ids, now=now))
+    """Rebuild the stored attributes of `profile_ids` from all their tickets."""
+    update(session, rebuild=profile_ids, added={}, new_profiles=set(), now=now)
+
+
+def update(
+    session: Session,
+    *,
+    rebuild: Iterable[str],
+    added: Mapping[str, Sequence[Mapping[str, Any]]],
+    new_profiles: set[str],
+    now: datetime,
+) -> None:
+    """Bring attributes up to date in this transaction.
+
+    Profiles in `rebuild` are recomputed from all their tickets; for the others, the
+    tickets in `added` (new to them) are folded into their stored state.
+    """
+    full = set(rebuild)
+    states: dict[str, attributes.SupportState] = {}
+    incremental = sorted(set(added) - full)
+    stored = repository.attribute_rows(session, [p for p in incremental if p not in new_profiles])
+    for profile_id in incremental:
+        if profile_id in stored:
+            states[profile_id] = attributes.SupportState.from_row(stored[profile_id])
+        elif profile_id in new_profiles:
+            states[profile_id] = attributes.SupportState()
+        else:
+            full.add(profile_id)  # no stored state to fold into: rebuild it
+            continue
+        for ticket in added[profile_id]:
+            states[profile_id].fold(ticket)
+    if full:
+        by_profile: dict[str, list[Any]] = {profile_id: [] for profile_id in full}
+        for stored_ticket in records_repository.attribute_inputs(session, full):
+            by_profile[stored_ticket["profile_id"]].append(stored_ticket)
+        states.update({p: attributes.fold_all(tickets) for p, tickets in by_profile.items()})
+    repository.replace_attributes(session, {p: state.row(now) for p, state in states.items()})
 
 
 @dataclass(slots=True)
@@ -53,7 +83,7 @@ class ProfileView:
     updated_at: datetime
     links: list[Link]
     attributes: dict[str, Any]
-    tickets: Sequence[Ticket]
+    tickets: Sequence[Any]
 
 
 def read(session: Session, profile_id: str, *, tickets: int, now: datetime) -> ProfileView:
@@ -77,11 +107,11 @@ def _view(
 ) -> ProfileView:
     profile = identity.get_live_profile(session, live_id)
     stored = repository.get_attributes(session, live_id)
-    values: dict[str, Any] = attributes.empty(now)
+    values = attributes.SupportState().row(now)
     if stored is not None:
         values = {name: getattr(stored, name) for name in values}
     last_30, last_90 = ticket_records.window_counts(
-        session, live_id, [now - timedelta(days=30), now - timedelta(days=90)]
+        session, live_id, now - timedelta(days=30), now - timedelta(days=90)
     )
     values["tickets_last_30_days"], values["tickets_last_90_days"] = last_30, last_90
     return ProfileView(

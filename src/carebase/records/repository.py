@@ -6,10 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Row, RowMapping, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from carebase.db import bulk
 from carebase.models import Ticket
+from carebase.models.base import table
 
 _CHUNK = 500
 
@@ -71,7 +73,7 @@ def existing_tickets(
 def insert_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert new tickets."""
     if rows:
-        session.execute(insert(Ticket), rows)
+        bulk.insert_rows(session, table(Ticket), rows)
 
 
 def update_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -82,18 +84,20 @@ def update_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def move_profile(session: Session, from_id: str, to_id: str) -> None:
     """Give every ticket of one profile to another."""
-    session.execute(update(Ticket).where(Ticket.profile_id == from_id).values(profile_id=to_id))
+    session.connection().execute(
+        update(Ticket).where(Ticket.profile_id == from_id).values(profile_id=to_id)
+    )
 
 
 def delete_profile(session: Session, profile_id: str) -> None:
     """Delete every ticket of a profile."""
-    session.execute(delete(Ticket).where(Ticket.profile_id == profile_id))
+    session.connection().execute(delete(Ticket).where(Ticket.profile_id == profile_id))
 
 
-def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> Sequence[Row[Any]]:
+def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[RowMapping]:
     """What attributes are computed from, for every ticket of `profile_ids`."""
     ids = sorted(set(profile_ids))
-    rows: list[Row[Any]] = []
+    rows: list[RowMapping] = []
     for start in range(0, len(ids), _CHUNK):
         rows.extend(
             session.execute(
@@ -111,32 +115,42 @@ def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> Sequence[R
                     Ticket.tags,
                     Ticket.agents,
                 ).where(Ticket.profile_id.in_(ids[start : start + _CHUNK]))
-            ).all()
+            ).mappings()
         )
     return rows
 
 
-def recent_tickets(session: Session, profile_id: str, limit: int) -> Sequence[Ticket]:
+_RECENT = (
+    select(table(Ticket))
+    .where(Ticket.profile_id == bindparam("profile_id"))
+    .order_by(Ticket.created_at.desc(), Ticket.pk.desc())
+    .limit(bindparam("limit"))
+)
+_CREATED = table(Ticket).c.created_at
+_WINDOWS = select(
+    func.coalesce(
+        func.sum(case((bindparam("near", type_=_CREATED.type) <= _CREATED, 1), else_=0)), 0
+    ),
+    func.count(),
+).where(
+    Ticket.profile_id == bindparam("profile_id"),
+    bindparam("far", type_=_CREATED.type) <= _CREATED,
+)
+
+
+def recent_tickets(session: Session, profile_id: str, limit: int) -> Sequence[Row[Any]]:
     """A profile's tickets, newest created first."""
-    return session.scalars(
-        select(Ticket)
-        .where(Ticket.profile_id == profile_id)
-        .order_by(Ticket.created_at.desc(), Ticket.pk.desc())
-        .limit(limit)
-    ).all()
+    params = {"profile_id": profile_id, "limit": limit}
+    return session.connection().execute(_RECENT, params).all()
 
 
-def window_counts(session: Session, profile_id: str, since: Sequence[datetime]) -> list[int]:
-    """How many of a profile's tickets were created at or after each of `since`."""
-    earliest = min(since)
-    columns = [
-        func.coalesce(func.sum(case((Ticket.created_at >= moment, 1), else_=0)), 0)
-        for moment in since
-    ]
-    row = session.execute(
-        select(*columns).where(Ticket.profile_id == profile_id, Ticket.created_at >= earliest)
-    ).one()
-    return [int(value) for value in row]
+def window_counts(
+    session: Session, profile_id: str, near: datetime, far: datetime
+) -> tuple[int, int]:
+    """How many of a profile's tickets were created since `near`, and since `far` (earlier)."""
+    params = {"profile_id": profile_id, "near": near, "far": far}
+    row = session.connection().execute(_WINDOWS, params).one()
+    return int(row[0]), int(row[1])
 
 
 def dataset_totals(session: Session, dataset_id: str) -> tuple[int, int]:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from carebase.identity import service as identity
 from carebase.ingest.tickets import ParsedTicket
-from carebase.models import Ticket
 from carebase.records import repository
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
@@ -24,10 +23,15 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
 @dataclass(slots=True)
 class StoreResult:
-    """What happened to each event, and which profiles' tickets changed."""
+    """What happened to each event, and how each profile's tickets changed.
+
+    `added[p]` holds the rows of tickets new to profile p (nothing else changed for it);
+    `rebuild` holds profiles whose existing tickets changed or left them.
+    """
 
     outcomes: list[str]
-    touched_profiles: set[str] = field(default_factory=set)
+    added: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rebuild: set[str] = field(default_factory=set)
 
 
 def _row(ticket: ParsedTicket, profile_id: str, received_at: datetime) -> dict[str, Any]:
@@ -83,11 +87,14 @@ def store(
             continue
         pk = known[3] if known else None
         if known is not None:
-            result.touched_profiles.add(known[2])
+            # The profile(s) lose the old version of this ticket: rebuild, don't fold.
+            result.rebuild.update({known[2], profile_id})
         result.outcomes.append(CREATED if known is None else UPDATED)
         current[ticket_id] = (*candidate, profile_id, pk)
         winners[ticket_id] = _row(ticket, profile_id, now) | {"ticket_id": ticket_id}
-        result.touched_profiles.add(profile_id)
+    for ticket_id, row in winners.items():
+        if ticket_id not in stored:
+            result.added.setdefault(row["profile_id"], []).append(row)
     inserts, updates = [], []
     for ticket_id, row in winners.items():
         pk = stored[ticket_id].pk if ticket_id in stored else None
@@ -102,14 +109,16 @@ def store(
     return result
 
 
-def recent(session: Session, profile_id: str, limit: int) -> Sequence[Ticket]:
+def recent(session: Session, profile_id: str, limit: int) -> Sequence[Any]:
     """A profile's most recently created tickets, newest first."""
     return repository.recent_tickets(session, profile_id, limit)
 
 
-def window_counts(session: Session, profile_id: str, since: Sequence[datetime]) -> list[int]:
-    """Tickets created at or after each moment in `since`."""
-    return repository.window_counts(session, profile_id, since)
+def window_counts(
+    session: Session, profile_id: str, near: datetime, far: datetime
+) -> tuple[int, int]:
+    """Tickets created since `near`, and since `far` (the earlier moment)."""
+    return repository.window_counts(session, profile_id, near, far)
 
 
 def dataset_totals(session: Session, dataset_id: str) -> tuple[int, int]:

@@ -132,7 +132,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profile_links")),
         sa.UniqueConstraint(
-            "link_type", "system_name", "value", name=op.f("uq_profile_links_link_type")
+            "value", "link_type", "system_name", name=op.f("uq_profile_links_value")
         ),
     )
     with op.batch_alter_table("profile_links", schema=None) as batch_op:
@@ -171,6 +171,14 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("computed_at", UTCDateTime(), nullable=False),
+        sa.Column("first_reply_time_sum", sa.Double(), nullable=False),
+        sa.Column("first_reply_time_n", sa.Integer(), nullable=False),
+        sa.Column("duration_sum", sa.Double(), nullable=False),
+        sa.Column("duration_n", sa.Integer(), nullable=False),
+        sa.Column("last_ticket_action_at", UTCDateTime(), nullable=True),
+        sa.Column("last_ticket_id", sa.String(length=255), nullable=True),
+        sa.Column("last_satisfaction_at", UTCDateTime(), nullable=True),
+        sa.Column("last_satisfaction_ticket_id", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
             ["profile_id"],
             ["profiles.id"],

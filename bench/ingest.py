@@ -1,0 +1,144 @@
+"""Ingest throughput through a real server process, against a raw SQLite baseline.
+
+Generates N realistic tickets over M profiles, posts them in 1,000-event batches to
+`carebase serve` (SQLite, durable commits), and prints events/s. The raw baseline, measured
+in the same run: the same batches decoded with orjson and inserted with `executemany` into a
+bare SQLite table, one durable (WAL, synchronous=FULL) transaction per batch.
+
+    .venv/bin/python -m bench.ingest [--events 100000] [--profiles 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from tests.conftest import make_token, test_settings
+from tests.serverproc import running_server
+
+from bench.data import tickets
+from carebase.db.session import Database
+
+BATCH = 1000
+
+
+def batches(events: int, profiles: int) -> list[bytes]:
+    """The events as request bodies of 1,000."""
+    bodies, batch = [], []
+    for event in tickets(events, profiles):
+        batch.append(event)
+        if len(batch) == BATCH:
+            bodies.append(orjson.dumps(batch))
+            batch = []
+    if batch:
+        bodies.append(orjson.dumps(batch))
+    return bodies
+
+
+def raw_baseline(bodies: list[bytes], path: Path) -> float:
+    """Events/s of decode + executemany into a bare table, one durable commit per batch."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute(
+        "CREATE TABLE tickets (ticket_id TEXT, action_at TEXT, email TEXT, mobile TEXT, title TEXT,"
+        " ticket_url TEXT, description TEXT, created_at TEXT, closed_at TEXT, duration REAL,"
+        " reply_time REAL, first_reply_time REAL, channel_types TEXT, channel_names TEXT,"
+        " status TEXT, tags TEXT, agents TEXT, satisfaction_score TEXT)"
+    )
+    started = time.perf_counter()
+    count = 0
+    for body in bodies:
+        rows = [
+            (
+                e["ticket_id"],
+                e["action_at"],
+                e["link"].get("email"),
+                e["link"].get("mobile"),
+                e["title"],
+                e["ticket_url"],
+                e["description"],
+                e["timeline"]["created_at"],
+                e["timeline"].get("closed_at"),
+                e["timeline"]["duration"],
+                e["timeline"]["reply_time"],
+                e["timeline"]["first_reply_time"],
+                orjson.dumps(e["channel"]["type"]),
+                orjson.dumps(e["channel"]["name"]),
+                e["status"],
+                orjson.dumps(e["tags"]),
+                orjson.dumps(e["agents"]),
+                e["satisfaction_score"],
+            )
+            for e in orjson.loads(body)
+        ]
+        connection.execute("BEGIN")
+        connection.executemany(f"INSERT INTO tickets VALUES ({', '.join('?' * 18)})", rows)  # noqa: S608
+        connection.execute("COMMIT")
+        count += len(rows)
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return count / elapsed
+
+
+def through_server(bodies: list[bytes], url: str) -> tuple[float, list[float]]:
+    """(events/s, per-batch latencies in ms) posting every body to a fresh server."""
+    database = Database.from_settings(test_settings(url, migrate_on_start=True))
+    from carebase.db.migrate import migrate_to_head
+
+    migrate_to_head(database.engine)
+    token = make_token(database, "admin")
+    database.dispose()
+    env = {
+        "CAREBASE_LOG_LEVEL": "WARNING",
+        "CAREBASE_RATE_LIMITS": "ingest=unlimited,admin=unlimited",
+    }
+    with running_server(url, env=env) as server:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=120) as client:
+            dataset = client.post("/v1/datasets", json={"name": "bench"}).json()["id"]
+            path = f"/v1/datasets/{dataset}/customer_support_ticket"
+            latencies = []
+            count = 0
+            started = time.perf_counter()
+            for body in bodies:
+                begun = time.perf_counter()
+                response = client.post(path, content=body)
+                response.raise_for_status()
+                latencies.append((time.perf_counter() - begun) * 1000)
+                count += response.json()["received"]
+            elapsed = time.perf_counter() - started
+    return count / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--profiles", type=int, default=20_000)
+    args = parser.parse_args()
+    bodies = batches(args.events, args.profiles)
+    size = sum(len(body) for body in bodies)
+    print(
+        f"{args.events} tickets over {args.profiles} profiles, {len(bodies)} batches, "
+        f"{size / 1e6:.1f} MB of JSON"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = raw_baseline(bodies, Path(tmp) / "raw.db")
+        ours, latencies = through_server(bodies, f"sqlite:///{tmp}/carebase.db")
+    latencies.sort()
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+    print(f"raw baseline (orjson + executemany, SQLite): {raw:10,.0f} events/s")
+    print(
+        f"carebase through HTTP (SQLite):              {ours:10,.0f} events/s   "
+        f"batch p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+    )
+    print(f"ratio: {ours / raw:.2f} (target >= 0.40)")
+
+
+if __name__ == "__main__":
+    main()

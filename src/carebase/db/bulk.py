@@ -1,0 +1,76 @@
+"""Bulk inserts for the ingestion hot path.
+
+SQLAlchemy's executemany runs a Python bind processor per value and builds a parameter
+dict per row; for a 1,000-event batch that costs more than the insert itself. Here each
+column's conversion is chosen once per dialect, rows become tuples, and the driver's
+executemany gets them directly. Only for plain inserts of complete rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, Table
+from sqlalchemy.orm import Session
+
+from carebase import jsonutil
+from carebase.models.base import UTCDateTime, to_sqlite_text
+
+Converter = Callable[[Any], Any]
+_cache: dict[tuple[str, str], tuple[str, list[str], list[Converter | None]]] = {}
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return to_sqlite_text(value if value.tzinfo is UTC else value.astimezone(UTC))
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else jsonutil.dumps_text(value)
+
+
+def _jsonb(value: Any) -> Any:
+    return None if value is None else Jsonb(value, dumps=jsonutil.dumps_text)
+
+
+def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | None]]:
+    key = (table.name, dialect)
+    if key in _cache:
+        return _cache[key]
+    names, converters = [], []
+    for column in table.columns:
+        if column.autoincrement is True and column.primary_key:
+            continue
+        names.append(column.name)
+        converter: Converter | None = None
+        if isinstance(column.type, UTCDateTime) and dialect == "sqlite":
+            converter = _sqlite_datetime
+        elif isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
+            converter = _jsonb if dialect == "postgresql" else _json_text
+        converters.append(converter)
+    marker = "?" if dialect == "sqlite" else "%s"
+    placeholders = ", ".join([marker] * len(names))
+    # Table and column names come from carebase's own metadata, never from input.
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"  # noqa: S608
+    _cache[key] = (sql, names, converters)
+    return _cache[key]
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert complete rows (every column but an auto-increment key) in one executemany."""
+    if not rows:
+        return
+    connection = session.connection()
+    sql, names, converters = _plan(table, connection.dialect.name)
+    pairs = list(zip(names, converters, strict=True))
+    values = [
+        tuple(
+            row.get(name) if convert is None else convert(row.get(name)) for name, convert in pairs
+        )
+        for row in rows
+    ]
+    connection.exec_driver_sql(sql, values)
