@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,14 +25,20 @@ from bench.data import tickets
 
 
 def peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(peak RSS in MB, seconds, stderr tail) of a child process."""
+    """(peak RSS in MB, seconds, last line of stderr) of one child process."""
     started = time.perf_counter()
-    process = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
+    with tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        # wait4 gives this child's own resource usage, not a maximum over all children.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        err.seek(0)
+        text = err.read().decode("utf-8", errors="replace").strip()
     if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr[-2000:]}")
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # max over children so far
-    return usage.ru_maxrss / 1024, elapsed, process.stderr.strip().splitlines()[-1]
+        raise SystemExit(f"{' '.join(command)} failed:\n{text[-2000:]}")
+    lines = text.splitlines()
+    return usage.ru_maxrss / 1024, elapsed, lines[-1] if lines else ""
 
 
 def main() -> None:
@@ -53,7 +58,6 @@ def main() -> None:
             "CAREBASE_LOG_LEVEL": "WARNING",
         }
         python = sys.executable
-        # Baselines first: ru_maxrss of RUSAGE_CHILDREN is a running maximum.
         idle, _, _ = peak_rss_mb([python, "-c", "import carebase.cli, carebase.app"], env)
         reader = (
             "import orjson, sys\n"

@@ -12,6 +12,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.errors import CarebaseError
 from carebase.settings import Settings, get_settings
@@ -54,6 +55,13 @@ def safe_url(settings: Settings) -> str:
 def open_database(settings: Settings) -> Database:
     """The database for `settings`."""
     return Database.from_settings(settings)
+
+
+def ready_database() -> Database:
+    """The configured database, migrated to the newest revision."""
+    database = open_database(load_settings())
+    migrate_to_head(database.engine)
+    return database
 
 
 def handle_errors(function: Callable[P, R]) -> Callable[P, R]:

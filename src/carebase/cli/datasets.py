@@ -11,7 +11,16 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from carebase.cli.context import err, fail, handle_errors, load_settings, open_database, out
+from carebase.app import tune_garbage_collector
+from carebase.cli.context import (
+    err,
+    fail,
+    handle_errors,
+    load_settings,
+    open_database,
+    out,
+    ready_database,
+)
 from carebase.db.migrate import migrate_to_head
 from carebase.ingest import datasets
 from carebase.ingest.importer import import_file
@@ -30,8 +39,7 @@ def create(
     ] = "customer_support_ticket",
 ) -> None:
     """Create a dataset; its id is printed alone on the last line of stdout."""
-    database = open_database(load_settings())
-    migrate_to_head(database.engine)
+    database = ready_database()
     with database.unit_of_work() as session:
         dataset = datasets.create_dataset(session, name=name, record_type=record_type, now=utcnow())
     err.print(f"Created {dataset.record_type} dataset [bold]{dataset.name}[/].", highlight=False)
@@ -42,8 +50,7 @@ def create(
 @handle_errors
 def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Datasets with their totals."""
-    database = open_database(load_settings())
-    migrate_to_head(database.engine)
+    database = ready_database()
     with database.unit_of_work(write=False) as session:
         rows = [datasets.describe(session, item) for item in datasets.list_datasets(session)]
     if as_json:
@@ -73,6 +80,7 @@ def import_command(
     if not file.is_file():
         fail(f"{file} is not a readable file")
     settings = load_settings()
+    tune_garbage_collector()
     database = open_database(settings)
     migrate_to_head(database.engine)
     config = IngestConfig.from_settings(settings)

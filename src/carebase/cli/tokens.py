@@ -11,8 +11,12 @@ from rich.table import Table
 from carebase.auth import service
 from carebase.auth.schemas import TokenOut
 from carebase.auth.scopes import KNOWN_SCOPES
-from carebase.cli.context import err, handle_errors, load_settings, open_database, out
-from carebase.db.migrate import migrate_to_head
+from carebase.cli.context import (
+    err,
+    handle_errors,
+    out,
+    ready_database,
+)
 from carebase.models import utcnow
 
 app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
@@ -31,8 +35,7 @@ def create(
     ],
 ) -> None:
     """Create a token and print it once: alone, on the last line of stdout."""
-    database = open_database(load_settings())
-    migrate_to_head(database.engine)
+    database = ready_database()
     with database.unit_of_work() as session:
         created = service.create_token(
             session, name=name, scopes=scopes, now=utcnow(), created_by="cli"
@@ -54,8 +57,7 @@ def list_(
     ] = True,
 ) -> None:
     """List tokens (never their secrets)."""
-    database = open_database(load_settings())
-    migrate_to_head(database.engine)
+    database = ready_database()
     with database.unit_of_work(write=False) as session:
         tokens = [
             TokenOut.model_validate(token)
@@ -82,8 +84,7 @@ def list_(
 @handle_errors
 def revoke(token_id: Annotated[str, typer.Argument(help="The token's id (tok_…).")]) -> None:
     """Revoke a token: it answers 401 from now on."""
-    database = open_database(load_settings())
-    migrate_to_head(database.engine)
+    database = ready_database()
     with database.unit_of_work() as session:
         token = service.revoke_token(session, token_id, now=utcnow())
     assert token.revoked_at is not None

@@ -8,7 +8,7 @@ executemany gets them directly. Only for plain inserts of complete rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +58,16 @@ def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | 
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"  # noqa: S608
     _cache[key] = (sql, names, converters)
     return _cache[key]
+
+
+# Bound parameters per IN list: well under SQLite's and PostgreSQL's limits.
+IN_LIST_SIZE = 500
+
+
+def chunks(items: Sequence[Any], size: int = IN_LIST_SIZE) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of `items`, for IN lists of bounded length."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

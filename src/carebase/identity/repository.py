@@ -14,20 +14,13 @@ from carebase.identity.links import Link
 from carebase.models import Profile, ProfileLink, ProfileMerge, Suppression
 from carebase.models.base import table
 
-_CHUNK = 500  # bound parameters per IN list, well under both engines' limits
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
 
 def link_owners(session: Session, links: Iterable[Link]) -> dict[Link, str]:
     """The profile owning each of `links` that has an owner."""
     wanted = set(links)
     values = sorted({link.value for link in wanted})
     owners: dict[Link, str] = {}
-    for chunk in _chunks(values):
+    for chunk in bulk.chunks(values):
         # By value alone (the unique index leads with it); type and system are matched here.
         rows = session.connection().execute(
             select(
@@ -48,7 +41,7 @@ def profile_facts(session: Session, profile_ids: Iterable[str]) -> dict[str, dat
     """created_at of each live profile among `profile_ids`."""
     ids = sorted(set(profile_ids))
     facts: dict[str, datetime] = {}
-    for chunk in _chunks(ids):
+    for chunk in bulk.chunks(ids):
         rows = session.execute(select(Profile.id, Profile.created_at).where(Profile.id.in_(chunk)))
         facts.update(dict(rows.all()))
     return facts
@@ -58,7 +51,7 @@ def link_type_counts(session: Session, profile_ids: Iterable[str]) -> dict[str, 
     """How many links of each type each profile holds."""
     ids = sorted(set(profile_ids))
     counts: dict[str, dict[str, int]] = {}
-    for chunk in _chunks(ids):
+    for chunk in bulk.chunks(ids):
         rows = session.execute(
             select(ProfileLink.profile_id, ProfileLink.link_type, func.count())
             .where(ProfileLink.profile_id.in_(chunk))
@@ -84,7 +77,7 @@ def insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
 def touch_profiles(session: Session, profile_ids: Iterable[str], at: datetime) -> None:
     """Set updated_at."""
     ids = sorted(set(profile_ids))
-    for chunk in _chunks(ids):
+    for chunk in bulk.chunks(ids):
         session.connection().execute(
             update(Profile).where(Profile.id.in_(chunk)).values(updated_at=at)
         )
@@ -181,7 +174,7 @@ def suppressed_hashes(session: Session, hashes: Iterable[tuple[str, str]]) -> se
     keys = sorted(set(hashes))
     found: set[tuple[str, str]] = set()
     columns = tuple_(Suppression.link_type, Suppression.link_hash)
-    for chunk in _chunks(keys):
+    for chunk in bulk.chunks(keys):
         rows = session.execute(
             select(Suppression.link_type, Suppression.link_hash).where(columns.in_(chunk))
         )

@@ -96,25 +96,16 @@ def log_refusal(
 ) -> str:
     """Record a batch refused whole; the log id."""
     log_id = new_id("log")
-    repository.add_log(
+    _write_log(
         session,
-        {
-            "id": log_id,
-            "dataset_id": dataset.id,
-            "token_id": token_id,
-            "source": source,
-            "status": "refused",
-            "received_at": now,
-            "duration_ms": (time.perf_counter() - started) * 1000,
-            "received": 0,
-            "created": 0,
-            "updated": 0,
-            "unchanged": 0,
-            "rejected": 0,
-            "message": f"{error.code}: {error.message}",
-            "rejections": [],
-            "warnings": [],
-        },
+        log_id,
+        dataset,
+        status="refused",
+        token_id=token_id,
+        source=source,
+        now=now,
+        started=started,
+        message=f"{error.code}: {error.message}",
     )
     return log_id
 
@@ -200,6 +191,34 @@ def ingest_tickets(
             for merge in resolution.merges
         ],
     )
+    _write_log(
+        session,
+        log_id,
+        dataset,
+        status="accepted",
+        token_id=token_id,
+        source=source,
+        now=now,
+        started=started,
+        result=result,
+    )
+    return result
+
+
+def _write_log(
+    session: Session,
+    log_id: str,
+    dataset: Dataset,
+    *,
+    status: str,
+    token_id: str | None,
+    source: str,
+    now: datetime,
+    started: float,
+    result: IngestResult | None = None,
+    message: str | None = None,
+) -> None:
+    counts = ("received", "created", "updated", "unchanged", "rejected")
     repository.add_log(
         session,
         {
@@ -207,25 +226,22 @@ def ingest_tickets(
             "dataset_id": dataset.id,
             "token_id": token_id,
             "source": source,
-            "status": "accepted",
+            "status": status,
             "received_at": now,
             "duration_ms": (time.perf_counter() - started) * 1000,
-            "received": result.received,
-            "created": result.created,
-            "updated": result.updated,
-            "unchanged": result.unchanged,
-            "rejected": result.rejected,
-            "message": None,
-            "rejections": [rejection.model_dump() for rejection in rejections],
+            **{name: getattr(result, name) if result else 0 for name in counts},
+            "message": message,
+            "rejections": [r.model_dump() for r in result.rejections] if result else [],
             # The log outlives a forget, so merges are logged without their links.
-            "warnings": warnings
-            + [
-                {"merge": {k: merge[k] for k in ("survivor_id", "merged_id", "rule")}}
-                for merge in result.merges
+            "warnings": [
+                *(result.warnings if result else []),
+                *(
+                    {"merge": {k: merge[k] for k in ("survivor_id", "merged_id", "rule")}}
+                    for merge in (result.merges if result else [])
+                ),
             ],
         },
     )
-    return result
 
 
 def _rejection(index: int, raw: Any, problems: list[dict[str, str]]) -> Rejection:

@@ -163,8 +163,3 @@ def fold_all(tickets: Iterable[Mapping[str, Any]]) -> SupportState:
     for ticket in tickets:
         state.fold(ticket)
     return state
-
-
-def shown(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The user-facing attributes of a stored row (folding state left out)."""
-    return {key: value for key, value in row.items() if key not in STATE_COLUMNS}

@@ -11,14 +11,11 @@ from carebase.db import bulk
 from carebase.models import SupportAttributes
 from carebase.models.base import table
 
-_CHUNK = 500
-
 
 def replace_attributes(session: Session, rows: dict[str, dict[str, Any]]) -> None:
     """Store freshly computed attributes, replacing the old ones."""
     ids = sorted(rows)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in bulk.chunks(ids):
         session.connection().execute(
             delete(SupportAttributes).where(SupportAttributes.profile_id.in_(chunk))
         )
@@ -31,8 +28,7 @@ def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, Row[An
     """Stored attribute rows of `profile_ids`, by profile id."""
     found: dict[str, Row[Any]] = {}
     columns = table(SupportAttributes).c
-    for start in range(0, len(profile_ids), _CHUNK):
-        chunk = profile_ids[start : start + _CHUNK]
+    for chunk in bulk.chunks(profile_ids):
         rows = session.connection().execute(
             select(table(SupportAttributes)).where(columns.profile_id.in_(chunk))
         )

@@ -13,7 +13,6 @@ from carebase.errors import NotFound
 from carebase.identity import service as identity
 from carebase.identity.links import Link
 from carebase.profiles import attributes, repository
-from carebase.records import repository as records_repository
 from carebase.records import tickets as ticket_records
 
 ATTRIBUTE_NAMES = (
@@ -31,11 +30,6 @@ ATTRIBUTE_NAMES = (
     "avg_duration",
     "last_ticket_status",
 )
-
-
-def recompute(session: Session, profile_ids: Iterable[str], *, now: datetime) -> None:
-    """Rebuild the stored attributes of `profile_ids` from all their tickets."""
-    update(session, rebuild=profile_ids, added={}, new_profiles=set(), now=now)
 
 
 def update(
@@ -67,7 +61,7 @@ def update(
             states[profile_id].fold(ticket)
     if full:
         by_profile: dict[str, list[Any]] = {profile_id: [] for profile_id in full}
-        for stored_ticket in records_repository.attribute_inputs(session, full):
+        for stored_ticket in ticket_records.attribute_inputs(session, full):
             by_profile[stored_ticket["profile_id"]].append(stored_ticket)
         states.update({p: attributes.fold_all(tickets) for p, tickets in by_profile.items()})
     repository.replace_attributes(session, {p: state.row(now) for p, state in states.items()})

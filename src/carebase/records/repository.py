@@ -13,8 +13,6 @@ from carebase.db import bulk
 from carebase.models import Ticket
 from carebase.models.base import table
 
-_CHUNK = 500
-
 _UPDATE_TICKET = (
     update(Ticket)
     .where(Ticket.pk == bindparam("_pk"))
@@ -54,7 +52,7 @@ def existing_tickets(
     """(pk, ticket_id, action_at, content_hash, profile_id) of stored tickets, by ticket_id."""
     found: dict[str, Row[Any]] = {}
     ids = sorted(set(ticket_ids))
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in bulk.chunks(ids):
         rows = session.execute(
             select(
                 Ticket.pk,
@@ -62,9 +60,7 @@ def existing_tickets(
                 Ticket.action_at,
                 Ticket.content_hash,
                 Ticket.profile_id,
-            ).where(
-                Ticket.dataset_id == dataset_id, Ticket.ticket_id.in_(ids[start : start + _CHUNK])
-            )
+            ).where(Ticket.dataset_id == dataset_id, Ticket.ticket_id.in_(chunk))
         )
         found.update({row.ticket_id: row for row in rows})
     return found
@@ -98,7 +94,7 @@ def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[RowMa
     """What attributes are computed from, for every ticket of `profile_ids`."""
     ids = sorted(set(profile_ids))
     rows: list[RowMapping] = []
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in bulk.chunks(ids):
         rows.extend(
             session.execute(
                 select(
@@ -114,7 +110,7 @@ def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[RowMa
                     Ticket.channel_types,
                     Ticket.tags,
                     Ticket.agents,
-                ).where(Ticket.profile_id.in_(ids[start : start + _CHUNK]))
+                ).where(Ticket.profile_id.in_(chunk))
             ).mappings()
         )
     return rows

@@ -7,7 +7,7 @@ arrival order; an identical event changes nothing. Replaying any batch is a no-o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -119,6 +119,11 @@ def window_counts(
 ) -> tuple[int, int]:
     """Tickets created since `near`, and since `far` (the earlier moment)."""
     return repository.window_counts(session, profile_id, near, far)
+
+
+def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[Any]:
+    """Every ticket of `profile_ids`, with the fields attributes are computed from."""
+    return repository.attribute_inputs(session, profile_ids)
 
 
 def dataset_totals(session: Session, dataset_id: str) -> tuple[int, int]:
