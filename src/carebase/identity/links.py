@@ -59,7 +59,7 @@ def normalise_email(raw: str) -> str | None:
     return value if _EMAIL_PATTERN.match(value) else None
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def normalise_mobile(raw: str, region: str | None) -> str | None:
     """E.164 (`+61404000000`), or None when phonenumbers cannot read it as a valid number.
 
@@ -95,7 +95,7 @@ class LinkNormaliser:
         self.blocked = frozenset(value.strip().lower() for value in blocked_values)
         self.default_region = default_region
         # Customers write in again and again: normalise each distinct link object once.
-        self._cached = lru_cache(maxsize=100_000)(self._normalise)
+        self._cached = lru_cache(maxsize=25_000)(self._normalise)
 
     def _is_blocked(self, raw: str) -> bool:
         text = raw.strip().lower()
