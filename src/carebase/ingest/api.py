@@ -87,12 +87,23 @@ def ingest_support_tickets(
     """Post 1 to 1,000 ticket events. Valid events are stored even when others are rejected;
     the answer counts created, updated, unchanged and rejected events and lists each rejection."""
     started = time.perf_counter()
-    dataset = datasets.get_dataset(session, dataset_id)
+    refusal: CarebaseError | None = None
+    prepared = None
     try:
         content_type = request.headers.get("content-type")
         if content_type is not None and not is_json_content_type(content_type):
             raise UnsupportedMediaType(details={"content_type": content_type})
         events = service.decode_batch(body)
+        # Validation first: the transaction (and SQLite's write lock) starts at the first query.
+        prepared = service.prepare_tickets(
+            events, config=config, may_contain_nul=service.may_contain_nul(body)
+        )
+    except CarebaseError as error:
+        refusal = error
+    dataset = datasets.get_dataset(session, dataset_id)
+    try:
+        if refusal is not None:
+            raise refusal
         service.check_record_type(dataset, RECORD_TYPE)
     except CarebaseError as error:
         # Answer instead of raising, so the unit of work commits the log entry.
@@ -106,16 +117,16 @@ def ingest_support_tickets(
             started=started,
         )
         return error_response(error.status_code, error.code, error.message, error.details)
+    assert prepared is not None
     return service.ingest_tickets(
         session,
         dataset,
-        events,
+        prepared,
         config=config,
         token_id=principal.token_id,
         source="api",
         now=now,
         started=started,
-        may_contain_nul=service.may_contain_nul(body),
     )
 
 

@@ -110,10 +110,43 @@ def log_refusal(
     return log_id
 
 
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch validated and normalised, before any database work."""
+
+    events: list[Any]
+    accepted: list[tuple[int, ParsedTicket, list[Link]]]
+    rejections: list[Rejection]
+    warnings: list[dict[str, Any]]
+
+
+def prepare_tickets(
+    events: list[Any], *, config: IngestConfig, may_contain_nul: bool = True
+) -> PreparedBatch:
+    """Validate each event and normalise its links: pure CPU work, done before the
+    transaction starts so that SQLite's write lock is held only for the database work."""
+    batch = PreparedBatch(events, [], [], [])
+    for index, raw in enumerate(events):
+        parsed = parse_ticket(raw, may_contain_nul=may_contain_nul)
+        if isinstance(parsed, list):
+            batch.rejections.append(_rejection(index, raw, parsed))
+            continue
+        normalised = config.normaliser.normalise(parsed.event.link.model_dump())
+        batch.warnings.extend({"index": index, **warning} for warning in normalised.warnings)
+        if normalised.errors:
+            batch.rejections.append(_rejection(index, raw, normalised.errors))
+        elif not normalised.links:
+            problem = {"field": "link", "reason": "no usable link: every link value is blocked"}
+            batch.rejections.append(_rejection(index, raw, [problem]))
+        else:
+            batch.accepted.append((index, parsed, normalised.links))
+    return batch
+
+
 def ingest_tickets(
     session: Session,
     dataset: Dataset,
-    events: list[Any],
+    events: list[Any] | PreparedBatch,
     *,
     config: IngestConfig,
     token_id: str | None,
@@ -126,23 +159,13 @@ def ingest_tickets(
     started = time.perf_counter() if started is None else started
     check_record_type(dataset, RECORD_TYPE)
     log_id = new_id("log")
-    rejections: list[Rejection] = []
-    warnings: list[dict[str, Any]] = []
-    accepted: list[tuple[int, ParsedTicket, list[Link]]] = []
-    for index, raw in enumerate(events):
-        parsed = parse_ticket(raw, may_contain_nul=may_contain_nul)
-        if isinstance(parsed, list):
-            rejections.append(_rejection(index, raw, parsed))
-            continue
-        normalised = config.normaliser.normalise(parsed.event.link.model_dump())
-        warnings.extend({"index": index, **warning} for warning in normalised.warnings)
-        if normalised.errors:
-            rejections.append(_rejection(index, raw, normalised.errors))
-        elif not normalised.links:
-            problem = {"field": "link", "reason": "no usable link: every link value is blocked"}
-            rejections.append(_rejection(index, raw, [problem]))
-        else:
-            accepted.append((index, parsed, normalised.links))
+    batch = (
+        events
+        if isinstance(events, PreparedBatch)
+        else prepare_tickets(events, config=config, may_contain_nul=may_contain_nul)
+    )
+    events, accepted = batch.events, batch.accepted
+    rejections, warnings = batch.rejections, batch.warnings
     every_link = [link for _, _, links in accepted for link in links]
     suppressed = identity.suppressed_links(session, every_link)
     if suppressed:
