@@ -5,22 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from typer.testing import CliRunner
 
-from carebase.cli import app
 from carebase.db.session import Database
 from carebase.identity.links import Link
 from carebase.models import utcnow
 from carebase.profiles import service as profiles
+from tests.cli.test_cli import invoke
 from tests.conftest import test_settings
 from tests.helpers import ticket
 
-runner = CliRunner()
-
-
-def run(database_url: str, *args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env={"CAREBASE_DATABASE_URL": database_url})
-    return result.exit_code, result.stdout, result.stderr
+run = invoke
 
 
 def create_dataset(database_url: str) -> str:
