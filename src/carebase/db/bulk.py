@@ -1,9 +1,9 @@
-"""Bulk inserts for the ingestion hot path.
+"""Bulk inserts and IN-list selects for the ingestion hot path.
 
-SQLAlchemy's executemany runs a Python bind processor per value and builds a parameter
-dict per row; for a 1,000-event batch that costs more than the insert itself. Here each
-column's conversion is chosen once per dialect, rows become tuples, and the driver's
-executemany gets them directly. Only for plain inserts of complete rows.
+SQLAlchemy runs a Python processor per value and builds an object per row; for a
+1,000-event batch that costs more than the SQL itself. Here each column's conversion is
+chosen once per dialect and the driver gets (or gives) plain tuples. Only for plain
+inserts of complete rows and selects by one key column.
 """
 
 from __future__ import annotations
@@ -62,6 +62,61 @@ def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | 
 
 # Bound parameters per IN list: well under SQLite's and PostgreSQL's limits.
 IN_LIST_SIZE = 500
+
+
+def _decoder(column: Any, dialect: str) -> Converter | None:
+    if isinstance(column.type, UTCDateTime):
+        return _sqlite_read_datetime if dialect == "sqlite" else _utc
+    is_json = isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON)
+    if is_json and dialect == "sqlite":
+        return _json_read
+    return None
+
+
+def _sqlite_read_datetime(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _json_read(value: Any) -> Any:
+    return None if value is None else jsonutil.loads(value)
+
+
+def select_in(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+    *,
+    where: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of `table` whose `key` is in `values` (and whose `where` columns match), as dicts."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    marker = "?" if dialect == "sqlite" else "%s"
+    decoders = [(name, _decoder(table.c[name], dialect)) for name in columns]
+    conditions = [f"{name} = {marker}" for name in (where or {})]
+    fixed = list((where or {}).values())
+    found: list[dict[str, Any]] = []
+    for chunk in chunks(sorted(set(values))):
+        in_list = f"{key} IN ({', '.join([marker] * len(chunk))})"
+        # Names come from carebase's own metadata; every value is a bound parameter.
+        sql = (
+            f"SELECT {', '.join(columns)} FROM {table.name} "  # noqa: S608
+            f"WHERE {' AND '.join([*conditions, in_list])}"
+        )
+        for row in connection.exec_driver_sql(sql, (*fixed, *chunk)):
+            found.append(
+                {
+                    name: value if decode is None else decode(value)
+                    for (name, decode), value in zip(decoders, row, strict=True)
+                }
+            )
+    return found
 
 
 def chunks(items: Sequence[Any], size: int = IN_LIST_SIZE) -> Iterator[Sequence[Any]]:

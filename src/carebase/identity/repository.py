@@ -18,33 +18,26 @@ from carebase.models.base import table
 def link_owners(session: Session, links: Iterable[Link]) -> dict[Link, str]:
     """The profile owning each of `links` that has an owner."""
     wanted = set(links)
-    values = sorted({link.value for link in wanted})
+    # By value alone (the unique index leads with it); type and system are matched here.
+    rows = bulk.select_in(
+        session,
+        table(ProfileLink),
+        ["link_type", "system_name", "value", "profile_id"],
+        "value",
+        [link.value for link in wanted],
+    )
     owners: dict[Link, str] = {}
-    for chunk in bulk.chunks(values):
-        # By value alone (the unique index leads with it); type and system are matched here.
-        rows = session.connection().execute(
-            select(
-                ProfileLink.link_type,
-                ProfileLink.system_name,
-                ProfileLink.value,
-                ProfileLink.profile_id,
-            ).where(ProfileLink.value.in_(chunk))
-        )
-        for link_type, system_name, value, profile_id in rows:
-            link = Link(link_type, value, system_name)
-            if link in wanted:
-                owners[link] = profile_id
+    for row in rows:
+        link = Link(row["link_type"], row["value"], row["system_name"])
+        if link in wanted:
+            owners[link] = row["profile_id"]
     return owners
 
 
 def profile_facts(session: Session, profile_ids: Iterable[str]) -> dict[str, datetime]:
     """created_at of each live profile among `profile_ids`."""
-    ids = sorted(set(profile_ids))
-    facts: dict[str, datetime] = {}
-    for chunk in bulk.chunks(ids):
-        rows = session.execute(select(Profile.id, Profile.created_at).where(Profile.id.in_(chunk)))
-        facts.update(dict(rows.all()))
-    return facts
+    rows = bulk.select_in(session, table(Profile), ["id", "created_at"], "id", list(profile_ids))
+    return {row["id"]: row["created_at"] for row in rows}
 
 
 def link_type_counts(session: Session, profile_ids: Iterable[str]) -> dict[str, dict[str, int]]:

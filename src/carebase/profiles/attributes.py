@@ -135,21 +135,21 @@ class SupportState:
         }
 
     @classmethod
-    def from_row(cls, row: Any) -> SupportState:
+    def from_row(cls, row: Mapping[str, Any]) -> SupportState:
         """Rebuild the state from a stored row."""
         state = cls(
-            ticket_count=row.ticket_count,
-            open_ticket_count=row.open_ticket_count,
-            first_ticket_date=row.first_ticket_date,
-            last_ticket_date=row.last_ticket_date,
-            last_ticket_status=row.last_ticket_status,
-            last_satisfaction_score=row.last_satisfaction_score,
-            channel_types=set(row.channel_types),
-            tags=set(row.tags),
-            agents=set(row.agents),
+            ticket_count=row["ticket_count"],
+            open_ticket_count=row["open_ticket_count"],
+            first_ticket_date=row["first_ticket_date"],
+            last_ticket_date=row["last_ticket_date"],
+            last_ticket_status=row["last_ticket_status"],
+            last_satisfaction_score=row["last_satisfaction_score"],
+            channel_types=set(row["channel_types"]),
+            tags=set(row["tags"]),
+            agents=set(row["agents"]),
         )
         for name in STATE_COLUMNS:
-            setattr(state, name, getattr(row, name))
+            setattr(state, name, row[name])
         return state
 
 

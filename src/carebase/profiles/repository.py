@@ -24,23 +24,19 @@ def replace_attributes(session: Session, rows: dict[str, dict[str, Any]]) -> Non
     )
 
 
-def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, Row[Any]]:
+def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Stored attribute rows of `profile_ids`, by profile id."""
-    found: dict[str, Row[Any]] = {}
-    columns = table(SupportAttributes).c
-    for chunk in bulk.chunks(profile_ids):
-        rows = session.connection().execute(
-            select(table(SupportAttributes)).where(columns.profile_id.in_(chunk))
-        )
-        found.update({row.profile_id: row for row in rows})
-    return found
+    attributes = table(SupportAttributes)
+    rows = bulk.select_in(
+        session, attributes, [c.name for c in attributes.columns], "profile_id", profile_ids
+    )
+    return {row["profile_id"]: row for row in rows}
 
 
 def delete_attributes(session: Session, profile_id: str) -> None:
     """Drop one profile's attributes."""
-    session.connection().execute(
-        delete(SupportAttributes).where(SupportAttributes.profile_id == profile_id)
-    )
+    attributes = table(SupportAttributes)
+    session.connection().execute(delete(attributes).where(attributes.c.profile_id == profile_id))
 
 
 _GET_ATTRIBUTES = select(table(SupportAttributes)).where(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, bindparam, case, delete, func, select, update
+from sqlalchemy import Row, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from carebase.db import bulk
@@ -48,22 +48,17 @@ _UPDATE_TICKET = (
 
 def existing_tickets(
     session: Session, dataset_id: str, ticket_ids: Sequence[str]
-) -> dict[str, Row[Any]]:
-    """(pk, ticket_id, action_at, content_hash, profile_id) of stored tickets, by ticket_id."""
-    found: dict[str, Row[Any]] = {}
-    ids = sorted(set(ticket_ids))
-    for chunk in bulk.chunks(ids):
-        rows = session.execute(
-            select(
-                Ticket.pk,
-                Ticket.ticket_id,
-                Ticket.action_at,
-                Ticket.content_hash,
-                Ticket.profile_id,
-            ).where(Ticket.dataset_id == dataset_id, Ticket.ticket_id.in_(chunk))
-        )
-        found.update({row.ticket_id: row for row in rows})
-    return found
+) -> dict[str, dict[str, Any]]:
+    """{pk, ticket_id, action_at, content_hash, profile_id} of stored tickets, by ticket_id."""
+    rows = bulk.select_in(
+        session,
+        table(Ticket),
+        ["pk", "ticket_id", "action_at", "content_hash", "profile_id"],
+        "ticket_id",
+        ticket_ids,
+        where={"dataset_id": dataset_id},
+    )
+    return {row["ticket_id"]: row for row in rows}
 
 
 def insert_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -90,30 +85,25 @@ def delete_profile(session: Session, profile_id: str) -> None:
     session.connection().execute(delete(Ticket).where(Ticket.profile_id == profile_id))
 
 
-def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[RowMapping]:
+ATTRIBUTE_INPUTS = (
+    "profile_id",
+    "ticket_id",
+    "action_at",
+    "created_at",
+    "closed_at",
+    "status",
+    "satisfaction_score",
+    "duration",
+    "first_reply_time",
+    "channel_types",
+    "tags",
+    "agents",
+)
+
+
+def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[dict[str, Any]]:
     """What attributes are computed from, for every ticket of `profile_ids`."""
-    ids = sorted(set(profile_ids))
-    rows: list[RowMapping] = []
-    for chunk in bulk.chunks(ids):
-        rows.extend(
-            session.execute(
-                select(
-                    Ticket.profile_id,
-                    Ticket.ticket_id,
-                    Ticket.action_at,
-                    Ticket.created_at,
-                    Ticket.closed_at,
-                    Ticket.status,
-                    Ticket.satisfaction_score,
-                    Ticket.duration,
-                    Ticket.first_reply_time,
-                    Ticket.channel_types,
-                    Ticket.tags,
-                    Ticket.agents,
-                ).where(Ticket.profile_id.in_(chunk))
-            ).mappings()
-        )
-    return rows
+    return bulk.select_in(session, table(Ticket), ATTRIBUTE_INPUTS, "profile_id", list(profile_ids))
 
 
 _RECENT = (

@@ -73,7 +73,7 @@ def store(
     stored = repository.existing_tickets(session, dataset_id, [t.event.ticket_id for t in tickets])
     # ticket_id -> (action_at, content_hash, profile_id, pk or None)
     current: dict[str, tuple[datetime, str, str, int | None]] = {
-        ticket_id: (row.action_at, row.content_hash, row.profile_id, row.pk)
+        ticket_id: (row["action_at"], row["content_hash"], row["profile_id"], row["pk"])
         for ticket_id, row in stored.items()
     }
     winners: dict[str, dict[str, Any]] = {}
@@ -97,7 +97,7 @@ def store(
             result.added.setdefault(row["profile_id"], []).append(row)
     inserts, updates = [], []
     for ticket_id, row in winners.items():
-        pk = stored[ticket_id].pk if ticket_id in stored else None
+        pk = stored[ticket_id]["pk"] if ticket_id in stored else None
         if pk is None:
             inserts.append(row | {"dataset_id": dataset_id})
         else:
