@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -17,6 +18,7 @@ from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from carebase.ingest.api import BATCH_COMPONENTS
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
 from carebase.models import utcnow
@@ -75,7 +77,24 @@ def create_app(
     app.include_router(tokens_router)
     app.include_router(datasets_router)
     app.include_router(profiles_router)
+    _document_extra_schemas(app)
     return app
+
+
+def _document_extra_schemas(app: FastAPI) -> None:
+    """Add the schemas that raw-body endpoints reference to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in BATCH_COMPONENTS.items():
+                schemas.setdefault(name, schema)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app_from_env() -> FastAPI:

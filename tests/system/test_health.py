@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from fastapi.testclient import TestClient
 
 from carebase import __version__
@@ -52,3 +55,16 @@ def test_docs_and_openapi_have_explicit_operation_ids(client: TestClient) -> Non
     )
     schemes = spec["components"]["securitySchemes"]
     assert {scheme["type"] for scheme in schemes.values()} == {"http", "apiKey"}
+
+
+def test_every_openapi_reference_resolves(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    text = json.dumps(spec)
+    references = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', text))
+    assert references <= set(spec["components"]["schemas"])
+    ingest = spec["paths"]["/v1/datasets/{dataset_id}/customer_support_ticket"]["post"]
+    body = ingest["requestBody"]["content"]["application/json"]["schema"]
+    assert body["items"] == {"$ref": "#/components/schemas/TicketEvent"}
+    assert body["maxItems"] == 1000
+    required = spec["components"]["schemas"]["TicketEvent"]["required"]
+    assert set(required) == {"ticket_id", "action_at", "link", "timeline"}

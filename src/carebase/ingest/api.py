@@ -16,7 +16,7 @@ from carebase.http.errors import error_response
 from carebase.http.routing import JSONRoute, is_json_content_type
 from carebase.ingest import datasets, service
 from carebase.ingest.schemas import DatasetCreate, DatasetList, DatasetOut, IngestResult, LogPage
-from carebase.ingest.tickets import RECORD_TYPE
+from carebase.ingest.tickets import RECORD_TYPE, batch_json_schema
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=JSONRoute)
 Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
@@ -62,9 +62,20 @@ def get_dataset(dataset_id: str, _admin: Admin, session: DbSession) -> DatasetOu
     return datasets.describe(session, datasets.get_dataset(session, dataset_id))
 
 
+_BATCH_SCHEMA, BATCH_COMPONENTS = batch_json_schema()
+
+
 @router.post(
     f"/{{dataset_id}}/{RECORD_TYPE}",
     operation_id="ingestSupportTickets",
+    # The handler reads the raw body (so one bad event cannot sink the batch); the
+    # documented schema is still the event format's.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _BATCH_SCHEMA}},
+        }
+    },
     response_model=IngestResult,
     responses={
         400: {"description": "The body is not valid JSON."},

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -126,6 +127,14 @@ class TicketEvent(BaseModel):
     agents: Labels = Field(default_factory=list)
     satisfaction_score: Short | int | float | None = None
     custom_fields: dict[str, Any] | None = None
+
+
+def batch_json_schema() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(request body schema, component schemas) of a batch, for the OpenAPI document."""
+    schema = TypeAdapter(list[TicketEvent]).json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.pop("$defs", {})
+    schema.update(minItems=1, maxItems=1000, title="CustomerSupportTicketBatch")
+    return schema, components
 
 
 @dataclass(slots=True)
