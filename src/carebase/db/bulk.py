@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -131,11 +132,11 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     connection = session.connection()
     sql, names, converters = _plan(table, connection.dialect.name)
-    pairs = list(zip(names, converters, strict=True))
-    values = [
-        tuple(
-            row.get(name) if convert is None else convert(row.get(name)) for name, convert in pairs
-        )
-        for row in rows
-    ]
-    connection.exec_driver_sql(sql, values)
+    # Column-wise: pick every value with one C-level itemgetter per row, then convert
+    # only the columns that need it (timestamps, JSON) with map().
+    pick = itemgetter(*names)
+    columns: list[Any] = list(zip(*map(pick, rows), strict=True))
+    for position, convert in enumerate(converters):
+        if convert is not None:
+            columns[position] = map(convert, columns[position])
+    connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))

@@ -217,7 +217,10 @@ def _merge_or_stop(
 def _write(session: Session, state: _State, result: Resolution, now: datetime) -> None:
     repository.insert_profiles(
         session,
-        [{"id": p, "created_at": now, "updated_at": now} for p in sorted(result.created_profiles)],
+        [
+            {"id": p, "created_at": now, "updated_at": now, "merged_into_id": None}
+            for p in sorted(result.created_profiles)
+        ],
     )
     repository.insert_links(
         session,
