@@ -98,6 +98,7 @@ def load(url: str, profiles: int) -> None:
                         "link_type": "email",
                         "system_name": "",
                         "value": f"customer{n}@example.com",
+                        "derived": False,
                         "created_at": now,
                     }
                     for n, p in zip(numbers, ids, strict=True)

@@ -138,7 +138,8 @@ def test_forget_removes_everything_and_suppresses_links(
     ).json()["id"]
     forgotten = client.delete(f"/v1/profiles/{profile_id}", headers=auth(admin_token))
     assert forgotten.status_code == 200
-    assert forgotten.json() == {"profile_id": profile_id, "links_suppressed": 2}
+    # The email, the two hashes carebase derived from it, and the mobile.
+    assert forgotten.json() == {"profile_id": profile_id, "links_suppressed": 4}
     assert client.get(f"/v1/profiles/{profile_id}", headers=auth(admin_token)).status_code == 404
     dataset = client.get(f"/v1/datasets/{dataset_id}", headers=auth(admin_token)).json()
     assert dataset["records"] == 0
@@ -158,13 +159,20 @@ def test_forget_removes_everything_and_suppresses_links(
         {"index": 0, "ticket_id": "3", "errors": [{"field": "link", "reason": "suppressed"}]}
     ]
     suppressions = client.get("/v1/suppressions", headers=auth(admin_token)).json()
-    assert {s["link_type"] for s in suppressions["suppressions"]} == {"email", "mobile"}
+    assert {s["link_type"] for s in suppressions["suppressions"]} == {
+        "email",
+        "email_sha256",
+        "email_md5",
+        "mobile",
+    }
     assert all("aaron" not in str(s) for s in suppressions["suppressions"])
 
     # An admin can lift a suppression.
     email_entry = next(s for s in suppressions["suppressions"] if s["link_type"] == "email")
     lifted = client.delete(f"/v1/suppressions/{email_entry['id']}", headers=auth(admin_token))
     assert lifted.status_code == 204
+    left = client.get("/v1/suppressions", headers=auth(admin_token)).json()["suppressions"]
+    assert [s["link_type"] for s in left] == ["mobile"]  # the email's hashes went with it
     body = post_tickets(client, admin_token, dataset_id, [ticket("5")])
     assert body["rejected"] == 1  # the mobile is still suppressed
     body = post_tickets(

@@ -1,7 +1,9 @@
 """Normalising links: email trimmed, lower-cased and checked; mobile to E.164; guards.
 
-A link is (link_type, system_name, value). `system_name` is '' for links that
-have none (email, mobile).
+A link is (link_type, system_name, value). `system_name` is '' for links that have none
+(email, mobile, hashed emails). Every email also yields its SHA-256 and MD5 as *derived*
+links, so a record that carries only a hashed email finds the profile that holds the plain
+one, and the other way round.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from functools import lru_cache
 import phonenumbers
 
 EMAIL = "email"
+EMAIL_SHA256 = "email_sha256"
+EMAIL_MD5 = "email_md5"
 MOBILE = "mobile"
 CUSTOMER_ID = "customer_id"
-LINK_TYPES = (EMAIL, MOBILE, CUSTOMER_ID)
+EXTERNAL_ID = "external_id"
+LINK_TYPES = (EMAIL, EMAIL_SHA256, EMAIL_MD5, MOBILE, CUSTOMER_ID, EXTERNAL_ID)
+# Link types whose values are scoped by a system_name.
+SYSTEM_SCOPED = frozenset({CUSTOMER_ID, EXTERNAL_ID})
+_HEX = {EMAIL_SHA256: re.compile(r"^[0-9a-f]{64}$"), EMAIL_MD5: re.compile(r"^[0-9a-f]{32}$")}
 
 # The pattern Lexer's link schema gives for EmailLink.
 _EMAIL_PATTERN = re.compile(r"^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$")
@@ -30,6 +38,8 @@ class Link:
     link_type: str
     value: str
     system_name: str = ""
+    # A hash carebase computed from a plain email: it links, but is not shown.
+    derived: bool = field(default=False, compare=False)
 
     def as_dict(self) -> dict[str, str]:
         """The link as the API shows it."""
@@ -51,6 +61,15 @@ class NormalisedLinks:
     links: list[Link] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def derived_hashes(email: str) -> list[Link]:
+    """The SHA-256 and MD5 links derived from a normalised email."""
+    encoded = email.encode("utf-8")
+    return [
+        Link(EMAIL_SHA256, hashlib.sha256(encoded).hexdigest(), derived=True),
+        Link(EMAIL_MD5, hashlib.md5(encoded, usedforsecurity=False).hexdigest(), derived=True),
+    ]
 
 
 def normalise_email(raw: str) -> str | None:
@@ -97,39 +116,78 @@ class LinkNormaliser:
         # Customers write in again and again: normalise each distinct link object once.
         self._cached = lru_cache(maxsize=25_000)(self._normalise)
 
-    def _is_blocked(self, raw: str) -> bool:
+    def _is_blocked(self, raw: str, link_type: str) -> bool:
         text = raw.strip().lower()
         if text in self.blocked:
             return True
-        digits = re.sub(r"\D", "", text)
-        # "0000000000", "1111111111": placeholders, not phones.
-        return len(text) > 0 and len(digits) == len(text.lstrip("+")) and len(set(digits)) == 1
+        if link_type != MOBILE:
+            return False
+        # "0000000000", "+1111111111": placeholders, not phones.
+        digits = text.lstrip("+")
+        return len(digits) >= 6 and digits.isdigit() and len(set(digits)) == 1
 
     def normalise(self, link: dict[str, str | None]) -> NormalisedLinks:
-        """Normalise the email, mobile and customer_id of one link object (do not mutate)."""
-        return self._cached(
-            link.get("email"), link.get("mobile"), link.get("customer_id"), link.get("system_name")
-        )
+        """Normalise every identifier of one link object (the result is shared: do not mutate).
 
-    def _normalise(
-        self, email: str | None, mobile: str | None, customer_id: str | None, system: str | None
-    ) -> NormalisedLinks:
+        Accepts the specific forms (`email`, `email_sha256`, `email_md5`, `mobile`,
+        `customer_id` with an optional `system_name`, `external_id` with a required
+        `system_name`) and the generic one (`link_type`, `link_value`, `id_type`).
+        """
+        key = tuple(sorted((k, v) for k, v in link.items() if isinstance(v, str)))
+        return self._cached(key)
+
+    def _normalise(self, items: tuple[tuple[str, str], ...]) -> NormalisedLinks:
+        link = dict(items)
         result = NormalisedLinks()
-        if email is not None:
-            self._email(email, result)
-        if mobile is not None:
-            self._mobile(mobile, result)
-        if customer_id is not None:
-            if self._is_blocked(customer_id):
-                result.warnings.append(_problem("link.customer_id", "blocked_value"))
+        if "link_type" in link or "link_value" in link:
+            link = self._from_generic(link, result)
+        system = link.get("system_name", "").strip()
+        for link_type in LINK_TYPES:
+            raw = link.get(link_type)
+            if raw is None:
+                continue
+            if self._is_blocked(raw, link_type):
+                result.warnings.append(_problem(f"link.{link_type}", "blocked_value"))
+            elif link_type == EMAIL:
+                self._email(raw, result)
+            elif link_type == MOBILE:
+                self._mobile(raw, result)
+            elif link_type in _HEX:
+                self._hashed(link_type, raw, result)
+            elif link_type == EXTERNAL_ID and not system:
+                problem = _problem("link.system_name", "external_id needs a system_name")
+                result.errors.append(problem)
             else:
-                result.links.append(Link(CUSTOMER_ID, customer_id.strip(), (system or "").strip()))
+                result.links.append(Link(link_type, raw.strip(), system))
         return result
 
-    def _email(self, raw: str, result: NormalisedLinks) -> None:
-        if self._is_blocked(raw):
-            result.warnings.append(_problem("link.email", "blocked_value"))
+    @staticmethod
+    def _from_generic(link: dict[str, str], result: NormalisedLinks) -> dict[str, str]:
+        link_type, value = link.get("link_type", ""), link.get("link_value", "")
+        if link_type not in LINK_TYPES:
+            known = ", ".join(LINK_TYPES)
+            result.errors.append(_problem("link.link_type", f"must be one of {known}"))
+            return {}
+        if not value:
+            result.errors.append(_problem("link.link_value", "must not be empty"))
+            return {}
+        specific = {link_type: value}
+        id_type = link.get("id_type", "default")
+        if link_type in SYSTEM_SCOPED and id_type != "default":
+            # The legacy form names the source system in id_type.
+            specific["system_name"] = id_type
+        return specific
+
+    def _hashed(self, link_type: str, raw: str, result: NormalisedLinks) -> None:
+        value = raw.strip().lower()
+        if not _HEX[link_type].match(value):
+            length = 64 if link_type == EMAIL_SHA256 else 32
+            reason = f"must be {length} hex characters (hash of the trimmed, lower-cased email)"
+            result.errors.append(_problem(f"link.{link_type}", reason))
             return
+        result.links.append(Link(link_type, value))
+
+    def _email(self, raw: str, result: NormalisedLinks) -> None:
         value = normalise_email(raw)
         if value is None:
             result.errors.append(_problem("link.email", "not a valid email address"))
@@ -138,11 +196,9 @@ class LinkNormaliser:
             result.warnings.append(_problem("link.email", "blocked_value"))
             return
         result.links.append(Link(EMAIL, value))
+        result.links.extend(derived_hashes(value))
 
     def _mobile(self, raw: str, result: NormalisedLinks) -> None:
-        if self._is_blocked(raw):
-            result.warnings.append(_problem("link.mobile", "blocked_value"))
-            return
         value = normalise_mobile(raw, self.default_region)
         if value is None:
             result.warnings.append(

@@ -103,7 +103,7 @@ _GET_PROFILE = select(
     Profile.id, Profile.created_at, Profile.updated_at, Profile.merged_into_id
 ).where(Profile.id == bindparam("profile_id"))
 _LINKS_OF = (
-    select(ProfileLink.link_type, ProfileLink.value, ProfileLink.system_name)
+    select(ProfileLink.link_type, ProfileLink.value, ProfileLink.system_name, ProfileLink.derived)
     .where(ProfileLink.profile_id == bindparam("profile_id"))
     .order_by(ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value)
 )
@@ -123,9 +123,11 @@ def get_profile(session: Session, profile_id: str) -> ProfileRow | None:
 
 
 def links_of(session: Session, profile_id: str) -> list[Link]:
-    """A profile's links, ordered by type and value."""
+    """A profile's links (derived ones included, flagged), ordered by type and value."""
     rows = session.connection().execute(_LINKS_OF, {"profile_id": profile_id})
-    return [Link(link_type, value, system) for link_type, value, system in rows]
+    return [
+        Link(link_type, value, system, bool(derived)) for link_type, value, system, derived in rows
+    ]
 
 
 def find_owner(session: Session, link: Link) -> str | None:
@@ -202,8 +204,10 @@ def list_suppressions(session: Session, *, limit: int, after: str | None) -> Seq
 
 
 def delete_suppression(session: Session, suppression_id: str) -> bool:
-    """Lift one suppression; True when it existed."""
-    result = session.connection().execute(
-        delete(Suppression).where(Suppression.id == suppression_id)
-    )
+    """Lift one suppression and the others of its group; True when it existed."""
+    group = session.scalar(select(Suppression.group_id).where(Suppression.id == suppression_id))
+    condition = Suppression.id == suppression_id
+    if group is not None:
+        condition = or_(condition, Suppression.group_id == group)
+    result = session.connection().execute(delete(Suppression).where(condition))
     return bool(getattr(result, "rowcount", 0))

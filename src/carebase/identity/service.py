@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from carebase.errors import NotFound
 from carebase.identity import repository
-from carebase.identity.links import EMAIL, MOBILE, Link
+from carebase.identity.links import EMAIL, EMAIL_MD5, EMAIL_SHA256, MOBILE, Link, derived_hashes
 from carebase.ids import new_id
 from carebase.models import ProfileMerge, Suppression
 
@@ -28,6 +28,7 @@ _forget_hooks: list[ForgetHook] = []
 # Which link decides the profile when a merge is stopped: the most trusted first.
 _LINK_PRIORITY = {EMAIL: 0, MOBILE: 1}
 RULE_SHARED_LINK = "shared_link"
+_EMAIL_FORMS = frozenset({EMAIL, EMAIL_SHA256, EMAIL_MD5})
 
 
 def on_merge(hook: MergeHook) -> MergeHook:
@@ -133,8 +134,16 @@ def _resolve_one(
         profile_id = found[0]
     else:
         profile_id = _merge_or_stop(state, result, index, links, found, guards, now, log_id)
+    email_refused = False
     for link in links:
         if link in state.owner:
+            continue
+        if link.derived:
+            if email_refused:
+                continue
+            # Hashes of an email the record carries: they follow the email, uncounted.
+            state.owner[link] = profile_id
+            state.new_links[link] = profile_id
             continue
         cap = guards.cap_for(link.link_type)
         held = state.counts[profile_id].get(link.link_type, 0)
@@ -148,6 +157,7 @@ def _resolve_one(
                     f"(max_{link.link_type}s_per_profile)",
                 }
             )
+            email_refused = email_refused or link.link_type == EMAIL
             continue
         state.owner[link] = profile_id
         state.new_links[link] = profile_id
@@ -188,7 +198,14 @@ def _merge_or_stop(
             )
             return state.live(state.owner[chosen])
     survivor = min(found, key=lambda profile_id: (state.created_at[profile_id], profile_id))
-    bridge = [link.as_dict() for link in links if link in state.owner]
+    # The links that joined the profiles: an email's derived hashes only when the plain
+    # email was not itself known (the match was made through the hash).
+    email_known = any(link.link_type == EMAIL and link in state.owner for link in links)
+    bridge = [
+        link.as_dict()
+        for link in links
+        if link in state.owner and (not link.derived or not email_known)
+    ]
     for merged in found:
         if merged == survivor:
             continue
@@ -230,6 +247,7 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
                 "link_type": link.link_type,
                 "system_name": link.system_name,
                 "value": link.value,
+                "derived": link.derived,
                 "created_at": now,
             }
             for link, profile_id in sorted(state.new_links.items())
@@ -269,8 +287,8 @@ def get_live_profile(session: Session, profile_id: str) -> Any:
 
 
 def profile_links(session: Session, profile_id: str) -> list[Link]:
-    """A live profile's links."""
-    return repository.links_of(session, profile_id)
+    """A live profile's links as given (the hashes carebase derived are left out)."""
+    return [link for link in repository.links_of(session, profile_id) if not link.derived]
 
 
 def owner_of(session: Session, link: Link) -> str | None:
@@ -289,6 +307,13 @@ def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: 
     links = repository.links_of(session, profile_id)
     for hook in _forget_hooks:
         hook(session, profile_id)
+    # An email and the hashes derived from it are suppressed, and lifted, together.
+    groups: dict[str, str] = {}
+    for link in links:
+        if link.link_type == EMAIL:
+            group = new_id("sgr")
+            groups[link.value] = group
+            groups.update({derived.value: group for derived in derived_hashes(link.value)})
     suppressed = 0
     for link in links:
         added = repository.add_suppression(
@@ -297,6 +322,7 @@ def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: 
                 "id": new_id("sup"),
                 "link_type": link.link_type,
                 "link_hash": link.suppression_hash(),
+                "group_id": groups.get(link.value) if link.link_type in _EMAIL_FORMS else None,
                 "reason": reason,
                 "created_at": now,
             },

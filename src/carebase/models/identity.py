@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebase.models.base import Base, UTCDateTime
@@ -38,6 +38,8 @@ class ProfileLink(Base):
     # '' when the link has no system (email, mobile); part of the uniqueness key.
     system_name: Mapped[str] = mapped_column(String(100))
     value: Mapped[str] = mapped_column(String(512))
+    # A hash carebase computed from one of the profile's emails: links, but is not shown.
+    derived: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -65,5 +67,7 @@ class Suppression(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     link_type: Mapped[str] = mapped_column(String(32))
     link_hash: Mapped[str] = mapped_column(String(64))
+    # An email and its derived hashes share a group: lifting one lifts them all.
+    group_id: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

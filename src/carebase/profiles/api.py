@@ -12,7 +12,7 @@ from carebase.errors import NotFound, ValidationFailed
 from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.routing import JSONRoute
 from carebase.identity import service as identity
-from carebase.identity.links import CUSTOMER_ID, EMAIL, MOBILE, Link
+from carebase.identity.links import SYSTEM_SCOPED, Link
 from carebase.profiles import service
 from carebase.profiles.schemas import (
     Forgotten,
@@ -50,7 +50,9 @@ def _out(view: service.ProfileView) -> ProfileOut:
     response_model=ProfileOut,
 )
 def get_profile_by_link(
-    link_type: Literal["email", "mobile", "customer_id"],
+    link_type: Literal[
+        "email", "mobile", "customer_id", "external_id", "email_sha256", "email_md5"
+    ],
     value: str,
     request: Request,
     _reader: Reader,
@@ -59,10 +61,12 @@ def get_profile_by_link(
     system_name: Annotated[str, Query(max_length=100)] = "",
     tickets: TicketCount = 10,
 ) -> ProfileOut:
-    """The profile owning an email, a mobile, or a customer id (with `?system_name=`)."""
+    """The profile owning a link: email, mobile, email_sha256, email_md5, or a customer_id
+    or external_id with `?system_name=`. A hashed email finds the profile holding the plain
+    email, and the other way round."""
     normaliser = request.app.state.ingest_config.normaliser
     raw: dict[str, str | None] = {link_type: value}
-    if link_type == CUSTOMER_ID:
+    if link_type in SYSTEM_SCOPED:
         raw["system_name"] = system_name
     normalised = normaliser.normalise(raw)
     if normalised.errors:
@@ -72,7 +76,6 @@ def get_profile_by_link(
     if not normalised.links:
         raise NotFound(f"No profile has that {link_type}.")
     link: Link = normalised.links[0]
-    assert link.link_type in {EMAIL, MOBILE, CUSTOMER_ID}
     return _out(service.read_by_link(session, link, tickets=tickets, now=now))
 
 

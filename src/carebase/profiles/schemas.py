@@ -142,6 +142,9 @@ class SuppressionOut(BaseModel):
     id: str
     link_type: str
     link_hash: str
+    group_id: str | None = Field(
+        description="An email and its derived hashes share a group; lifting one lifts all."
+    )
     reason: str
     created_at: datetime
 
