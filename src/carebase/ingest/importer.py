@@ -18,7 +18,14 @@ import orjson
 
 from carebase.db.session import Database
 from carebase.ingest import datasets
-from carebase.ingest.service import MAX_BATCH, IngestConfig, check_record_type, ingest_tickets
+from carebase.ingest.service import (
+    MAX_BATCH,
+    IngestConfig,
+    check_record_type,
+    ingest_tickets,
+    may_contain_nul,
+    prepare_tickets,
+)
 from carebase.models import utcnow
 
 Progress = Callable[[int], None]  # called with the bytes read so far
@@ -47,6 +54,7 @@ class _Item:
     record: Any = None
     error: str | None = None
     raw_text: str | None = None
+    may_contain_nul: bool = True
 
 
 def _ndjson(handle: IO[bytes]) -> Iterator[_Item]:
@@ -54,7 +62,7 @@ def _ndjson(handle: IO[bytes]) -> Iterator[_Item]:
         if not line.strip():
             continue
         try:
-            yield _Item(number, orjson.loads(line))
+            yield _Item(number, orjson.loads(line), may_contain_nul=may_contain_nul(line))
         except orjson.JSONDecodeError as error:
             text = line.decode("utf-8", errors="replace").rstrip("\n")
             yield _Item(number, error=f"not valid JSON: {error}", raw_text=text[:10_000])
@@ -102,12 +110,18 @@ def import_file(
         rejects.write(orjson.dumps(entry) + b"\n")
 
     def flush(batch: list[tuple[int, _Item]]) -> None:
+        # Validate before the transaction, as the API does, to keep the write lock short.
+        prepared = prepare_tickets(
+            [item.record for _, item in batch],
+            config=config,
+            may_contain_nul=any(item.may_contain_nul for _, item in batch),
+        )
         with database.unit_of_work() as session:
             dataset_row = datasets.get_dataset(session, dataset_id)
             result = ingest_tickets(
                 session,
                 dataset_row,
-                [item.record for _, item in batch],
+                prepared,
                 config=config,
                 token_id=None,
                 source="import",
