@@ -111,18 +111,12 @@ def _parse_stored_scopes(scopes: tuple[str, ...]) -> tuple[Scope, ...]:
     return tuple(Scope.parse(scope) for scope in scopes)
 
 
-def authorize(
-    session: Session,
-    raw_token: str | None,
-    *,
-    required: str,
-    resource: str | None,
-    policy: RateLimit,
-    now: datetime,
-) -> tuple[Principal, ratelimit.RateDecision | None]:
-    """Authenticate a token, check its scope and count the request against its rate limit.
+def authenticate(
+    session: Session, raw_token: str | None, *, required: str, resource: str | None, now: datetime
+) -> tuple[Principal, bool]:
+    """The caller behind a token, and whether its last_used_at is due a refresh.
 
-    Raises InvalidToken (401), InsufficientScope (403) or RateLimited (429).
+    Raises Unauthenticated or InvalidToken (401), or InsufficientScope (403). Reads only.
     """
     if not raw_token:
         raise Unauthenticated(
@@ -140,13 +134,26 @@ def authorize(
         raise InsufficientScope(
             f"This operation needs the {scope!r} scope.", details={"required_scope": scope}
         )
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        repository.touch_token(session, token.id, now)
-    decision = ratelimit.check(session, f"{token.id}:{required}", policy, now.timestamp())
+    stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+    return principal, stale
+
+
+def count_request(
+    counters: Session, principal: Principal, *, required: str, policy: RateLimit, now: datetime
+) -> ratelimit.RateDecision | None:
+    """Count one request against the token's limit for `required`; RateLimited (429) if over."""
+    decision = ratelimit.check(
+        counters, f"{principal.token_id}:{required}", policy, now.timestamp()
+    )
     if decision is not None and not decision.allowed:
         raise RateLimited(
             f"Rate limit of {decision.limit} requests per {decision.period_seconds} s exceeded "
             f"for this token; retry in {decision.retry_after_seconds} s.",
             headers=decision.headers(),
         )
-    return principal, decision
+    return decision
+
+
+def record_use(session: Session, token_id: str, now: datetime) -> None:
+    """Stamp the token's last_used_at."""
+    repository.touch_token(session, token_id, now)

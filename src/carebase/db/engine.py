@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.schema import CreateTable
 
 from carebase import jsonutil
+from carebase.models import RateLimitCounter
+from carebase.models.base import table
 from carebase.settings import Settings
 
 # Execution option naming how a SQLite transaction begins. Writers take the
@@ -73,6 +77,33 @@ def _sqlite_engine(settings: Settings, *, durable: bool) -> Engine:
     def _begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def counters_path(database: Path) -> Path:
+    """Where SQLite keeps rate-limit counters: a file beside the database."""
+    return database.with_name(f"{database.stem}-counters{database.suffix or '.db'}")
+
+
+def create_counters_engine(settings: Settings) -> Engine:
+    """SQLite only: counters in their own file, so that counting a request never waits for
+    an ingestion batch's write lock. Losing them in a crash is harmless, so commits are not
+    fsynced, and the file's one table is created on first use (it is not part of the
+    database the migrations manage)."""
+    path = settings.sqlite_path
+    assert path is not None
+    counters = settings.model_copy(update={"database_url": f"sqlite:///{counters_path(path)}"})
+    engine = _sqlite_engine(counters, durable=False)
+    ddl = str(
+        CreateTable(table(RateLimitCounter), if_not_exists=True).compile(dialect=engine.dialect)
+    )
+
+    @event.listens_for(engine, "connect")
+    def _create_table(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(ddl)
+        cursor.close()
 
     return engine
 

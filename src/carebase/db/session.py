@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from carebase.db.engine import create_db_engine, writer
+from carebase.db.engine import create_counters_engine, create_db_engine, writer
 from carebase.settings import Settings
 
 
@@ -28,7 +28,7 @@ class Database:
     def from_settings(cls, settings: Settings) -> Database:
         """Engines for `settings.database_url`."""
         engine = create_db_engine(settings)
-        counters = create_db_engine(settings, durable=False) if settings.is_sqlite else engine
+        counters = create_counters_engine(settings) if settings.is_sqlite else engine
         return cls(engine, counters)
 
     @property

@@ -85,16 +85,21 @@ def require_scope(scope: str, *, resource_param: str | None = None) -> Callable[
     ) -> Principal:
         raw = bearer.credentials if bearer is not None else api_token
         resource = request.path_params.get(resource_param) if resource_param else None
-        settings = get_settings(request)
-        with get_database(request).counters() as session:
-            principal, decision = auth_service.authorize(
-                session,
-                raw.strip() if raw else None,
-                required=scope,
-                resource=resource,
-                policy=settings.rate_limit_for(scope),
-                now=get_now(request),
+        settings, database, now = get_settings(request), get_database(request), get_now(request)
+        # Three short transactions, so that no request waits on a batch's write lock
+        # (on SQLite the counters live in their own file): read the token, count the
+        # request, and - once a minute per token - stamp last_used_at.
+        with database.unit_of_work(write=False) as session:
+            principal, stale = auth_service.authenticate(
+                session, raw.strip() if raw else None, required=scope, resource=resource, now=now
             )
+        with database.counters() as counters:
+            decision = auth_service.count_request(
+                counters, principal, required=scope, policy=settings.rate_limit_for(scope), now=now
+            )
+        if stale:
+            with database.unit_of_work() as session:
+                auth_service.record_use(session, principal.token_id, now)
         if decision is not None:
             request.scope.setdefault("state", {})[RESPONSE_HEADERS_STATE_KEY] = decision.headers()
         return principal
