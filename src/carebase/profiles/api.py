@@ -98,17 +98,7 @@ def get_profile_merges(profile_id: str, _reader: Reader, session: DbSession) -> 
     merges = identity.merge_history(session, live_id)
     return MergeHistory(
         profile_id=live_id,
-        merges=[
-            MergeOut(
-                survivor_id=m.survivor_id,
-                merged_id=m.merged_id,
-                rule=m.rule,
-                links=m.links,
-                ingestion_log_id=m.ingestion_log_id,
-                created_at=m.created_at,
-            )
-            for m in merges
-        ],
+        merges=[MergeOut.model_validate(merge, from_attributes=True) for merge in merges],
     )
 
 
