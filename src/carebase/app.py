@@ -18,7 +18,7 @@ from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from carebase.ingest.api import BATCH_COMPONENTS
+from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
 from carebase.models import utcnow
@@ -89,7 +89,7 @@ def _document_extra_schemas(app: FastAPI) -> None:
         if app.openapi_schema is None:
             document = build()
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            for name, schema in BATCH_COMPONENTS.items():
+            for name, schema in batch_components().items():
                 schemas.setdefault(name, schema)
             app.openapi_schema = document
         return app.openapi_schema

@@ -28,6 +28,8 @@ _forget_hooks: list[ForgetHook] = []
 # Which link decides the profile when a merge is stopped: the most trusted first.
 _LINK_PRIORITY = {EMAIL: 0, MOBILE: 1}
 RULE_SHARED_LINK = "shared_link"
+# A `unify` record declared that its links belong to one person.
+RULE_UNIFY = "unify"
 _EMAIL_FORMS = frozenset({EMAIL, EMAIL_SHA256, EMAIL_MD5})
 
 
@@ -78,6 +80,7 @@ class _State:
     counts: dict[str, dict[str, int]]
     forward: dict[str, str] = field(default_factory=dict)
     new_links: dict[Link, str] = field(default_factory=dict)
+    rule: str = RULE_SHARED_LINK
 
     def live(self, profile_id: str) -> str:
         while profile_id in self.forward:
@@ -92,11 +95,13 @@ def resolve(
     guards: Guards,
     now: datetime,
     log_id: str | None,
+    rule: str = RULE_SHARED_LINK,
 ) -> Resolution:
     """Resolve each record's links to a profile, creating and merging profiles as needed.
 
     `records` holds (index in batch, links); the result's `profile_of` follows that order.
     Records are resolved in order, so a later record sees what earlier ones created.
+    `rule` is what the merge ledger records as the reason for the merges.
     """
     all_links = {link for _, links in records for link in links}
     owner = repository.link_owners(session, all_links)
@@ -105,6 +110,7 @@ def resolve(
         owner,
         repository.profile_facts(session, owners),
         repository.link_type_counts(session, owners),
+        rule=rule,
     )
     result = Resolution(profile_of=[])
     for index, links in records:
@@ -219,7 +225,7 @@ def _merge_or_stop(
                 "id": new_id("mrg"),
                 "survivor_id": survivor,
                 "merged_id": merged,
-                "rule": RULE_SHARED_LINK,
+                "rule": state.rule,
                 "links": bridge,
                 "ingestion_log_id": log_id,
                 "created_at": now,
@@ -291,6 +297,11 @@ def profile_links(session: Session, profile_id: str) -> list[Link]:
     return [link for link in repository.links_of(session, profile_id) if not link.derived]
 
 
+def owners_of(session: Session, links: set[Link]) -> dict[Link, str]:
+    """The live profile owning each of `links` that is owned."""
+    return repository.link_owners(session, links)
+
+
 def owner_of(session: Session, link: Link) -> str | None:
     """The live profile owning `link`."""
     return repository.find_owner(session, link)
@@ -307,6 +318,13 @@ def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: 
     links = repository.links_of(session, profile_id)
     for hook in _forget_hooks:
         hook(session, profile_id)
+    suppressed = suppress_links(session, links, now=now, reason=reason)
+    repository.delete_profile(session, profile_id)
+    return suppressed
+
+
+def suppress_links(session: Session, links: Sequence[Link], *, now: datetime, reason: str) -> int:
+    """Put links on the suppression list (hashed); how many were not on it already."""
     # An email and the hashes derived from it are suppressed, and lifted, together.
     groups: dict[str, str] = {}
     for link in links:
@@ -328,7 +346,6 @@ def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: 
             },
         )
         suppressed += int(added)
-    repository.delete_profile(session, profile_id)
     return suppressed
 
 

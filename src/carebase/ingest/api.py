@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -14,7 +14,7 @@ from carebase.errors import CarebaseError, UnsupportedMediaType
 from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.errors import error_response
 from carebase.http.routing import JSONRoute, is_json_content_type
-from carebase.ingest import datasets, service
+from carebase.ingest import datasets, lexer, lexer_service, service
 from carebase.ingest.schemas import DatasetCreate, DatasetList, DatasetOut, IngestResult, LogPage
 from carebase.ingest.tickets import RECORD_TYPE, batch_json_schema
 
@@ -63,82 +63,130 @@ def get_dataset(dataset_id: str, _admin: Admin, session: DbSession) -> DatasetOu
 
 
 _BATCH_SCHEMA, BATCH_COMPONENTS = batch_json_schema()
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON."},
+    404: {"description": "No such dataset."},
+    409: {"description": "The dataset holds another record type."},
+    413: {"description": "The body is larger than CAREBASE_MAX_BODY_BYTES."},
+    415: {"description": "The body is not application/json."},
+    422: {"description": "The body is not an array of 1 to 1,000 records."},
+}
 
 
-@router.post(
-    f"/{{dataset_id}}/{RECORD_TYPE}",
-    operation_id="ingestSupportTickets",
-    # The handler reads the raw body (so one bad event cannot sink the batch); the
-    # documented schema is still the event format's.
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _BATCH_SCHEMA}},
+def _batch_schema(record_type: str) -> dict[str, Any]:
+    if record_type == RECORD_TYPE:
+        return _BATCH_SCHEMA
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 1000,
+        "title": f"{record_type} batch",
+        "items": {"$ref": f"#/components/schemas/lexer_{record_type}"},
+    }
+
+
+def batch_components() -> dict[str, Any]:
+    """Schemas the raw-body ingestion endpoints reference, for the OpenAPI document: the
+    ticket event's and each Lexer record type's published JSON Schema."""
+    components = dict(BATCH_COMPONENTS)
+    for name in lexer.SPECS:
+        components.update(lexer.openapi_components(name))
+    return components
+
+
+def _prepare(
+    record_type: str, events: list[Any], config: service.IngestConfig, body: bytes
+) -> service.PreparedBatch | lexer_service.PreparedRecords:
+    nul = service.may_contain_nul(body)
+    if record_type == RECORD_TYPE:
+        return service.prepare_tickets(events, config=config, may_contain_nul=nul)
+    return lexer_service.prepare_records(record_type, events, config=config, may_contain_nul=nul)
+
+
+def _ingest_route(record_type: str) -> None:
+    def ingest(
+        dataset_id: str,
+        request: Request,
+        body: RawBody,
+        principal: DatasetIngest,
+        session: DbSession,
+        config: Config,
+        now: Now,
+    ) -> IngestResult | JSONResponse:
+        started = time.perf_counter()
+        refusal: CarebaseError | None = None
+        prepared = None
+        try:
+            content_type = request.headers.get("content-type")
+            if content_type is not None and not is_json_content_type(content_type):
+                raise UnsupportedMediaType(details={"content_type": content_type})
+            events = service.decode_batch(body)
+            # Validation first: the transaction (and SQLite's write lock) starts at the
+            # first query.
+            prepared = _prepare(record_type, events, config, body)
+        except CarebaseError as error:
+            refusal = error
+        dataset = datasets.get_dataset(session, dataset_id)
+        try:
+            if refusal is not None:
+                raise refusal
+            service.check_record_type(dataset, record_type)
+        except CarebaseError as error:
+            # Answer instead of raising, so the unit of work commits the log entry.
+            service.log_refusal(
+                session,
+                dataset,
+                error,
+                token_id=principal.token_id,
+                source="api",
+                now=now,
+                started=started,
+            )
+            return error_response(error.status_code, error.code, error.message, error.details)
+        arguments: dict[str, Any] = {
+            "config": config,
+            "token_id": principal.token_id,
+            "source": "api",
+            "now": now,
+            "started": started,
         }
-    },
-    response_model=IngestResult,
-    responses={
-        400: {"description": "The body is not valid JSON."},
-        404: {"description": "No such dataset."},
-        409: {"description": "The dataset holds another record type."},
-        413: {"description": "The body is larger than CAREBASE_MAX_BODY_BYTES."},
-        415: {"description": "The body is not application/json."},
-        422: {"description": "The body is not an array of 1 to 1,000 events."},
-    },
-)
-def ingest_support_tickets(
-    dataset_id: str,
-    request: Request,
-    body: RawBody,
-    principal: DatasetIngest,
-    session: DbSession,
-    config: Config,
-    now: Now,
-) -> IngestResult | JSONResponse:
-    """Post 1 to 1,000 ticket events. Valid events are stored even when others are rejected;
-    the answer counts created, updated, unchanged and rejected events and lists each rejection."""
-    started = time.perf_counter()
-    refusal: CarebaseError | None = None
-    prepared = None
-    try:
-        content_type = request.headers.get("content-type")
-        if content_type is not None and not is_json_content_type(content_type):
-            raise UnsupportedMediaType(details={"content_type": content_type})
-        events = service.decode_batch(body)
-        # Validation first: the transaction (and SQLite's write lock) starts at the first query.
-        prepared = service.prepare_tickets(
-            events, config=config, may_contain_nul=service.may_contain_nul(body)
-        )
-    except CarebaseError as error:
-        refusal = error
-    dataset = datasets.get_dataset(session, dataset_id)
-    try:
-        if refusal is not None:
-            raise refusal
-        service.check_record_type(dataset, RECORD_TYPE)
-    except CarebaseError as error:
-        # Answer instead of raising, so the unit of work commits the log entry.
-        service.log_refusal(
-            session,
-            dataset,
-            error,
-            token_id=principal.token_id,
-            source="api",
-            now=now,
-            started=started,
-        )
-        return error_response(error.status_code, error.code, error.message, error.details)
-    assert prepared is not None
-    return service.ingest_tickets(
-        session,
-        dataset,
-        prepared,
-        config=config,
-        token_id=principal.token_id,
-        source="api",
-        now=now,
-        started=started,
+        if isinstance(prepared, lexer_service.PreparedRecords):
+            return lexer_service.ingest_records(session, dataset, prepared, **arguments)
+        assert prepared is not None
+        return service.ingest_tickets(session, dataset, prepared, **arguments)
+
+    spec = lexer.SPECS.get(record_type)
+    ingest.__doc__ = (
+        "Post 1 to 1,000 ticket events. Valid events are stored even when others are "
+        "rejected; the answer counts created, updated, unchanged and rejected events and "
+        "lists each rejection."
+        if spec is None
+        else f"Post 1 to 1,000 `{record_type}` records. {spec.summary} Valid records are "
+        "stored even when others are rejected; the answer lists each rejection."
     )
+    camel = "".join(part.title() for part in record_type.split("_"))
+    operation = "ingestSupportTickets" if spec is None else f"ingest{camel}"
+    router.add_api_route(
+        f"/{{dataset_id}}/{record_type}",
+        ingest,
+        methods=["POST"],
+        operation_id=operation,
+        name=operation,
+        # The handler reads the raw body (so one bad record cannot sink the batch); the
+        # documented schema is still the record format's.
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _batch_schema(record_type)}},
+            }
+        },
+        response_model=IngestResult,
+        responses=_RESPONSES,
+    )
+
+
+for _record_type in datasets.RECORD_TYPES:
+    _ingest_route(_record_type)
 
 
 @router.get("/{dataset_id}/logs", operation_id="listIngestionLogs", response_model=LogPage)

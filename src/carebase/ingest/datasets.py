@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 from carebase.errors import NotFound, ValidationFailed
 from carebase.ids import new_id
 from carebase.ingest import repository
+from carebase.ingest.lexer import SPECS
 from carebase.ingest.schemas import DatasetOut, LogOut, LogPage
 from carebase.models import Dataset
+from carebase.records import lexer as lexer_records
 from carebase.records import tickets as ticket_records
 
-RECORD_TYPES = ("customer_support_ticket",)
+RECORD_TYPES = ("customer_support_ticket", *SPECS)
 
 
 def create_dataset(session: Session, *, name: str, record_type: str, now: datetime) -> Dataset:
@@ -42,7 +44,10 @@ def get_dataset(session: Session, dataset_id: str) -> Dataset:
 
 def describe(session: Session, dataset: Dataset) -> DatasetOut:
     """A dataset with its totals, computed now."""
-    records, profiles = ticket_records.dataset_totals(session, dataset.id)
+    if dataset.record_type == "customer_support_ticket":
+        records, profiles = ticket_records.dataset_totals(session, dataset.id)
+    else:
+        records, profiles = lexer_records.dataset_totals(session, dataset.record_type, dataset.id)
     batches, last = repository.log_summary(session, dataset.id)
     return DatasetOut(
         id=dataset.id,

@@ -7,7 +7,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RecordType = Literal["customer_support_ticket"]
+RecordType = Literal[
+    "customer_support_ticket",
+    "customer_record",
+    "purchase",
+    "return",
+    "product",
+    "category",
+    "email_send",
+    "email_open",
+    "email_click",
+    "email_bounce",
+    "email_subscribe",
+    "sms_send",
+    "sms_click",
+    "sms_subscribe",
+    "forget",
+    "unify",
+]
 
 
 class DatasetCreate(BaseModel):
@@ -28,7 +45,10 @@ class DatasetOut(BaseModel):
     name: str
     record_type: str
     created_at: datetime
-    records: int = Field(description="Records stored (one per ticket).")
+    records: int = Field(
+        description="Records stored: one per natural key (ticket_id, purchase_id, link…); "
+        "for forget and unify datasets, 0 (they act on profiles and keep nothing)."
+    )
     profiles: int = Field(description="Distinct profiles its records are on.")
     batches: int = Field(description="Ingestion log entries.")
     last_ingest_at: datetime | None
@@ -51,7 +71,12 @@ class Rejection(BaseModel):
     """One rejected record: its index in the batch and every problem found."""
 
     index: int
-    ticket_id: str | None = None
+    ticket_id: str | None = Field(default=None, description="Tickets: the ticket_id, if readable.")
+    record_id: str | None = Field(
+        default=None,
+        description="The record's id when readable: ticket_id, purchase_id, return_id, "
+        "email_id, sms_id, or the product's id.",
+    )
     errors: list[Problem]
 
 

@@ -96,7 +96,7 @@ def log_refusal(
 ) -> str:
     """Record a batch refused whole; the log id."""
     log_id = new_id("log")
-    _write_log(
+    write_log(
         session,
         log_id,
         dataset,
@@ -129,15 +129,15 @@ def prepare_tickets(
     for index, raw in enumerate(events):
         parsed = parse_ticket(raw, may_contain_nul=may_contain_nul)
         if isinstance(parsed, list):
-            batch.rejections.append(_rejection(index, raw, parsed))
+            batch.rejections.append(rejection(index, raw, parsed))
             continue
         normalised = config.normaliser.normalise(parsed.event.link.model_dump())
         batch.warnings.extend({"index": index, **warning} for warning in normalised.warnings)
         if normalised.errors:
-            batch.rejections.append(_rejection(index, raw, normalised.errors))
+            batch.rejections.append(rejection(index, raw, normalised.errors))
         elif not normalised.links:
             problem = {"field": "link", "reason": "no usable link: every link value is blocked"}
-            batch.rejections.append(_rejection(index, raw, [problem]))
+            batch.rejections.append(rejection(index, raw, [problem]))
         else:
             batch.accepted.append((index, parsed, normalised.links))
     return batch
@@ -173,7 +173,7 @@ def ingest_tickets(
         for index, parsed, links in accepted:
             if suppressed.intersection(links):
                 problem = {"field": "link", "reason": "suppressed"}
-                rejections.append(_rejection(index, events[index], [problem]))
+                rejections.append(rejection(index, events[index], [problem]))
             else:
                 kept.append((index, parsed, links))
         accepted = kept
@@ -188,13 +188,13 @@ def ingest_tickets(
     stored = ticket_records.store(
         session, dataset.id, [parsed for _, parsed, _ in accepted], resolution.profile_of, now=now
     )
-    merged_away = set(resolution.merged)
-    profiles.update(
+    profiles.refresh(
         session,
-        # A survivor gained another profile's tickets: rebuild it from all of them.
-        rebuild=(stored.rebuild | set(resolution.merged.values())) - merged_away,
-        added={p: rows for p, rows in stored.added.items() if p not in merged_away},
+        record_type=RECORD_TYPE,
+        rebuild=stored.rebuild,
+        added=stored.added,
         new_profiles=resolution.created_profiles,
+        merged=resolution.merged,
         now=now,
     )
     rejections.sort(key=lambda rejection: rejection.index)
@@ -214,7 +214,7 @@ def ingest_tickets(
             for merge in resolution.merges
         ],
     )
-    _write_log(
+    write_log(
         session,
         log_id,
         dataset,
@@ -228,7 +228,7 @@ def ingest_tickets(
     return result
 
 
-def _write_log(
+def write_log(
     session: Session,
     log_id: str,
     dataset: Dataset,
@@ -241,6 +241,7 @@ def _write_log(
     result: IngestResult | None = None,
     message: str | None = None,
 ) -> None:
+    """Append the batch's ingestion log entry (in the batch's transaction)."""
     counts = ("received", "created", "updated", "unchanged", "rejected")
     repository.add_log(
         session,
@@ -267,14 +268,20 @@ def _write_log(
     )
 
 
-def _rejection(index: int, raw: Any, problems: list[dict[str, str]]) -> Rejection:
-    ticket_id = raw.get("ticket_id") if isinstance(raw, dict) else None
-    if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
-        ticket_id = str(ticket_id)
-    if not isinstance(ticket_id, str) or "\x00" in ticket_id:
-        ticket_id = None
+def rejection(
+    index: int, raw: Any, problems: list[dict[str, str]], id_field: str | None = "ticket_id"
+) -> Rejection:
+    """A rejected record: its index, its id when it has a readable one, and its problems."""
+    record_id = raw.get(id_field) if isinstance(raw, dict) and id_field else None
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        record_id = str(record_id)
+    if not isinstance(record_id, str) or "\x00" in record_id:
+        record_id = None
+    if record_id is not None:
+        record_id = record_id[:255]
     return Rejection(
         index=index,
-        ticket_id=ticket_id[:255] if ticket_id is not None else None,
+        ticket_id=record_id if id_field == "ticket_id" else None,
+        record_id=record_id,
         errors=[Problem(field=p["field"], reason=p["reason"]) for p in problems],
     )

@@ -4,13 +4,18 @@ from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.identity import Profile, ProfileLink, ProfileMerge, Suppression
 from carebase.models.ingest import Dataset, IngestionLog
-from carebase.models.profiles import SupportAttributes
-from carebase.models.records import Ticket
+from carebase.models.profiles import CommerceAttributes, EngagementAttributes, SupportAttributes
+from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
 
 __all__ = [
     "ApiToken",
     "Base",
+    "CatalogItem",
+    "CommerceAttributes",
+    "CustomerRecord",
     "Dataset",
+    "EngagementAttributes",
+    "Event",
     "IngestionLog",
     "Profile",
     "ProfileLink",

@@ -41,3 +41,47 @@ class SupportAttributes(Base):
     last_ticket_id: Mapped[str | None] = mapped_column(String(255))
     last_satisfaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_satisfaction_ticket_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class CommerceAttributes(Base):
+    """Purchase and return attributes of one profile, folded from its events."""
+
+    __tablename__ = "commerce_attributes"
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    order_count: Mapped[int] = mapped_column(Integer)
+    return_count: Mapped[int] = mapped_column(Integer)
+    first_order_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_order_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_return_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # {currency: amount}; currency "unspecified" when a record gives none.
+    spend: Mapped[dict[str, float]] = mapped_column(JSONType)
+    orders_by_currency: Mapped[dict[str, int]] = mapped_column(JSONType)
+    returned: Mapped[dict[str, float]] = mapped_column(JSONType)
+    # {"<id_type>:<id>": quantity}: resolved to categories when read, so a product that
+    # arrives after the purchase still counts.
+    products: Mapped[dict[str, int]] = mapped_column(JSONType)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EngagementAttributes(Base):
+    """Email and SMS attributes of one profile, folded from its events."""
+
+    __tablename__ = "engagement_attributes"
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_email_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_email_open_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_email_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_email_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sms_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sms_click_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # {record_type: count} of email_* and sms_* events.
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType)
+    # {"email:<list id>": {channel, list_id, list_name, status, changed_at}}.
+    subscriptions: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

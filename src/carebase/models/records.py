@@ -45,3 +45,72 @@ class Ticket(Base):
     # SHA-256 of the canonical event: breaks ties between events with equal action_at.
     content_hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """One Lexer event (purchase, return, email_*, sms_*), keyed by its natural key.
+
+    `record` is the record as posted; `event_key` is its purchase_id, return_id,
+    email_id or sms_id (or `sha256:<content hash>` for an email event without an id).
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "event_key"),
+        Index("ix_events_profile_id_action_at", "profile_id", "action_at"),
+    )
+
+    pk: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    record_type: Mapped[str] = mapped_column(String(40))
+    event_key: Mapped[str] = mapped_column(String(320))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    action_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    record: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CustomerRecord(Base):
+    """The latest customer_record for one link in one dataset (its primary key is the link)."""
+
+    __tablename__ = "customer_records"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "link_type", "system_name", "link_value"),
+        Index("ix_customer_records_profile_id", "profile_id"),
+    )
+
+    pk: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    link_type: Mapped[str] = mapped_column(String(20))
+    system_name: Mapped[str] = mapped_column(String(100))
+    link_value: Mapped[str] = mapped_column(String(320))
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    record: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # When this link's record last changed: decides which record's fields win on a profile.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CatalogItem(Base):
+    """A product or category entity, keyed by its natural key in its dataset."""
+
+    __tablename__ = "catalog_items"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "item_key"),
+        Index("ix_catalog_items_product_id", "product_id"),
+        Index("ix_catalog_items_sku", "sku"),
+        Index("ix_catalog_items_upc", "upc"),
+    )
+
+    pk: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    record_type: Mapped[str] = mapped_column(String(40))
+    item_key: Mapped[str] = mapped_column(String(320))
+    # A purchase line's product_reference names one of these.
+    product_id: Mapped[str | None] = mapped_column(String(320))
+    sku: Mapped[str | None] = mapped_column(String(320))
+    upc: Mapped[str | None] = mapped_column(String(320))
+    record: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

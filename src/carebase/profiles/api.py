@@ -15,6 +15,9 @@ from carebase.identity import service as identity
 from carebase.identity.links import SYSTEM_SCOPED, Link
 from carebase.profiles import service
 from carebase.profiles.schemas import (
+    CommerceOut,
+    CustomerOut,
+    EngagementOut,
     Forgotten,
     LinkOut,
     MergeHistory,
@@ -40,6 +43,9 @@ def _out(view: service.ProfileView) -> ProfileOut:
         updated_at=view.updated_at,
         links=[LinkOut(**link.as_dict()) for link in view.links],
         attributes=SupportAttributesOut(**view.attributes),
+        customer=CustomerOut(**view.customer),
+        commerce=CommerceOut(**view.commerce),
+        engagement=EngagementOut(**view.engagement),
         tickets=[TicketOut.from_row(row) for row in view.tickets],
     )
 

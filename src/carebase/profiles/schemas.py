@@ -97,6 +97,82 @@ class TicketOut(BaseModel):
         )
 
 
+class CustomerOut(BaseModel):
+    """CRM fields from the profile's customer records. Per field, the most recently changed
+    record that gives a value wins; custom_fields merge key by key the same way."""
+
+    first_name: str | None
+    last_name: str | None
+    email: str | None = Field(description="As given in the record (an attribute, not a link).")
+    email_sha256: str | None
+    mobile: str | None
+    customer_id: str | None
+    gender: str | None
+    date_of_birth: str | None
+    country: str | None
+    state: str | None
+    city: str | None
+    postcode: str | None
+    zip: str | None
+    address_1: str | None
+    address_2: str | None
+    customer_type: str | None
+    employee_flag: bool | None
+    loyalty: dict[str, Any] = Field(description="Custom fields whose name starts with loyalty.")
+    custom_fields: dict[str, Any]
+    record_count: int = Field(description="Customer records on this profile.")
+
+
+class CategoryCount(BaseModel):
+    """A category and the quantity of its products bought."""
+
+    name: str
+    quantity: int
+
+
+class CommerceOut(BaseModel):
+    """Purchase and return attributes; amounts per currency (upper-cased ISO 4217 code, or
+    "unspecified"), rounded to 2 decimals."""
+
+    order_count: int
+    return_count: int
+    total_spend: dict[str, float]
+    average_order_value: dict[str, float]
+    returned_value: dict[str, float]
+    first_order_date: datetime | None
+    last_order_date: datetime | None
+    last_return_date: datetime | None
+    top_categories: list[CategoryCount] = Field(description="Up to 5, most bought first.")
+
+
+class SubscriptionOut(BaseModel):
+    """The latest subscription status of one channel and list."""
+
+    channel: str = Field(examples=["email", "sms"])
+    list_id: str | None
+    list_name: str | None
+    status: str
+    changed_at: datetime
+
+
+class EngagementOut(BaseModel):
+    """Email and SMS attributes."""
+
+    last_email_send_at: datetime | None
+    last_email_open_at: datetime | None
+    last_email_click_at: datetime | None
+    last_email_bounce_at: datetime | None
+    last_sms_send_at: datetime | None
+    last_sms_click_at: datetime | None
+    emails_sent: int
+    emails_opened: int
+    emails_clicked: int
+    emails_bounced: int
+    sms_sent: int
+    sms_clicked: int
+    subscriptions: list[SubscriptionOut]
+
+
 class ProfileOut(BaseModel):
     """A customer profile."""
 
@@ -108,6 +184,9 @@ class ProfileOut(BaseModel):
     updated_at: datetime
     links: list[LinkOut]
     attributes: SupportAttributesOut
+    customer: CustomerOut
+    commerce: CommerceOut
+    engagement: EngagementOut
     tickets: list[TicketOut] = Field(description="Most recently created first.")
 
 

@@ -1,0 +1,206 @@
+"""Storing Lexer records by their natural keys; a re-sent record updates or changes nothing.
+
+- Events (purchase, return, email_*, sms_*) are keyed by (dataset, purchase_id / return_id /
+  email_id / sms_id). As for tickets, the newest `action_at` wins and, at an equal
+  `action_at`, the higher content hash: the outcome never depends on arrival order.
+- Customer records are keyed by (dataset, link): the last one received for a link is its
+  record (Lexer: "the primary key for customer records").
+- Products and categories are keyed by (dataset, product id / name); the last one wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carebase.identity import service as identity
+from carebase.identity.links import Link
+from carebase.ingest.lexer import ParsedRecord
+from carebase.models import CatalogItem, CustomerRecord, Event
+from carebase.records import lexer_repository as repository
+from carebase.records.tickets import CREATED, UNCHANGED, UPDATED, StoreResult
+
+
+def store_events(
+    session: Session,
+    dataset_id: str,
+    record_type: str,
+    records: Sequence[ParsedRecord],
+    profile_ids: Sequence[str],
+    *,
+    now: datetime,
+) -> StoreResult:
+    """Upsert events in batch order; `profile_ids[i]` is where `records[i]` belongs."""
+    keys = [record.key for record in records]
+    stored = repository.existing(session, Event, "event_key", keys, dataset_id)
+    current: dict[str, tuple[datetime, str, str]] = {
+        key: (row["action_at"], row["content_hash"], row["profile_id"])
+        for key, row in stored.items()
+    }
+    winners: dict[str, dict[str, Any]] = {}
+    result = StoreResult(outcomes=[])
+    for record, profile_id in zip(records, profile_ids, strict=True):
+        assert record.key is not None
+        assert record.action_at is not None
+        known = current.get(record.key)
+        candidate = (record.action_at, record.content_hash)
+        if known is not None and candidate <= (known[0], known[1]):
+            result.outcomes.append(UNCHANGED)
+            continue
+        if known is not None:
+            # The profile(s) lose the old version of this event: rebuild, don't fold.
+            result.rebuild.update({known[2], profile_id})
+        result.outcomes.append(CREATED if known is None else UPDATED)
+        current[record.key] = (*candidate, profile_id)
+        winners[record.key] = {
+            "profile_id": profile_id,
+            "action_at": record.action_at,
+            "record": record.record,
+            "content_hash": record.content_hash,
+            "received_at": now,
+        }
+    inserts, updates = [], []
+    for key, row in winners.items():
+        if key in stored:
+            updates.append(row | {"_pk": stored[key]["pk"]})
+        else:
+            inserts.append(
+                row | {"dataset_id": dataset_id, "record_type": record_type, "event_key": key}
+            )
+            result.added.setdefault(row["profile_id"], []).append(
+                {"record_type": record_type, "event_key": key} | row
+            )
+    repository.insert(session, Event, inserts)
+    repository.overwrite(session, Event, updates)
+    return result
+
+
+def store_customer_records(
+    session: Session,
+    dataset_id: str,
+    records: Sequence[tuple[ParsedRecord, Link]],
+    profile_ids: Sequence[str],
+    *,
+    now: datetime,
+) -> list[str]:
+    """Upsert customer records keyed by their (normalised) link; the outcome of each."""
+    found = repository.existing_customer_records(
+        session, dataset_id, sorted({link.value for _, link in records})
+    )
+    stored = {(row["link_type"], row["system_name"], row["link_value"]): row for row in found}
+    outcomes: list[str] = []
+    winners: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for (record, link), profile_id in zip(records, profile_ids, strict=True):
+        key = (link.link_type, link.system_name, link.value)
+        latest = winners.get(key) or stored.get(key)
+        if latest is not None and latest["content_hash"] == record.content_hash:
+            outcomes.append(UNCHANGED)
+            continue
+        outcomes.append(UPDATED if key in stored or key in winners else CREATED)
+        winners[key] = {
+            "profile_id": profile_id,
+            "record": record.record,
+            "content_hash": record.content_hash,
+            "updated_at": now,
+        }
+    inserts, updates = [], []
+    for key, row in winners.items():
+        if key in stored:
+            updates.append(row | {"_pk": stored[key]["pk"]})
+        else:
+            link_type, system_name, value = key
+            inserts.append(
+                row
+                | {
+                    "dataset_id": dataset_id,
+                    "link_type": link_type,
+                    "system_name": system_name,
+                    "link_value": value,
+                }
+            )
+    repository.insert(session, CustomerRecord, inserts)
+    repository.overwrite(session, CustomerRecord, updates)
+    return outcomes
+
+
+def store_catalog(
+    session: Session,
+    dataset_id: str,
+    record_type: str,
+    records: Sequence[ParsedRecord],
+    *,
+    now: datetime,
+) -> list[str]:
+    """Upsert products or categories by their natural key; the outcome of each."""
+    keys = [record.key for record in records]
+    stored = repository.existing(session, CatalogItem, "item_key", keys, dataset_id)
+    outcomes: list[str] = []
+    winners: dict[str, dict[str, Any]] = {}
+    for record in records:
+        assert record.key is not None
+        latest = winners.get(record.key) or stored.get(record.key)
+        if latest is not None and latest["content_hash"] == record.content_hash:
+            outcomes.append(UNCHANGED)
+            continue
+        outcomes.append(UPDATED if latest is not None else CREATED)
+        body = record.record
+        winners[record.key] = {
+            **{
+                id_type: body.get(id_type) if isinstance(body.get(id_type), str) else None
+                for id_type in ("product_id", "sku", "upc")
+            },
+            "record": body,
+            "content_hash": record.content_hash,
+            "updated_at": now,
+        }
+    inserts, updates = [], []
+    for key, row in winners.items():
+        if key in stored:
+            updates.append(row | {"_pk": stored[key]["pk"]})
+        else:
+            inserts.append(
+                row | {"dataset_id": dataset_id, "record_type": record_type, "item_key": key}
+            )
+    repository.insert(session, CatalogItem, inserts)
+    repository.overwrite(session, CatalogItem, updates)
+    return outcomes
+
+
+def events_of(
+    session: Session, profile_ids: Iterable[str], record_types: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every event of these types on the profiles."""
+    return repository.events_of(session, profile_ids, record_types)
+
+
+def customer_records(session: Session, profile_id: str) -> list[dict[str, Any]]:
+    """A profile's customer records, least recently changed first."""
+    return repository.customer_records(session, profile_id)
+
+
+def products(session: Session, references: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Catalogue products matching product references ({id_type: [ids]})."""
+    return repository.products_by_reference(session, references)
+
+
+def dataset_totals(session: Session, record_type: str, dataset_id: str) -> tuple[int, int]:
+    """(records, distinct profiles) in a dataset of a Lexer type."""
+    model: repository.Model = Event
+    if record_type == "customer_record":
+        model = CustomerRecord
+    elif record_type in {"product", "category"}:
+        model = CatalogItem
+    return repository.dataset_totals(session, model, dataset_id)
+
+
+@identity.on_merge
+def _move_on_merge(session: Session, merged_id: str, survivor_id: str) -> None:
+    repository.move_profile(session, merged_id, survivor_id)
+
+
+@identity.on_forget
+def _delete_on_forget(session: Session, profile_id: str) -> None:
+    repository.delete_profile(session, profile_id)
