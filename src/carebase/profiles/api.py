@@ -13,12 +13,14 @@ from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.routing import JSONRoute
 from carebase.identity import service as identity
 from carebase.identity.links import SYSTEM_SCOPED, Link
-from carebase.profiles import service
+from carebase.profiles import history, service
 from carebase.profiles.schemas import (
     CommerceOut,
     CustomerOut,
     EngagementOut,
     Forgotten,
+    HistoryItemOut,
+    HistoryPage,
     LinkOut,
     MergeHistory,
     MergeOut,
@@ -91,6 +93,44 @@ def get_profile(
 ) -> ProfileOut:
     """A profile: links, attributes, recent tickets. A merged id answers with its survivor."""
     return _out(service.read(session, profile_id, tickets=tickets, now=now))
+
+
+@router.get(
+    "/v1/profiles/{profile_id}/history",
+    operation_id="getProfileHistory",
+    response_model=HistoryPage,
+)
+def get_profile_history(
+    profile_id: str,
+    _reader: Reader,
+    session: DbSession,
+    order: Annotated[
+        Literal["newest", "oldest"], Query(description="newest first (default) or oldest first")
+    ] = "newest",
+    type: Annotated[
+        list[str] | None,
+        Query(description="Only these record types (repeat, or comma-separate).", max_length=20),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> HistoryPage:
+    """Tickets, purchases, returns, email and SMS events in one stream, newest first, each
+    with a one-line summary and its full record."""
+    types = [name.strip() for value in type or [] for name in value.split(",") if name.strip()]
+    live_id, items, next_cursor = history.read(
+        session,
+        profile_id,
+        types=types,
+        newest_first=order == "newest",
+        cursor=cursor,
+        limit=limit,
+    )
+    return HistoryPage(
+        profile_id=live_id,
+        order=order,
+        items=[HistoryItemOut.model_validate(item, from_attributes=True) for item in items],
+        next_cursor=next_cursor,
+    )
 
 
 @router.get(

@@ -233,3 +233,23 @@ class SuppressionPage(BaseModel):
 
     suppressions: list[SuppressionOut]
     next_cursor: str | None
+
+
+class HistoryItemOut(BaseModel):
+    """One entry of a profile's history."""
+
+    type: str = Field(examples=["purchase"], description="The record type.")
+    at: datetime = Field(description="action_at; for a ticket, when it was created.")
+    id: str = Field(description="ticket_id, purchase_id, return_id, email_id or sms_id.")
+    dataset_id: str
+    summary: str = Field(examples=["Purchase 53059a — 4 items, 100.00 USD (St Kilda Outlet)"])
+    record: dict[str, Any] = Field(description="The full record, as posted.")
+
+
+class HistoryPage(BaseModel):
+    """A page of a profile's history; pass `next_cursor` as `cursor` for the next."""
+
+    profile_id: str
+    order: str = Field(examples=["newest"])
+    items: list[HistoryItemOut]
+    next_cursor: str | None

@@ -1,0 +1,158 @@
+"""A profile's history: tickets, purchases, returns, email and SMS events in one stream,
+each with a one-line human summary and its full record."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session
+
+from carebase.errors import NotFound, ValidationFailed
+from carebase.identity import service as identity
+from carebase.profiles.lexer_attributes import COMMERCE_TYPES, ENGAGEMENT_TYPES
+from carebase.profiles.schemas import TicketOut
+from carebase.records import timeline
+
+HISTORY_TYPES = (timeline.TICKETS, *COMMERCE_TYPES, *ENGAGEMENT_TYPES)
+_VERBS = {
+    "email_send": "Email sent",
+    "email_open": "Email opened",
+    "email_click": "Email link clicked",
+    "email_bounce": "Email bounced",
+    "email_subscribe": "Email subscription",
+    "sms_send": "SMS sent",
+    "sms_click": "SMS link clicked",
+    "sms_subscribe": "SMS subscription",
+}
+
+
+@dataclass(slots=True)
+class HistoryItem:
+    """One entry of the stream."""
+
+    type: str
+    at: datetime
+    id: str
+    dataset_id: str
+    summary: str
+    record: dict[str, Any]
+
+
+def read(
+    session: Session,
+    profile_id: str,
+    *,
+    types: Sequence[str],
+    newest_first: bool,
+    cursor: str | None,
+    limit: int,
+) -> tuple[str, list[HistoryItem], str | None]:
+    """(live profile id, one page of items, the next page's cursor or None)."""
+    live_id = identity.live_profile_id(session, profile_id)
+    if live_id is None:
+        raise NotFound(f"No profile with id {profile_id!r}.")
+    unknown = sorted(set(types) - set(HISTORY_TYPES))
+    if unknown:
+        raise ValidationFailed(
+            details=[{"field": "type", "message": "must be among " + ", ".join(HISTORY_TYPES)}]
+        )
+    found = timeline.page(
+        session,
+        live_id,
+        record_types=list(types or HISTORY_TYPES),
+        newest_first=newest_first,
+        after=_decode(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    items = [_item(record_type, row) for _, record_type, row in found[:limit]]
+    next_cursor = _encode(found[limit - 1][0]) if len(found) > limit else None
+    return live_id, items, next_cursor
+
+
+def _encode(position: timeline.Position) -> str:
+    raw = orjson.dumps([position.at.isoformat(), position.source, position.pk])
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode(cursor: str) -> timeline.Position:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, source, pk = orjson.loads(base64.urlsafe_b64decode(padded))
+        return timeline.Position(datetime.fromisoformat(at), str(source), int(pk))
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
+        raise ValidationFailed(
+            details=[{"field": "cursor", "message": "is not a cursor this API gave"}]
+        ) from error
+
+
+def _item(record_type: str, row: dict[str, Any]) -> HistoryItem:
+    if record_type == timeline.TICKETS:
+        record = TicketOut.from_row(SimpleNamespace(**row)).model_dump()
+        return HistoryItem(
+            record_type,
+            row["created_at"],
+            row["ticket_id"],
+            row["dataset_id"],
+            _ticket_summary(row),
+            record,
+        )
+    return HistoryItem(
+        record_type,
+        row["action_at"],
+        row["event_key"],
+        row["dataset_id"],
+        summarise(record_type, row["record"]),
+        row["record"],
+    )
+
+
+def _ticket_summary(row: dict[str, Any]) -> str:
+    parts = [f"Ticket {row['ticket_id']}"]
+    if row["title"]:
+        parts[0] += f": {_clip(row['title'])}"
+    details = []
+    if row["status"]:
+        details.append(row["status"])
+    if row["channel_types"]:
+        details.append("via " + ", ".join(row["channel_types"]))
+    if row["satisfaction_score"] is not None:
+        details.append(f"satisfaction {row['satisfaction_score']}")
+    return " — ".join([parts[0], ", ".join(details)]) if details else parts[0]
+
+
+def summarise(record_type: str, record: dict[str, Any]) -> str:
+    """A one-line description of an event, for people."""
+    if record_type in COMMERCE_TYPES:
+        lines = record.get("products") or []
+        items = sum(abs(int(line.get("quantity", 0))) for line in lines)
+        total = sum(float(line.get("price_paid", 0)) for line in lines)
+        currency = record.get("currency") or ""
+        name = "Purchase" if record_type == "purchase" else "Return"
+        key = record.get("purchase_id") or record.get("return_id")
+        where = (record.get("store") or {}).get("name") or record.get("type")
+        amount = f"{abs(total):.2f} {currency.upper()}".strip()
+        return f"{name} {key} — {items} item{'s' if items != 1 else ''}, {amount} ({where})"
+    text = _VERBS.get(record_type, record_type)
+    if record_type.endswith("_subscribe"):
+        listed = (record.get("list") or {}).get("name")
+        text += f": {record.get('status')}" + (f" ({listed})" if listed else "")
+    elif record.get("subject"):
+        text += f": {_clip(record['subject'])}"
+    elif record.get("campaign_id"):
+        text += f": {_clip(record['campaign_id'])}"
+    clicked = record.get("clicked_link")
+    if isinstance(clicked, dict) and clicked.get("url"):
+        text += f" → {_clip(clicked['url'])}"
+    return text
+
+
+def _clip(text: Any, size: int = 80) -> str:
+    value = str(text)
+    return value if len(value) <= size else value[: size - 1] + "…"
