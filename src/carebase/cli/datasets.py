@@ -23,6 +23,7 @@ from carebase.cli.context import (
 )
 from carebase.db.migrate import migrate_to_head
 from carebase.ingest import datasets
+from carebase.ingest.csvfile import CSVError
 from carebase.ingest.importer import import_file
 from carebase.ingest.service import IngestConfig
 from carebase.models import utcnow
@@ -73,7 +74,10 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @handle_errors
 def import_command(
-    file: Annotated[Path, typer.Argument(help="NDJSON, or a JSON array, of records.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="NDJSON, a JSON array, or CSV (a name ending .csv) of records."),
+    ],
     dataset_id: Annotated[str, typer.Option("--dataset", help="The dataset to load into.")],
 ) -> None:
     """Import a file through the ingestion service in batches of 1,000, with a progress bar."""
@@ -102,6 +106,8 @@ def import_command(
             )
     except ijson.JSONError as error:
         fail(f"{file} is not a valid JSON array ({error}); the batches before the error were kept")
+    except CSVError as error:
+        fail(f"{file} cannot be read as CSV: {error}; the batches before the error were kept")
     rate = summary.received / summary.seconds if summary.seconds else 0.0
     err.print(
         f"Read {summary.received} records in {summary.seconds:.1f} s ({rate:,.0f}/s): "

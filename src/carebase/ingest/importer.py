@@ -1,4 +1,4 @@
-"""Bulk import: stream NDJSON or a JSON array through the batch service, 1,000 at a time.
+"""Bulk import: stream NDJSON, a JSON array or CSV through the batch service, 1,000 at a time.
 
 Memory stays flat whatever the file size: records are read one at a time and only
 one batch is held. Records that cannot be parsed or are rejected are written, with
@@ -7,6 +7,7 @@ their reasons, to `FILE.rejects.ndjson`.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,15 +18,16 @@ import ijson
 import orjson
 
 from carebase.db.session import Database
-from carebase.ingest import datasets
+from carebase.ingest import csvfile, datasets, lexer, lexer_service
 from carebase.ingest.service import (
     MAX_BATCH,
     IngestConfig,
-    check_record_type,
+    PreparedBatch,
     ingest_tickets,
     may_contain_nul,
     prepare_tickets,
 )
+from carebase.ingest.tickets import RECORD_TYPE as TICKETS
 from carebase.models import utcnow
 
 Progress = Callable[[int], None]  # called with the bytes read so far
@@ -73,6 +75,21 @@ def _json_array(handle: IO[bytes]) -> Iterator[_Item]:
         yield _Item(None, record)
 
 
+def _csv(handle: IO[bytes], record_type: str) -> Iterator[_Item]:
+    schema = None if record_type == TICKETS else lexer.schema_of(record_type)
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+    try:
+        for line, record in csvfile.rows(text, schema):
+            yield _Item(line, record, may_contain_nul="\x00" in orjson.dumps(record).decode())
+    finally:
+        text.detach()  # the caller owns the file: don't close it with the wrapper
+
+
+def is_csv(path: Path) -> bool:
+    """Whether a file is read as CSV (by its name: .csv, .csv.txt…)."""
+    return ".csv" in path.name.lower()
+
+
 def _records(handle: IO[bytes]) -> Iterator[_Item]:
     start = handle.read(64).lstrip()
     handle.seek(0)
@@ -90,12 +107,12 @@ def import_file(
     config: IngestConfig,
     batch_size: int = MAX_BATCH,
     progress: Progress | None = None,
+    source: str = "import",
 ) -> ImportSummary:
     """Import every record in `path` into a dataset; one transaction per batch."""
     started = time.perf_counter()
     with database.unit_of_work(write=False) as session:
-        dataset = datasets.get_dataset(session, dataset_id)
-        check_record_type(dataset, "customer_support_ticket")
+        record_type = datasets.get_dataset(session, dataset_id).record_type
     summary = ImportSummary()
     rejects_path = path.with_name(path.name + ".rejects.ndjson")
     rejects_path.unlink(missing_ok=True)
@@ -111,22 +128,27 @@ def import_file(
 
     def flush(batch: list[tuple[int, _Item]]) -> None:
         # Validate before the transaction, as the API does, to keep the write lock short.
-        prepared = prepare_tickets(
-            [item.record for _, item in batch],
-            config=config,
-            may_contain_nul=any(item.may_contain_nul for _, item in batch),
-        )
+        records = [item.record for _, item in batch]
+        nul = any(item.may_contain_nul for _, item in batch)
+        prepared: PreparedBatch | lexer_service.PreparedRecords
+        if record_type == TICKETS:
+            prepared = prepare_tickets(records, config=config, may_contain_nul=nul)
+        else:
+            prepared = lexer_service.prepare_records(
+                record_type, records, config=config, may_contain_nul=nul
+            )
         with database.unit_of_work() as session:
             dataset_row = datasets.get_dataset(session, dataset_id)
-            result = ingest_tickets(
-                session,
-                dataset_row,
-                prepared,
-                config=config,
-                token_id=None,
-                source="import",
-                now=utcnow(),
-            )
+            arguments: dict[str, Any] = {
+                "config": config,
+                "token_id": None,
+                "source": source,
+                "now": utcnow(),
+            }
+            if isinstance(prepared, PreparedBatch):
+                result = ingest_tickets(session, dataset_row, prepared, **arguments)
+            else:
+                result = lexer_service.ingest_records(session, dataset_row, prepared, **arguments)
         summary.batches += 1
         summary.log_ids.append(result.log_id)
         summary.created += result.created
@@ -140,7 +162,8 @@ def import_file(
     try:
         with path.open("rb") as handle:
             batch: list[tuple[int, _Item]] = []
-            for index, item in enumerate(_records(handle)):
+            items = _csv(handle, record_type) if is_csv(path) else _records(handle)
+            for index, item in enumerate(items):
                 summary.received += 1
                 if item.error is not None:
                     summary.rejected += 1

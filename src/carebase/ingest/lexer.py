@@ -451,3 +451,8 @@ def openapi_components(name: str) -> dict[str, Any]:
     components = {prefix: rewrite(schema)}
     components.update({f"{prefix}__{key}": rewrite(item) for key, item in definitions.items()})
     return components
+
+
+def schema_of(name: str) -> dict[str, Any]:
+    """A record type's schema: the newest generation, with carebase's additions."""
+    return _schemas(SPECS[name])[0]
