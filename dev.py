@@ -61,9 +61,14 @@ def _postgres_found() -> bool:
 
 
 def run(args: list[str]) -> int:
-    """Start carebase on its embedded SQLite database."""
+    """Start carebase on its embedded SQLite database, with the demo brand loaded on the
+    first start (`--empty`: without it)."""
     ensure_installed()
-    return subprocess.call([str(BIN / "carebase"), "serve", *args], cwd=ROOT)
+    demo = ["--demo"]
+    if "--empty" in args:
+        args = [arg for arg in args if arg != "--empty"]
+        demo = []
+    return subprocess.call([str(BIN / "carebase"), "serve", *demo, *args], cwd=ROOT)
 
 
 def test(args: list[str]) -> int:

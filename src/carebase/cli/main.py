@@ -9,9 +9,10 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import datasets, tokens
+from carebase.cli import datasets, demo, tokens
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
+from carebase.demo.service import has_data
 from carebase.logs import configure_logging
 from carebase.models import utcnow
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(tokens.app, name="token")
 app.add_typer(datasets.app, name="dataset")
 app.command("import")(datasets.import_command)
+app.command("demo")(demo.demo_command)
 
 
 @app.command()
@@ -34,6 +36,12 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(min=1, max=64, help="Worker processes [CAREBASE_WORKERS].")
     ] = None,
+    with_demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo", help="Load the demo brand first when carebase holds no datasets yet."
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database, then serve the HTTP API."""
     settings = load_settings()
@@ -45,6 +53,8 @@ def serve(
     before, after = migrate_to_head(database.engine)
     if before != after:
         err.print(f"Database {safe_url(settings)} migrated to revision {after}.")
+    if with_demo and not has_data(database):
+        demo.load_demo(settings, database)
     with database.unit_of_work() as session:
         bootstrap = auth_service.ensure_bootstrap_admin(session, now=utcnow())
     database.dispose()

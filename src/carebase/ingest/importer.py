@@ -19,6 +19,7 @@ import orjson
 
 from carebase.db.session import Database
 from carebase.ingest import csvfile, datasets, lexer, lexer_service
+from carebase.ingest.schemas import IngestResult
 from carebase.ingest.service import (
     MAX_BATCH,
     IngestConfig,
@@ -99,6 +100,38 @@ def _records(handle: IO[bytes]) -> Iterator[_Item]:
     yield from (_json_array(handle) if start.startswith(b"[") else _ndjson(handle))
 
 
+def load_batch(
+    database: Database,
+    dataset_id: str,
+    record_type: str,
+    records: list[Any],
+    *,
+    config: IngestConfig,
+    source: str,
+    may_contain_nul: bool = True,
+) -> IngestResult:
+    """Ingest one batch in its own transaction, exactly as the API does: validate first (no
+    lock held), then resolve, store and log in one unit of work."""
+    prepared: PreparedBatch | lexer_service.PreparedRecords
+    if record_type == TICKETS:
+        prepared = prepare_tickets(records, config=config, may_contain_nul=may_contain_nul)
+    else:
+        prepared = lexer_service.prepare_records(
+            record_type, records, config=config, may_contain_nul=may_contain_nul
+        )
+    with database.unit_of_work() as session:
+        dataset = datasets.get_dataset(session, dataset_id)
+        arguments: dict[str, Any] = {
+            "config": config,
+            "token_id": None,
+            "source": source,
+            "now": utcnow(),
+        }
+        if isinstance(prepared, PreparedBatch):
+            return ingest_tickets(session, dataset, prepared, **arguments)
+        return lexer_service.ingest_records(session, dataset, prepared, **arguments)
+
+
 def import_file(
     database: Database,
     path: Path,
@@ -128,27 +161,15 @@ def import_file(
 
     def flush(batch: list[tuple[int, _Item]]) -> None:
         # Validate before the transaction, as the API does, to keep the write lock short.
-        records = [item.record for _, item in batch]
-        nul = any(item.may_contain_nul for _, item in batch)
-        prepared: PreparedBatch | lexer_service.PreparedRecords
-        if record_type == TICKETS:
-            prepared = prepare_tickets(records, config=config, may_contain_nul=nul)
-        else:
-            prepared = lexer_service.prepare_records(
-                record_type, records, config=config, may_contain_nul=nul
-            )
-        with database.unit_of_work() as session:
-            dataset_row = datasets.get_dataset(session, dataset_id)
-            arguments: dict[str, Any] = {
-                "config": config,
-                "token_id": None,
-                "source": source,
-                "now": utcnow(),
-            }
-            if isinstance(prepared, PreparedBatch):
-                result = ingest_tickets(session, dataset_row, prepared, **arguments)
-            else:
-                result = lexer_service.ingest_records(session, dataset_row, prepared, **arguments)
+        result = load_batch(
+            database,
+            dataset_id,
+            record_type,
+            [item.record for _, item in batch],
+            config=config,
+            source=source,
+            may_contain_nul=any(item.may_contain_nul for _, item in batch),
+        )
         summary.batches += 1
         summary.log_ids.append(result.log_id)
         summary.created += result.created

@@ -1,0 +1,1 @@
+"""The demo brand: generated records loaded through the public ingestion path."""
