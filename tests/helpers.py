@@ -43,11 +43,16 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def create_dataset(client: TestClient, admin_token: str, name: str = "tickets") -> str:
-    """A new customer_support_ticket dataset's id."""
+def create_dataset(
+    client: TestClient,
+    admin_token: str,
+    name: str = "tickets",
+    record_type: str = "customer_support_ticket",
+) -> str:
+    """A new dataset's id (of tickets unless `record_type` says otherwise)."""
     response = client.post(
         "/v1/datasets",
-        json={"name": name, "record_type": "customer_support_ticket"},
+        json={"name": name, "record_type": record_type},
         headers=auth(admin_token),
     )
     assert response.status_code == 201, response.text
@@ -63,3 +68,40 @@ def post_tickets(client: TestClient, token: str, dataset_id: str, events: Any) -
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def post_records(
+    client: TestClient, token: str, dataset_id: str, record_type: str, records: Any
+) -> dict[str, Any]:
+    """Post a batch of any record type, assert 200, return the body."""
+    response = client.post(
+        f"/v1/datasets/{dataset_id}/{record_type}", json=records, headers=auth(token)
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+class Brand:
+    """One dataset per record type, created on first use, for tests that post many types."""
+
+    def __init__(self, client: TestClient, token: str) -> None:
+        self.client, self.token = client, token
+        self.datasets: dict[str, str] = {}
+
+    def post(self, record_type: str, *records: dict[str, Any]) -> dict[str, Any]:
+        """Post records of one type to its dataset; the 200 body."""
+        if record_type not in self.datasets:
+            self.datasets[record_type] = create_dataset(
+                self.client, self.token, record_type, record_type
+            )
+        return post_records(
+            self.client, self.token, self.datasets[record_type], record_type, list(records)
+        )
+
+    def profile(self, link_type: str, value: str) -> dict[str, Any]:
+        """The profile owning a link (asserting it exists)."""
+        response = self.client.get(f"/v1/profiles/by/{link_type}/{value}", headers=auth(self.token))
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body

@@ -157,11 +157,11 @@ def test_forget_removes_everything_and_suppresses_links(
     assert body["created"] == 1
     assert body["rejections"] == [
         {
-                "index": 0,
-                "ticket_id": "3",
-                "record_id": "3",
-                "errors": [{"field": "link", "reason": "suppressed"}],
-            }
+            "index": 0,
+            "ticket_id": "3",
+            "record_id": "3",
+            "errors": [{"field": "link", "reason": "suppressed"}],
+        }
     ]
     suppressions = client.get("/v1/suppressions", headers=auth(admin_token)).json()
     assert {s["link_type"] for s in suppressions["suppressions"]} == {

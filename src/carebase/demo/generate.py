@@ -205,7 +205,8 @@ def generate(
         for number in range(tickets)
     ]
     email_events: dict[str, list[dict[str, Any]]] = {
-        name: [] for name in ("email_subscribe", "email_send", "email_open", "email_click")
+        name: []
+        for name in ("email_subscribe", "email_send", "email_bounce", "email_open", "email_click")
     }
     for person in crowd:
         list_id, list_name = rng.choice(LISTS)
@@ -236,7 +237,15 @@ def generate(
                     "subject": f"{campaign}: picked for you, {person.first}",
                 }
             )
-            if rng.random() < 0.35:
+            if rng.random() < 0.02:
+                email_events["email_bounce"].append(
+                    base
+                    | {
+                        "action_at": (sent_at + timedelta(minutes=1)).isoformat(),
+                        "email_id": f"bounce-{key}",
+                    }
+                )
+            elif rng.random() < 0.35:
                 opened = sent_at + timedelta(minutes=rng.randrange(5, 4000))
                 email_events["email_open"].append(
                     base | {"action_at": opened.isoformat(), "email_id": f"open-{key}"}
@@ -253,9 +262,22 @@ def generate(
                             },
                         }
                     )
-    sms_events: dict[str, list[dict[str, Any]]] = {"sms_send": [], "sms_click": []}
+    sms_events: dict[str, list[dict[str, Any]]] = {
+        "sms_subscribe": [],
+        "sms_send": [],
+        "sms_click": [],
+    }
     for number, person in enumerate(rng.sample(crowd, k=profiles // 3)):
         when = moment()
+        sms_events["sms_subscribe"].append(
+            {
+                "link": {"mobile": person.mobile},
+                "action_at": (when - timedelta(days=rng.randrange(1, 90))).isoformat(),
+                "sms_id": f"sms-sub-{number}",
+                "list": {"id": "lst_sms", "name": "SMS offers"},
+                "status": "list_subscribed",
+            }
+        )
         base = {"link": {"mobile": person.mobile}, "campaign_id": "Flash sale SMS"}
         sms_events["sms_send"].append(
             base
