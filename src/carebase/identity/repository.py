@@ -76,20 +76,36 @@ def touch_profiles(session: Session, profile_ids: Iterable[str], at: datetime) -
         )
 
 
-def move_links(session: Session, from_id: str, to_id: str) -> None:
-    """Give every link of one profile to another."""
-    session.connection().execute(
-        update(ProfileLink).where(ProfileLink.profile_id == from_id).values(profile_id=to_id)
+_MOVE_LINKS = (
+    update(table(ProfileLink))
+    .where(table(ProfileLink).c.profile_id == bindparam("_merged"))
+    .values(profile_id=bindparam("_survivor"))
+)
+_TOMBSTONE = (
+    update(table(Profile))
+    .where(
+        or_(
+            table(Profile).c.id == bindparam("_merged"),
+            table(Profile).c.merged_into_id == bindparam("_merged"),
+        )
     )
+    .values(
+        merged_into_id=bindparam("_survivor"),
+        updated_at=bindparam("_at", type_=table(Profile).c.updated_at.type),
+    )
+)
 
 
-def tombstone(session: Session, merged_id: str, survivor_id: str, at: datetime) -> None:
-    """Point the merged profile, and everything that pointed at it, to the survivor."""
-    session.connection().execute(
-        update(Profile)
-        .where(or_(Profile.id == merged_id, Profile.merged_into_id == merged_id))
-        .values(merged_into_id=survivor_id, updated_at=at)
-    )
+def move_links(session: Session, pairs: list[tuple[str, str]]) -> None:
+    """Give every link of each merged profile to its survivor."""
+    params = [{"_merged": merged, "_survivor": survivor} for merged, survivor in pairs]
+    session.connection().execute(_MOVE_LINKS, params)
+
+
+def tombstone(session: Session, pairs: list[tuple[str, str]], at: datetime) -> None:
+    """Point each merged profile, and everything that pointed at it, to its survivor."""
+    params = [{"_merged": m, "_survivor": s, "_at": at} for m, s in pairs]
+    session.connection().execute(_TOMBSTONE, params)
 
 
 def record_merges(session: Session, rows: list[dict[str, Any]]) -> None:

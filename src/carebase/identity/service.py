@@ -20,7 +20,8 @@ from carebase.identity.links import EMAIL, EMAIL_MD5, EMAIL_SHA256, MOBILE, Link
 from carebase.ids import new_id
 from carebase.models import ProfileMerge, Suppression
 
-MergeHook = Callable[[Session, str, str], None]  # (session, merged_id, survivor_id)
+# (session, [(merged_id, survivor_id), …]): one call per batch, so hooks can executemany.
+MergeHook = Callable[[Session, list[tuple[str, str]]], None]
 ForgetHook = Callable[[Session, str], None]  # (session, profile_id)
 _merge_hooks: list[MergeHook] = []
 _forget_hooks: list[ForgetHook] = []
@@ -34,7 +35,7 @@ _EMAIL_FORMS = frozenset({EMAIL, EMAIL_SHA256, EMAIL_MD5})
 
 
 def on_merge(hook: MergeHook) -> MergeHook:
-    """Register a function that moves a domain's rows from a merged profile to its survivor."""
+    """Register a function that moves a domain's rows from merged profiles to their survivors."""
     _merge_hooks.append(hook)
     return hook
 
@@ -231,9 +232,7 @@ def _merge_or_stop(
                 "created_at": now,
             }
         )
-    for link, owner_id in state.owner.items():
-        if owner_id in state.forward:
-            state.owner[link] = state.live(owner_id)
+    # state.owner keeps pointing at merged ids; every reader goes through state.live().
     return survivor
 
 
@@ -259,14 +258,17 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
             for link, profile_id in sorted(state.new_links.items())
         ],
     )
+    pairs = []
     for merge in result.merges:
         merged, survivor = merge["merged_id"], state.live(merge["survivor_id"])
         merge["survivor_id"] = survivor
-        repository.move_links(session, merged, survivor)
-        for hook in _merge_hooks:
-            hook(session, merged, survivor)
-        repository.tombstone(session, merged, survivor, now)
         result.merged[merged] = survivor
+        pairs.append((merged, survivor))
+    if pairs:
+        repository.move_links(session, pairs)
+        for hook in _merge_hooks:
+            hook(session, pairs)
+        repository.tombstone(session, pairs, now)
     repository.record_merges(session, result.merges)
     repository.touch_profiles(session, result.touched - result.created_profiles, now)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -40,15 +40,29 @@ LINK_FORMS = (
 )
 
 
-def _is_timestamp(value: Any) -> bool:
-    # Lexer's validator parses leniently (pydantic), and a missing offset means UTC.
-    if not isinstance(value, str):
-        return True
+def parse_timestamp(text: str) -> datetime | None:
+    """An ISO 8601 timestamp in UTC (no offset means UTC), or None when it is not one.
+
+    Python's own parser takes the common forms fast; what it refuses goes to pydantic's
+    lenient parser, which is what Lexer's validator uses.
+    """
     try:
-        _TIMESTAMP.validate_python(value)
-    except ValidationError:
-        return False
-    return True
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return _TIMESTAMP.validate_python(text)
+        except ValidationError:
+            return None
+    if parsed.tzinfo is None or parsed.utcoffset() == timedelta(0):
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _is_timestamp(value: Any) -> bool:
+    return not isinstance(value, str) or parse_timestamp(value) is not None
 
 
 def _is_date(value: Any) -> bool:
@@ -321,7 +335,7 @@ def parse(name: str, raw: Any, *, may_contain_nul: bool = True) -> ParsedRecord 
     key = _natural_key(spec, raw, problems)
     if problems:
         return problems
-    action_at = _TIMESTAMP.validate_python(raw["action_at"]) if spec.kind == "event" else None
+    action_at = parse_timestamp(raw["action_at"]) if spec.kind == "event" else None
     if spec.kind == "forget":
         links = [raw["link"] if "link" in raw and isinstance(raw["link"], dict) else raw]
     elif spec.kind == "unify":

@@ -11,17 +11,26 @@ from carebase.db import bulk
 from carebase.models import CommerceAttributes, EngagementAttributes, SupportAttributes
 from carebase.models.base import table
 
+# Prebuilt: building a statement per batch costs more than running it.
+_DELETE_IN = {
+    model: delete(table(model)).where(
+        table(model).c.profile_id.in_(bindparam("ids", expanding=True))
+    )
+    for model in (SupportAttributes, CommerceAttributes, EngagementAttributes)
+}
+AttributeModel = type[SupportAttributes] | type[CommerceAttributes] | type[EngagementAttributes]
 
-def replace_attributes(session: Session, rows: dict[str, dict[str, Any]]) -> None:
-    """Store freshly computed attributes, replacing the old ones."""
+
+def _replace(session: Session, model: AttributeModel, rows: dict[str, dict[str, Any]]) -> None:
     ids = sorted(rows)
     for chunk in bulk.chunks(ids):
-        session.connection().execute(
-            delete(SupportAttributes).where(SupportAttributes.profile_id.in_(chunk))
-        )
-    bulk.insert_rows(
-        session, table(SupportAttributes), [{"profile_id": pid, **rows[pid]} for pid in ids]
-    )
+        session.connection().execute(_DELETE_IN[model], {"ids": list(chunk)})
+    bulk.insert_rows(session, table(model), [{"profile_id": pid, **rows[pid]} for pid in ids])
+
+
+def replace_attributes(session: Session, rows: dict[str, dict[str, Any]]) -> None:
+    """Store freshly computed support attributes, replacing the old ones."""
+    _replace(session, SupportAttributes, rows)
 
 
 def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -59,10 +68,7 @@ _GET_FOLDED = {
 
 def replace_folded(session: Session, model: FoldedModel, rows: dict[str, dict[str, Any]]) -> None:
     """Store freshly folded commerce or engagement attributes, replacing the old ones."""
-    ids = sorted(rows)
-    for chunk in bulk.chunks(ids):
-        session.connection().execute(delete(model).where(model.profile_id.in_(chunk)))
-    bulk.insert_rows(session, table(model), [{"profile_id": pid, **rows[pid]} for pid in ids])
+    _replace(session, model, rows)
 
 
 def folded_rows(
@@ -84,3 +90,16 @@ def delete_folded(session: Session, profile_id: str) -> None:
     """Drop one profile's commerce and engagement attributes."""
     for model in (CommerceAttributes, EngagementAttributes):
         session.connection().execute(delete(model).where(model.profile_id == profile_id))
+
+
+_DELETES = [
+    delete(table(model)).where(table(model).c.profile_id == bindparam("_profile"))
+    for model in (SupportAttributes, CommerceAttributes, EngagementAttributes)
+]
+
+
+def delete_all_attributes(session: Session, profile_ids: list[str]) -> None:
+    """Drop every family of attributes of these profiles."""
+    params = [{"_profile": profile_id} for profile_id in profile_ids]
+    for statement in _DELETES:
+        session.connection().execute(statement, params)

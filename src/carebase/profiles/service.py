@@ -227,9 +227,8 @@ def forget(session: Session, profile_id: str, *, now: datetime) -> tuple[str, in
 
 
 @identity.on_merge
-def _drop_merged_attributes(session: Session, merged_id: str, _survivor_id: str) -> None:
-    repository.delete_attributes(session, merged_id)
-    repository.delete_folded(session, merged_id)
+def _drop_merged_attributes(session: Session, pairs: list[tuple[str, str]]) -> None:
+    repository.delete_all_attributes(session, [merged for merged, _ in pairs])
 
 
 @identity.on_forget

@@ -197,8 +197,8 @@ def dataset_totals(session: Session, record_type: str, dataset_id: str) -> tuple
 
 
 @identity.on_merge
-def _move_on_merge(session: Session, merged_id: str, survivor_id: str) -> None:
-    repository.move_profile(session, merged_id, survivor_id)
+def _move_on_merge(session: Session, pairs: list[tuple[str, str]]) -> None:
+    repository.move_profiles(session, pairs)
 
 
 @identity.on_forget

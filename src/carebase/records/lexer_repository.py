@@ -64,13 +64,19 @@ def overwrite(session: Session, model: Model, rows: list[dict[str, Any]]) -> Non
         session.connection().execute(_UPDATES[model], rows)
 
 
-def move_profile(session: Session, from_id: str, to_id: str) -> None:
-    """Give every event and customer record of one profile to another."""
-    connection = session.connection()
-    for model in (Event, CustomerRecord):
-        connection.execute(
-            update(model).where(model.profile_id == from_id).values(profile_id=to_id)
-        )
+_MOVES = [
+    update(table(model))
+    .where(table(model).c.profile_id == bindparam("_merged"))
+    .values(profile_id=bindparam("_survivor"))
+    for model in (Event, CustomerRecord)
+]
+
+
+def move_profiles(session: Session, pairs: list[tuple[str, str]]) -> None:
+    """Give every event and customer record of each merged profile to its survivor."""
+    params = [{"_merged": merged, "_survivor": survivor} for merged, survivor in pairs]
+    for statement in _MOVES:
+        session.connection().execute(statement, params)
 
 
 def delete_profile(session: Session, profile_id: str) -> None:

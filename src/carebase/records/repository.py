@@ -73,11 +73,17 @@ def update_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
         session.connection().execute(_UPDATE_TICKET, rows)
 
 
-def move_profile(session: Session, from_id: str, to_id: str) -> None:
-    """Give every ticket of one profile to another."""
-    session.connection().execute(
-        update(Ticket).where(Ticket.profile_id == from_id).values(profile_id=to_id)
-    )
+_MOVE = (
+    update(table(Ticket))
+    .where(table(Ticket).c.profile_id == bindparam("_merged"))
+    .values(profile_id=bindparam("_survivor"))
+)
+
+
+def move_profiles(session: Session, pairs: list[tuple[str, str]]) -> None:
+    """Give every ticket of each merged profile to its survivor."""
+    params = [{"_merged": merged, "_survivor": survivor} for merged, survivor in pairs]
+    session.connection().execute(_MOVE, params)
 
 
 def delete_profile(session: Session, profile_id: str) -> None:

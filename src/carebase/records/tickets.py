@@ -132,8 +132,8 @@ def dataset_totals(session: Session, dataset_id: str) -> tuple[int, int]:
 
 
 @identity.on_merge
-def _move_on_merge(session: Session, merged_id: str, survivor_id: str) -> None:
-    repository.move_profile(session, merged_id, survivor_id)
+def _move_on_merge(session: Session, pairs: list[tuple[str, str]]) -> None:
+    repository.move_profiles(session, pairs)
 
 
 @identity.on_forget
