@@ -302,3 +302,25 @@ def test_every_record_type_is_documented_in_openapi(client: TestClient) -> None:
         assert schema["items"]["$ref"] == f"#/components/schemas/lexer_{record_type}"
     purchase_schema = spec["components"]["schemas"]["lexer_purchase"]
     assert set(purchase_schema["required"]) >= {"link", "action_at", "purchase_id", "products"}
+
+
+def test_hostile_records_are_rejected_not_stored(client: TestClient, admin_token: str) -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(40):
+        node["x"] = {}
+        node = node["x"]
+    brand = Brand(client, admin_token)
+    body = brand.post(
+        "purchase",
+        purchase(purchase_id="nul", store={"store_id": "s", "type": "physical", "name": "a\x00b"}),
+        purchase(
+            purchase_id="deep",
+            store={"store_id": "s", "type": "physical", "name": "n", "extra": deep},
+        ),
+        purchase(purchase_id="ok"),
+    )
+    assert body["created"] == 1
+    reasons = {r["record_id"]: r["errors"][0] for r in body["rejections"]}
+    assert reasons["nul"] == {"field": "store.name", "reason": "contains a NUL character"}
+    assert "nested deeper" in reasons["deep"]["reason"]

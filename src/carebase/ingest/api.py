@@ -97,10 +97,10 @@ def batch_components() -> dict[str, Any]:
 def _prepare(
     record_type: str, events: list[Any], config: service.IngestConfig, body: bytes
 ) -> service.PreparedBatch | lexer_service.PreparedRecords:
-    nul = service.may_contain_nul(body)
     if record_type == RECORD_TYPE:
+        nul = service.may_contain_nul(body)
         return service.prepare_tickets(events, config=config, may_contain_nul=nul)
-    return lexer_service.prepare_records(record_type, events, config=config, may_contain_nul=nul)
+    return lexer_service.prepare_records(record_type, events, config=config)
 
 
 def _ingest_route(record_type: str) -> None:

@@ -81,7 +81,7 @@ def _csv(handle: IO[bytes], record_type: str) -> Iterator[_Item]:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     try:
         for line, record in csvfile.rows(text, schema):
-            yield _Item(line, record, may_contain_nul="\x00" in orjson.dumps(record).decode())
+            yield _Item(line, record)  # may_contain_nul stays True: tickets get scanned
     finally:
         text.detach()  # the caller owns the file: don't close it with the wrapper
 
@@ -116,9 +116,7 @@ def load_batch(
     if record_type == TICKETS:
         prepared = prepare_tickets(records, config=config, may_contain_nul=may_contain_nul)
     else:
-        prepared = lexer_service.prepare_records(
-            record_type, records, config=config, may_contain_nul=may_contain_nul
-        )
+        prepared = lexer_service.prepare_records(record_type, records, config=config)
     with database.unit_of_work() as session:
         dataset = datasets.get_dataset(session, dataset_id)
         arguments: dict[str, Any] = {

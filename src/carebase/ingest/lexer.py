@@ -308,15 +308,16 @@ class ParsedRecord:
     content_hash: str
 
 
-def parse(name: str, raw: Any, *, may_contain_nul: bool = True) -> ParsedRecord | list[Problem]:
+def parse(name: str, raw: Any) -> ParsedRecord | list[Problem]:
     """A ParsedRecord, or every `{field, reason}` problem that rejects it."""
     spec = SPECS[name]
     if not isinstance(raw, dict):
         return [{"field": "(record)", "reason": "must be a JSON object"}]
-    if may_contain_nul:
-        hostile = scan_hostile(raw)
-        if hostile is not None:
-            return [hostile]
+    # Always scanned whole, NUL or not: unnamed fields may sit anywhere (the schemas leave
+    # most objects open), and nesting must stay bounded wherever it is.
+    hostile = scan_hostile(raw)
+    if hostile is not None:
+        return [hostile]
     compiled = _compiled(name)
     if not any(_passes(decide, raw) for decide in compiled.deciders):
         # Explain against the newest generation; a forget written as a bare link object
@@ -326,11 +327,6 @@ def parse(name: str, raw: Any, *, may_contain_nul: bool = True) -> ParsedRecord 
         return _explain(detail, raw) or [
             {"field": "(record)", "reason": "does not match the record type's schema"}
         ]
-    if not may_contain_nul:
-        # Open objects have no schema to bound them: check their depth even so.
-        hostile = scan_hostile(raw.get("custom_fields"), "custom_fields")
-        if hostile is not None:
-            return [hostile]
     problems: list[Problem] = []
     key = _natural_key(spec, raw, problems)
     if problems:

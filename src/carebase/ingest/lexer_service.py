@@ -53,14 +53,14 @@ def _id_field(record_type: str) -> str | None:
 
 
 def prepare_records(
-    record_type: str, events: list[Any], *, config: IngestConfig, may_contain_nul: bool = True
+    record_type: str, events: list[Any], *, config: IngestConfig
 ) -> PreparedRecords:
     """Validate each record and normalise its links: CPU only, before the transaction."""
     kind = lexer.SPECS[record_type].kind
     id_field = _id_field(record_type)
     batch = PreparedRecords(record_type, events, [], [], [])
     for index, raw in enumerate(events):
-        parsed = lexer.parse(record_type, raw, may_contain_nul=may_contain_nul)
+        parsed = lexer.parse(record_type, raw)
         if isinstance(parsed, list):
             batch.rejections.append(rejection(index, raw, parsed, id_field))
             continue
