@@ -247,3 +247,24 @@ def test_forget_record_forgets_the_profile_and_keeps_the_person_out(
     )
     assert sms["rejected"] == 1, "a link forgotten before carebase saw it stays out"
     assert brand.post("forget", {"email": "jane@fake.com"})["unchanged"] == 1
+
+
+def test_a_ticket_that_merges_profiles_brings_every_attribute_family_along(
+    client: TestClient, admin_token: str
+) -> None:
+    brand = Brand(client, admin_token)
+    brand.post("purchase", order("o-1", "2024-01-10T09:00:00Z", (25.0, 1, "P")))
+    brand.post(
+        "sms_click",
+        {"link": {"mobile": "+61491570006"}, "action_at": "2024-02-01T00:00:00Z", "sms_id": "c1"},
+    )
+    body = brand.post(
+        "customer_support_ticket",
+        ticket("T-9", link={"email": "jane@fake.com", "mobile": "+61491570006"}),
+    )
+    assert len(body["merges"]) == 1
+    profile = brand.profile("mobile", "+61491570006")
+    assert profile["id"] == brand.profile("email", "jane@fake.com")["id"]
+    assert profile["commerce"]["total_spend"] == {"AUD": 25.0}
+    assert profile["engagement"]["last_sms_click_at"] == "2024-02-01T00:00:00Z"
+    assert profile["attributes"]["ticket_count"] == 1
