@@ -26,7 +26,7 @@ from carebase.ids import new_id
 from carebase.ingest import lexer
 from carebase.ingest.lexer import ParsedRecord
 from carebase.ingest.schemas import IngestResult, Rejection
-from carebase.ingest.service import IngestConfig, check_record_type, rejection, write_log
+from carebase.ingest.service import IngestConfig, accept_batch, check_record_type, rejection
 from carebase.models import Dataset
 from carebase.profiles import service as profiles
 from carebase.records import lexer as lexer_records
@@ -126,35 +126,20 @@ def ingest_records(
         outcome = _forget(session, accepted, now=now)
     else:
         outcome = _resolve_and_store(session, dataset, batch, accepted, config, now, log_id)
-    warnings = sorted(batch.warnings + outcome.warnings, key=lambda warning: warning["index"])
-    rejections = sorted(batch.rejections, key=lambda item: item.index)
-    result = IngestResult(
-        dataset_id=dataset.id,
-        log_id=log_id,
-        received=len(batch.events),
-        created=outcome.outcomes.count(CREATED),
-        updated=outcome.outcomes.count(UPDATED),
-        unchanged=outcome.outcomes.count(UNCHANGED),
-        rejected=len(rejections),
-        rejections=rejections,
-        warnings=warnings,
-        merges=[
-            {key: merge[key] for key in ("survivor_id", "merged_id", "rule", "links")}
-            for merge in outcome.merges
-        ],
-    )
-    write_log(
+    return accept_batch(
         session,
-        log_id,
         dataset,
-        status="accepted",
+        log_id,
+        received=len(batch.events),
+        outcomes=outcome.outcomes,
+        rejections=batch.rejections,
+        warnings=batch.warnings + outcome.warnings,
+        merges=outcome.merges,
         token_id=token_id,
         source=source,
         now=now,
         started=started,
-        result=result,
     )
-    return result
 
 
 def _drop_suppressed(

@@ -197,21 +197,51 @@ def ingest_tickets(
         merged=resolution.merged,
         now=now,
     )
-    rejections.sort(key=lambda rejection: rejection.index)
-    warnings.sort(key=lambda warning: warning["index"])
+    return accept_batch(
+        session,
+        dataset,
+        log_id,
+        received=len(events),
+        outcomes=stored.outcomes,
+        rejections=rejections,
+        warnings=warnings,
+        merges=resolution.merges,
+        token_id=token_id,
+        source=source,
+        now=now,
+        started=started,
+    )
+
+
+def accept_batch(
+    session: Session,
+    dataset: Dataset,
+    log_id: str,
+    *,
+    received: int,
+    outcomes: list[str],
+    rejections: list[Rejection],
+    warnings: list[dict[str, Any]],
+    merges: list[dict[str, Any]],
+    token_id: str | None,
+    source: str,
+    now: datetime,
+    started: float,
+) -> IngestResult:
+    """The answer to an accepted batch, written to the ingestion log in its transaction."""
     result = IngestResult(
         dataset_id=dataset.id,
         log_id=log_id,
-        received=len(events),
-        created=stored.outcomes.count(ticket_records.CREATED),
-        updated=stored.outcomes.count(ticket_records.UPDATED),
-        unchanged=stored.outcomes.count(ticket_records.UNCHANGED),
+        received=received,
+        created=outcomes.count(ticket_records.CREATED),
+        updated=outcomes.count(ticket_records.UPDATED),
+        unchanged=outcomes.count(ticket_records.UNCHANGED),
         rejected=len(rejections),
-        rejections=rejections,
-        warnings=warnings,
+        rejections=sorted(rejections, key=lambda item: item.index),
+        warnings=sorted(warnings, key=lambda warning: warning["index"]),
         merges=[
             {key: merge[key] for key in ("survivor_id", "merged_id", "rule", "links")}
-            for merge in resolution.merges
+            for merge in merges
         ],
     )
     write_log(

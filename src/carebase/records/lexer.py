@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,19 +62,18 @@ def store_events(
             "content_hash": record.content_hash,
             "received_at": now,
         }
-    inserts, updates = [], []
     for key, row in winners.items():
-        if key in stored:
-            updates.append(row | {"_pk": stored[key]["pk"]})
-        else:
-            inserts.append(
-                row | {"dataset_id": dataset_id, "record_type": record_type, "event_key": key}
-            )
+        if key not in stored:
             result.added.setdefault(row["profile_id"], []).append(
                 {"record_type": record_type, "event_key": key} | row
             )
-    repository.insert(session, Event, inserts)
-    repository.overwrite(session, Event, updates)
+    _write(
+        session,
+        Event,
+        winners,
+        stored,
+        lambda key: {"dataset_id": dataset_id, "record_type": record_type, "event_key": key},
+    )
     return result
 
 
@@ -106,23 +105,18 @@ def store_customer_records(
             "content_hash": record.content_hash,
             "updated_at": now,
         }
-    inserts, updates = [], []
-    for key, row in winners.items():
-        if key in stored:
-            updates.append(row | {"_pk": stored[key]["pk"]})
-        else:
-            link_type, system_name, value = key
-            inserts.append(
-                row
-                | {
-                    "dataset_id": dataset_id,
-                    "link_type": link_type,
-                    "system_name": system_name,
-                    "link_value": value,
-                }
-            )
-    repository.insert(session, CustomerRecord, inserts)
-    repository.overwrite(session, CustomerRecord, updates)
+    _write(
+        session,
+        CustomerRecord,
+        winners,
+        stored,
+        lambda key: {
+            "dataset_id": dataset_id,
+            "link_type": key[0],
+            "system_name": key[1],
+            "link_value": key[2],
+        },
+    )
     return outcomes
 
 
@@ -156,17 +150,28 @@ def store_catalog(
             "content_hash": record.content_hash,
             "updated_at": now,
         }
-    inserts, updates = [], []
-    for key, row in winners.items():
-        if key in stored:
-            updates.append(row | {"_pk": stored[key]["pk"]})
-        else:
-            inserts.append(
-                row | {"dataset_id": dataset_id, "record_type": record_type, "item_key": key}
-            )
-    repository.insert(session, CatalogItem, inserts)
-    repository.overwrite(session, CatalogItem, updates)
+    _write(
+        session,
+        CatalogItem,
+        winners,
+        stored,
+        lambda key: {"dataset_id": dataset_id, "record_type": record_type, "item_key": key},
+    )
     return outcomes
+
+
+def _write(
+    session: Session,
+    model: repository.Model,
+    winners: Mapping[Any, dict[str, Any]],
+    stored: Mapping[Any, dict[str, Any]],
+    identity_of: Callable[[Any], dict[str, Any]],
+) -> None:
+    """Overwrite the winners already stored; insert the others with their identifying columns."""
+    updates = [row | {"_pk": stored[key]["pk"]} for key, row in winners.items() if key in stored]
+    inserts = [row | identity_of(key) for key, row in winners.items() if key not in stored]
+    repository.insert(session, model, inserts)
+    repository.overwrite(session, model, updates)
 
 
 def events_of(
