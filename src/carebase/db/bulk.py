@@ -95,13 +95,21 @@ def select_in(
     *,
     where: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of `table` whose `key` is in `values` (and whose `where` columns match), as dicts."""
+    """Rows of `table` whose `key` is in `values` (and whose `where` columns match: equal to a
+    value, or in a tuple of values), as dicts."""
     connection = session.connection()
     dialect = connection.dialect.name
     marker = "?" if dialect == "sqlite" else "%s"
     decoders = [(name, _decoder(table.c[name], dialect)) for name in columns]
-    conditions = [f"{name} = {marker}" for name in (where or {})]
-    fixed = list((where or {}).values())
+    conditions: list[str] = []
+    fixed: list[Any] = []
+    for name, wanted in (where or {}).items():
+        if isinstance(wanted, tuple):
+            conditions.append(f"{name} IN ({', '.join([marker] * len(wanted))})")
+            fixed.extend(wanted)
+        else:
+            conditions.append(f"{name} = {marker}")
+            fixed.append(wanted)
     found: list[dict[str, Any]] = []
     for chunk in chunks(sorted(set(values))):
         in_list = f"{key} IN ({', '.join([marker] * len(chunk))})"

@@ -90,15 +90,14 @@ def events_of(
     session: Session, profile_ids: Iterable[str], record_types: Sequence[str]
 ) -> list[dict[str, Any]]:
     """Every event of these types on `profile_ids`, for recomputing attributes."""
-    rows = bulk.select_in(
+    return bulk.select_in(
         session,
         table(Event),
         ["profile_id", "record_type", "event_key", "action_at", "record"],
         "profile_id",
         list(profile_ids),
+        where={"record_type": tuple(record_types)},
     )
-    wanted = set(record_types)
-    return [row for row in rows if row["record_type"] in wanted]
 
 
 _CUSTOMER_RECORDS = (
