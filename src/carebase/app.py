@@ -14,6 +14,9 @@ from starlette.middleware import Middleware
 
 from carebase import __version__
 from carebase.auth.api import router as tokens_router
+from carebase.connectors.api import router as connectors_router
+from carebase.connectors.service import ClientOptions
+from carebase.connectors.worker import Sweeper
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
@@ -52,7 +55,10 @@ def create_app(
             before, after = migrate_to_head(database.engine)
             if before != after:
                 logger.info("database migrated from %s to %s", before or "empty", after)
+        sweeper = Sweeper(database, settings, app.state.ingest_config, app.state.connector_options)
+        sweeper.start()
         yield
+        sweeper.stop()
         database.dispose()
 
     app = FastAPI(
@@ -72,11 +78,13 @@ def create_app(
     app.state.database = database
     app.state.clock = clock
     app.state.ingest_config = IngestConfig.from_settings(settings)
+    app.state.connector_options = ClientOptions()
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tokens_router)
     app.include_router(datasets_router)
     app.include_router(profiles_router)
+    app.include_router(connectors_router)
     _document_extra_schemas(app)
     return app
 

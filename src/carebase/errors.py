@@ -60,6 +60,13 @@ class InvalidToken(Unauthenticated):
     default_message = "The API token is not valid."
 
 
+class WebhookUnauthenticated(Unauthenticated):
+    """A webhook delivery's signature or secret is missing, wrong or stale."""
+
+    code = "webhook_unauthenticated"
+    default_message = "The webhook could not be authenticated."
+
+
 class Forbidden(CarebaseError):
     """Authenticated, but not allowed to do this."""
 

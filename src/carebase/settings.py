@@ -166,6 +166,19 @@ class Settings(BaseSettings):
             "unset: such numbers are read as international digits."
         ),
     )
+    allow_private_outbound: bool = Field(
+        default=False,
+        description=(
+            "Let connectors call helpdesk APIs on private, loopback or link-local addresses "
+            "(for a helpdesk fake or proxy on your own network). Off: such addresses are refused."
+        ),
+    )
+    webhook_tolerance_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=86_400,
+        description="How old a signed webhook's timestamp may be (either way) and still verify.",
+    )
     blocked_link_values: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_BLOCKED_LINK_VALUES,
         description="Comma-separated link values that never link anything (case-insensitive).",

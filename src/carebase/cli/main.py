@@ -9,7 +9,7 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import datasets, demo, tokens
+from carebase.cli import connectors, datasets, demo, tokens
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.demo.service import has_data
@@ -26,6 +26,8 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(datasets.app, name="dataset")
 app.command("import")(datasets.import_command)
 app.command("demo")(demo.demo_command)
+app.add_typer(connectors.app, name="connector")
+app.command("backfill")(connectors.backfill_command)
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
+from carebase.models.connectors import Connector, WebhookDelivery
 from carebase.models.identity import Profile, ProfileLink, ProfileMerge, Suppression
 from carebase.models.ingest import Dataset, IngestionLog
 from carebase.models.profiles import CommerceAttributes, EngagementAttributes, SupportAttributes
@@ -12,6 +13,7 @@ __all__ = [
     "Base",
     "CatalogItem",
     "CommerceAttributes",
+    "Connector",
     "CustomerRecord",
     "Dataset",
     "EngagementAttributes",
@@ -25,5 +27,6 @@ __all__ = [
     "Suppression",
     "Ticket",
     "UTCDateTime",
+    "WebhookDelivery",
     "utcnow",
 ]

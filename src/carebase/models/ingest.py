@@ -33,7 +33,7 @@ class IngestionLog(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
     token_id: Mapped[str | None] = mapped_column(String(40))
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duration_ms: Mapped[float] = mapped_column()

@@ -1,0 +1,100 @@
+"""What the three helpdesk mappings share: timestamps, and timeline minutes from messages.
+
+Timeline from a conversation (Gorgias, Freshdesk; also documented in the README):
+- only customer messages and public replies by human agents count: private notes, internal
+  notes and automated messages (rules, macros sent by automations) are left out;
+- first_reply_time: minutes from the first customer message to the first public agent reply
+  after it;
+- reply_time: the mean, over each run of customer messages answered by an agent, of the minutes
+  from the run's first message to the agent's reply;
+- duration: minutes from the ticket's creation to its resolution (null while unresolved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a conversation, reduced to what the timeline needs."""
+
+    at: datetime
+    from_customer: bool
+    # A reply a human agent sent the customer (not a note, not an automation).
+    public_agent_reply: bool
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time (a trailing Z or an offset; none means UTC) as aware UTC, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2024-11-06T10:15:00Z`."""
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def minutes(start: datetime | None, end: datetime | None) -> float | None:
+    """Minutes from start to end, never negative; None when either is unknown."""
+    if start is None or end is None:
+        return None
+    return round(max((end - start).total_seconds(), 0.0) / 60, 2)
+
+
+def conversation_timeline(
+    messages: Iterable[Message], created_at: datetime | None, resolved_at: datetime | None
+) -> dict[str, float | None]:
+    """first_reply_time, reply_time and duration (minutes) of one conversation."""
+    first_customer: datetime | None = None
+    first_reply: float | None = None
+    waiting_since: datetime | None = None
+    gaps: list[float] = []
+    for message in sorted(messages, key=lambda item: item.at):
+        if message.from_customer:
+            first_customer = first_customer or message.at
+            waiting_since = waiting_since or message.at
+        elif message.public_agent_reply and waiting_since is not None:
+            gap = minutes(waiting_since, message.at)
+            assert gap is not None
+            gaps.append(gap)
+            if first_reply is None:
+                first_reply = minutes(first_customer, message.at)
+            waiting_since = None
+    return {
+        "first_reply_time": first_reply,
+        "reply_time": round(sum(gaps) / len(gaps), 2) if gaps else None,
+        "duration": minutes(created_at, resolved_at),
+    }
+
+
+def labels(values: Iterable[Any]) -> list[str]:
+    """Non-empty strings, deduplicated, in order (tags, agent names, channel names)."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if isinstance(value, str | int) and str(value).strip():
+            seen.setdefault(str(value).strip()[:255], None)
+    return list(seen)
+
+
+def link(email: Any, phone: Any) -> dict[str, str]:
+    """The ticket's link: the requester's email and phone, whichever are known."""
+    found: dict[str, str] = {}
+    if isinstance(email, str) and email.strip():
+        found["email"] = email.strip()
+    if isinstance(phone, str) and phone.strip():
+        found["mobile"] = phone.strip()
+    return found
+
+
+class MappingError(ValueError):
+    """A helpdesk payload or ticket that cannot be turned into a ticket event."""

@@ -1,0 +1,135 @@
+"""Every SQL statement of the connectors domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from carebase.models import Connector, WebhookDelivery
+from carebase.models.base import table
+
+
+def add_connector(session: Session, connector: Connector) -> None:
+    """Insert a connector."""
+    session.add(connector)
+    session.flush()
+
+
+def get_connector(session: Session, connector_id: str) -> Connector | None:
+    """One connector."""
+    return session.get(Connector, connector_id)
+
+
+def list_connectors(session: Session) -> Sequence[Connector]:
+    """Every connector, oldest first."""
+    return session.scalars(select(Connector).order_by(Connector.created_at, Connector.id)).all()
+
+
+def delete_connector(session: Session, connector_id: str) -> bool:
+    """Delete a connector and its deliveries; whether it existed."""
+    result = session.execute(delete(Connector).where(Connector.id == connector_id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def save_backfill_state(session: Session, connector_id: str, state: dict[str, Any]) -> None:
+    """Remember where a backfill is."""
+    session.execute(
+        update(Connector).where(Connector.id == connector_id).values(backfill_state=state)
+    )
+
+
+def add_delivery(session: Session, row: dict[str, Any]) -> bool:
+    """Store a delivery unless one with its key is already there; whether it was new."""
+    deliveries = table(WebhookDelivery)
+    exists = session.execute(
+        select(deliveries.c.id).where(
+            deliveries.c.connector_id == row["connector_id"],
+            deliveries.c.delivery_key == row["delivery_key"],
+        )
+    ).first()
+    if exists is not None:
+        return False
+    try:
+        # A savepoint: a concurrent twin that won the unique key leaves this transaction usable.
+        with session.begin_nested():
+            session.execute(insert(deliveries), [row])
+    except IntegrityError:
+        return False
+    return True
+
+
+def claim(session: Session, delivery_id: str, now: datetime, lease_until: datetime) -> bool:
+    """Take a due delivery for processing (pending, or a lapsed lease); whether this caller won."""
+    deliveries = table(WebhookDelivery)
+    result = session.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.id == delivery_id,
+            deliveries.c.status.in_(("pending", "processing")),
+            deliveries.c.next_attempt_at <= now,
+        )
+        .values(
+            status="processing", attempts=deliveries.c.attempts + 1, next_attempt_at=lease_until
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(session: Session, delivery_id: str, **values: Any) -> None:
+    """Record how a delivery ended (or when to try it again)."""
+    session.execute(
+        update(table(WebhookDelivery))
+        .where(table(WebhookDelivery).c.id == delivery_id)
+        .values(**values)
+    )
+
+
+def get_delivery(session: Session, delivery_id: str) -> Any:
+    """One delivery row."""
+    deliveries = table(WebhookDelivery)
+    return session.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
+
+
+def due_deliveries(session: Session, now: datetime, limit: int) -> list[str]:
+    """Ids of deliveries waiting to be processed (or whose processing lease lapsed)."""
+    deliveries = table(WebhookDelivery)
+    query = (
+        select(deliveries.c.id)
+        .where(
+            or_(
+                and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
+                and_(deliveries.c.status == "processing", deliveries.c.next_attempt_at <= now),
+            )
+        )
+        .order_by(deliveries.c.next_attempt_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def deliveries_page(
+    session: Session, connector_id: str, status: str | None, limit: int
+) -> Sequence[Any]:
+    """A connector's most recent deliveries."""
+    deliveries = table(WebhookDelivery)
+    query = select(deliveries).where(deliveries.c.connector_id == connector_id)
+    if status is not None:
+        query = query.where(deliveries.c.status == status)
+    query = query.order_by(deliveries.c.received_at.desc(), deliveries.c.id.desc()).limit(limit)
+    return session.execute(query).all()
+
+
+def delivery_counts(session: Session, connector_id: str) -> dict[str, int]:
+    """{status: count} of a connector's deliveries."""
+    deliveries = table(WebhookDelivery)
+    rows = session.execute(
+        select(deliveries.c.status, func.count())
+        .where(deliveries.c.connector_id == connector_id)
+        .group_by(deliveries.c.status)
+    ).all()
+    return {status: int(count) for status, count in rows}

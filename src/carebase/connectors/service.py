@@ -1,0 +1,411 @@
+"""Connectors: configuration, webhook receipt, delivery processing.
+
+A webhook is stored (deduplicated by its key) in the request's transaction and acknowledged;
+it is processed afterwards: the ticket is fetched whole from the helpdesk's API, mapped, and
+ingested through the ticket service in one transaction with the delivery's completion. A
+failure is retried with backoff; a crash mid-way leaves the delivery to be taken again when its
+lease lapses. So an acknowledged delivery is never lost, and never applied twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy.orm import Session
+
+from carebase import crypto
+from carebase.connectors import repository
+from carebase.connectors.kinds import KINDS, Kind
+from carebase.connectors.mapping import MappingError
+from carebase.connectors.zendesk import verify_signature
+from carebase.db.session import Database
+from carebase.errors import (
+    CarebaseError,
+    MalformedJSON,
+    NotFound,
+    ValidationFailed,
+    WebhookUnauthenticated,
+)
+from carebase.http.outbound import HelpdeskClient, OutboundError, Sleep
+from carebase.ids import new_id
+from carebase.ingest import datasets
+from carebase.ingest import service as ingest
+from carebase.models import Connector, utcnow
+from carebase.settings import Settings
+
+logger = logging.getLogger(__name__)
+SECRET_HEADER = "x-carebase-webhook-secret"  # noqa: S105 - a header name, not a secret
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(slots=True)
+class ClientOptions:
+    """How connectors reach helpdesks and tell the time: the real network, sleeps and clock
+    by default; tests inject fakes."""
+
+    sleep: Sleep = time.sleep
+    transport: httpx.BaseTransport | None = None
+    clock: Callable[[], datetime] = utcnow
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def kind_of(name: str) -> Kind:
+    """A helpdesk kind, or a 422 naming the field."""
+    if name not in KINDS:
+        raise ValidationFailed(
+            details=[{"field": "kind", "message": "must be one of " + ", ".join(KINDS)}]
+        )
+    return KINDS[name]
+
+
+def create_connector(
+    session: Session,
+    *,
+    kind: str,
+    name: str,
+    domain: str,
+    dataset_id: str,
+    credentials: Mapping[str, str],
+    signing_secret: str | None,
+    settings: Settings,
+    now: datetime,
+) -> tuple[Connector, str | None]:
+    """Create a connector; (connector, the webhook secret carebase generated, shown once)."""
+    helpdesk = kind_of(kind)
+    missing = [f for f in helpdesk.credential_fields if not str(credentials.get(f) or "").strip()]
+    if missing:
+        raise ValidationFailed(
+            details=[{"field": f"credentials.{f}", "message": "is required"} for f in missing]
+        )
+    unknown = sorted(set(credentials) - set(helpdesk.credential_fields))
+    if unknown:
+        raise ValidationFailed(
+            details=[
+                {"field": f"credentials.{f}", "message": "is not used by " + kind} for f in unknown
+            ]
+        )
+    if helpdesk.signed and not (signing_secret or "").strip():
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "signing_secret",
+                    "message": "Zendesk signs webhooks: give the webhook's signing secret",
+                }
+            ]
+        )
+    dataset = datasets.get_dataset(session, dataset_id)
+    if dataset.record_type != "customer_support_ticket":
+        raise ValidationFailed(
+            details=[
+                {"field": "dataset_id", "message": "must be a customer_support_ticket dataset"}
+            ]
+        )
+    key = settings.secret_key.get_secret_value()
+    generated = None if helpdesk.signed else "cbw_" + secrets.token_urlsafe(30)
+    connector = Connector(
+        id=new_id("con"),
+        kind=kind,
+        name=name.strip(),
+        base_url=helpdesk.base_url(domain),
+        dataset_id=dataset_id,
+        credentials=crypto.encrypt(
+            key, orjson.dumps({k: credentials[k] for k in helpdesk.credential_fields})
+        ),
+        signing_secret=crypto.encrypt(key, signing_secret.encode()) if signing_secret else None,
+        webhook_secret_hash=_secret_hash(generated) if generated else None,
+        backfill_state=None,
+        created_at=now,
+    )
+    repository.add_connector(session, connector)
+    return connector, generated
+
+
+def get_connector(session: Session, connector_id: str) -> Connector:
+    """One connector, or NotFound."""
+    connector = repository.get_connector(session, connector_id)
+    if connector is None:
+        raise NotFound(f"No connector with id {connector_id!r}.")
+    return connector
+
+
+def list_connectors(session: Session) -> list[Connector]:
+    """Every connector."""
+    return list(repository.list_connectors(session))
+
+
+def delete_connector(session: Session, connector_id: str) -> None:
+    """Delete a connector and its deliveries (the tickets it brought stay)."""
+    if not repository.delete_connector(session, connector_id):
+        raise NotFound(f"No connector with id {connector_id!r}.")
+
+
+def delivery_counts(session: Session, connector_id: str) -> dict[str, int]:
+    """{status: count} of a connector's deliveries."""
+    return repository.delivery_counts(session, connector_id)
+
+
+def deliveries(session: Session, connector_id: str, status: str | None, limit: int) -> list[Any]:
+    """A connector's most recent deliveries."""
+    get_connector(session, connector_id)
+    return list(repository.deliveries_page(session, connector_id, status, limit))
+
+
+def open_client(
+    connector: Connector, settings: Settings, options: ClientOptions, *, backfill: bool = False
+) -> HelpdeskClient:
+    """An API client for the connector's helpdesk, with its credentials decrypted."""
+    helpdesk = KINDS[connector.kind]
+    try:
+        credentials = orjson.loads(
+            crypto.decrypt(settings.secret_key.get_secret_value(), connector.credentials)
+        )
+    except crypto.CannotDecrypt as error:
+        raise OutboundError(
+            "the connector's credentials cannot be decrypted: CAREBASE_SECRET_KEY changed; "
+            "create the connector again"
+        ) from error
+    return HelpdeskClient(
+        connector.base_url,
+        auth=helpdesk.auth(credentials),
+        pacing=helpdesk.backfill_pacing if backfill else helpdesk.pacing,
+        allow_private=settings.allow_private_outbound,
+        transport=options.transport,
+        sleep=options.sleep,
+    )
+
+
+@dataclass(slots=True)
+class Receipt:
+    """What a webhook call was answered."""
+
+    delivery_id: str
+    ticket_id: str
+    duplicate: bool
+
+
+def authenticate_webhook(
+    connector: Connector, headers: Mapping[str, str], body: bytes, settings: Settings, now: datetime
+) -> None:
+    """Raise WebhookUnauthenticated (401) unless the delivery proves it comes from the helpdesk."""
+    if connector.signing_secret is not None:
+        secret = crypto.decrypt(settings.secret_key.get_secret_value(), connector.signing_secret)
+        problem = verify_signature(
+            secret.decode("utf-8"),
+            headers.get("x-zendesk-webhook-signature"),
+            headers.get("x-zendesk-webhook-signature-timestamp"),
+            body,
+            now=now,
+            tolerance=timedelta(seconds=settings.webhook_tolerance_seconds),
+        )
+        if problem is not None:
+            raise WebhookUnauthenticated(f"Webhook signature rejected: {problem}.")
+        return
+    offered = headers.get(SECRET_HEADER) or _basic_password(headers.get("authorization"))
+    expected = connector.webhook_secret_hash or ""
+    if not offered or not secrets.compare_digest(_secret_hash(offered), expected):
+        raise WebhookUnauthenticated(
+            f"Webhook secret missing or wrong: send it in {SECRET_HEADER} or as the Basic "
+            "auth password."
+        )
+
+
+def _basic_password(header: str | None) -> str | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.split(":", 1)[1] if ":" in decoded else None
+
+
+def receive_webhook(
+    session: Session, connector: Connector, body: bytes, *, now: datetime
+) -> Receipt:
+    """Store an authenticated delivery (once per key); processing follows the answer."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise MalformedJSON(details={"position": error.pos}) from error
+    try:
+        event = KINDS[connector.kind].parse_webhook(payload, body)
+    except MappingError as error:
+        raise ValidationFailed(
+            f"The webhook body cannot be mapped: {error}.",
+            details=[{"field": "body", "message": str(error)}],
+        ) from error
+    delivery_id = new_id("dlv")
+    added = repository.add_delivery(
+        session,
+        {
+            "id": delivery_id,
+            "connector_id": connector.id,
+            "delivery_key": event.delivery_key,
+            "ticket_id": event.ticket_id[:255],
+            "event_type": event.event_type,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "received_at": now,
+            "processed_at": None,
+            "log_id": None,
+            "error": None,
+        },
+    )
+    return Receipt(delivery_id, event.ticket_id, duplicate=not added)
+
+
+def refuse_webhook(
+    session: Session, connector: Connector, error: CarebaseError, *, now: datetime, started: float
+) -> None:
+    """Record a refused webhook in the connector's dataset log."""
+    dataset = datasets.get_dataset(session, connector.dataset_id)
+    ingest.log_refusal(
+        session,
+        dataset,
+        error,
+        token_id=None,
+        source=f"webhook:{connector.kind}",
+        now=now,
+        started=started,
+    )
+
+
+@dataclass(slots=True)
+class Processed:
+    """What processing did."""
+
+    done: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    retried: int = 0
+    failed: int = 0
+    log_ids: list[str] = field(default_factory=list)
+
+
+def process_delivery(
+    database: Database,
+    delivery_id: str,
+    *,
+    settings: Settings,
+    config: ingest.IngestConfig,
+    options: ClientOptions,
+    result: Processed | None = None,
+) -> Processed:
+    """Fetch, map and ingest one delivery's ticket, if it is due and nobody else has it."""
+    result = result or Processed()
+    now = options.clock()
+    with database.unit_of_work() as session:
+        if not repository.claim(session, delivery_id, now, now + LEASE):
+            return result
+        delivery = repository.get_delivery(session, delivery_id)
+        connector = get_connector(session, delivery.connector_id)
+        session.expunge(connector)
+    try:
+        with open_client(connector, settings, options) as client:
+            event = KINDS[connector.kind].fetch(client, delivery.ticket_id)
+    except OutboundError as error:
+        _retry_later(database, delivery_id, delivery.attempts, str(error), result, options.clock())
+        return result
+    if event is None:
+        with database.unit_of_work() as session:
+            repository.finish(
+                session,
+                delivery_id,
+                status="skipped",
+                processed_at=options.clock(),
+                error="the ticket no longer exists in the helpdesk (deleted)",
+            )
+        result.skipped += 1
+        return result
+    prepared = ingest.prepare_tickets([event], config=config)
+    with database.unit_of_work() as session:
+        dataset = datasets.get_dataset(session, connector.dataset_id)
+        answer = ingest.ingest_tickets(
+            session,
+            dataset,
+            prepared,
+            config=config,
+            token_id=None,
+            source=f"webhook:{connector.kind}",
+            now=options.clock(),
+        )
+        reasons = [f"{p.field}: {p.reason}" for r in answer.rejections for p in r.errors]
+        repository.finish(
+            session,
+            delivery_id,
+            status="rejected" if reasons else "done",
+            processed_at=options.clock(),
+            log_id=answer.log_id,
+            error="; ".join(reasons)[:2000] or None,
+        )
+    result.log_ids.append(answer.log_id)
+    if reasons:
+        result.rejected += 1
+    else:
+        result.done += 1
+    return result
+
+
+def _retry_later(
+    database: Database,
+    delivery_id: str,
+    attempts: int,
+    error: str,
+    result: Processed,
+    now: datetime,
+) -> None:
+    with database.unit_of_work() as session:
+        if attempts >= MAX_ATTEMPTS:
+            repository.finish(session, delivery_id, status="failed", processed_at=now, error=error)
+            result.failed += 1
+        else:
+            wait = timedelta(minutes=min(2 ** (attempts - 1), 60))
+            repository.finish(
+                session, delivery_id, status="pending", next_attempt_at=now + wait, error=error
+            )
+            result.retried += 1
+    logger.warning(
+        "webhook delivery %s not processed (attempt %s): %s", delivery_id, attempts, error
+    )
+
+
+def process_due(
+    database: Database,
+    *,
+    settings: Settings,
+    config: ingest.IngestConfig,
+    options: ClientOptions,
+    limit: int = 100,
+) -> Processed:
+    """Process every delivery that is due (new ones, retries, lapsed leases)."""
+    result = Processed()
+    with database.unit_of_work(write=False) as session:
+        due = repository.due_deliveries(session, options.clock(), limit)
+    for delivery_id in due:
+        process_delivery(
+            database, delivery_id, settings=settings, config=config, options=options, result=result
+        )
+    return result
+
+
+def describe_secret_use(kind: str) -> dict[str, Any]:
+    """How a helpdesk's webhook authenticates, for the API answer."""
+    if KINDS[kind].signed:
+        return {"signature": "X-Zendesk-Webhook-Signature (HMAC-SHA256 of timestamp + body)"}
+    return {"header": SECRET_HEADER, "or": "Basic auth with the secret as password"}

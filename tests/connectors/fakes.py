@@ -1,0 +1,453 @@
+"""Loopback fakes of the Zendesk, Gorgias and Freshdesk APIs, built from their documented
+examples: a real HTTP server on 127.0.0.1 that checks Basic auth, pages like the helpdesk,
+and answers 429 with Retry-After (or 5xx) when a test asks it to."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+Reply = tuple[int, Any, dict[str, str]]
+Handler = Callable[[dict[str, str], "FakeHelpdesk"], Reply]
+
+
+@dataclass
+class FakeHelpdesk:
+    """Routes, the expected Basic credentials, and what was asked."""
+
+    user: str
+    password: str
+    routes: list[tuple[re.Pattern[str], Callable[..., Reply]]] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    # Answers to give before the routes answer: (status, Retry-After or None), consumed in order.
+    failures: list[tuple[int, str | None]] = field(default_factory=list)
+    # Fail every request whose path and query match this, with 500 (a helpdesk gone down).
+    broken: re.Pattern[str] | None = None
+    url: str = ""
+
+    def route(self, pattern: str) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
+        """Register `handler(query, **groups)` for GET paths matching `pattern`."""
+
+        def register(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+            self.routes.append((re.compile(f"^{pattern}$"), handler))
+            return handler
+
+        return register
+
+    def answer(self, path: str, query: dict[str, str], authorization: str | None) -> Reply:
+        asked = path + (
+            "?" + "&".join(f"{k}={v}" for k, v in sorted(query.items())) if query else ""
+        )
+        self.requests.append(asked)
+        expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if authorization != f"Basic {expected}":
+            return 401, {"error": "Couldn't authenticate you"}, {}
+        if self.failures:
+            status, retry_after = self.failures.pop(0)
+            headers = {"Retry-After": retry_after} if retry_after is not None else {}
+            return status, {"error": "APIRateLimitExceeded"}, headers
+        if self.broken is not None and self.broken.search(asked):
+            return 500, {"error": "InternalError"}, {}
+        for pattern, handler in self.routes:
+            match = pattern.match(path)
+            if match:
+                return handler(query, **match.groupdict())
+        return 404, {"error": "RecordNotFound"}, {}
+
+
+@contextmanager
+def serve(fake: FakeHelpdesk) -> Iterator[FakeHelpdesk]:
+    """Run the fake on a free loopback port for the duration of the block."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            status, body, headers = fake.answer(
+                parts.path, query, self.headers.get("Authorization")
+            )
+            payload = orjson.dumps(body)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *_args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- Zendesk: shapes from developer.zendesk.com (Tickets, Users, Ticket Metrics, Incremental
+# Exports), values made concrete.
+
+
+def zendesk_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
+    """A ticket as `GET /api/v2/tickets/{id}` shows it."""
+    ticket = {
+        "id": ticket_id,
+        "url": f"https://acme.zendesk.com/api/v2/tickets/{ticket_id}.json",
+        "created_at": "2024-11-06T08:00:00Z",
+        "updated_at": "2024-11-06T10:15:00Z",
+        "type": "incident",
+        "subject": "Help, my printer is on fire!",
+        "raw_subject": "Help, my printer is on fire!",
+        "description": "The fire is very colorful.",
+        "priority": "high",
+        "status": "hold",
+        "recipient": "support@acme.com",
+        "requester_id": 20978392,
+        "submitter_id": 20978392,
+        "assignee_id": 235323,
+        "tags": ["enterprise", "printer"],
+        "via": {
+            "channel": "email",
+            "source": {"from": {}, "to": {"address": "support@acme.com"}, "rel": None},
+        },
+        "satisfaction_rating": {"score": "good", "comment": "Fast!"},
+    }
+    ticket.update(changes)
+    return ticket
+
+
+ZENDESK_USERS = [
+    {
+        "id": 20978392,
+        "name": "Aaron W",
+        "email": "aaron@gmail.com",
+        "phone": "+61404000000",
+        "role": "end-user",
+    },
+    {"id": 235323, "name": "Matt M", "email": "matt@acme.com", "phone": None, "role": "agent"},
+]
+
+
+def zendesk_metrics(ticket_id: int) -> dict[str, Any]:
+    """A metric set as `GET /api/v2/tickets/{id}/metrics` shows it."""
+    return {
+        "id": 33,
+        "ticket_id": ticket_id,
+        "created_at": "2024-11-06T08:00:00Z",
+        "solved_at": "2024-11-06T10:00:00Z",
+        "reply_time_in_minutes": {"calendar": 19, "business": 10},
+        "first_resolution_time_in_minutes": {"calendar": 120, "business": 60},
+        "full_resolution_time_in_minutes": {"calendar": 120, "business": 60},
+        "replies": 2,
+        "reopens": 0,
+    }
+
+
+def zendesk(tickets: dict[int, dict[str, Any]], *, page_size: int = 2) -> FakeHelpdesk:
+    """A Zendesk fake holding `tickets` (by id)."""
+    fake = FakeHelpdesk("admin@acme.com/token", "zd-token")
+
+    @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)\.json")
+    def show(query: dict[str, str], ticket_id: str) -> Reply:
+        ticket = tickets.get(int(ticket_id))
+        if ticket is None:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        assert query.get("include") == "users,metric_sets"
+        return (
+            200,
+            {
+                "ticket": ticket,
+                "users": ZENDESK_USERS,
+                "metric_sets": [zendesk_metrics(ticket["id"])],
+            },
+            {},
+        )
+
+    @fake.route(r"/api/v2/incremental/tickets/cursor\.json")
+    def export(query: dict[str, str]) -> Reply:
+        ordered = sorted(tickets.values(), key=lambda t: (t["updated_at"], t["id"]))
+        start = int(query.get("cursor", "0") or 0)
+        page = ordered[start : start + page_size]
+        end = start + page_size >= len(ordered)
+        body = {
+            "tickets": page,
+            "users": ZENDESK_USERS,
+            "metric_sets": [zendesk_metrics(t["id"]) for t in page],
+            "after_cursor": str(start + page_size),
+            "after_url": f"{fake.url}/api/v2/incremental/tickets/cursor.json"
+            f"?cursor={start + page_size}",
+            "end_of_stream": end,
+        }
+        return 200, body, {}
+
+    return fake
+
+
+# --- Gorgias: shapes from developers.gorgias.com (The Ticket object, The TicketMessage object).
+
+
+def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
+    """A ticket as `GET /api/tickets/{id}` shows it, with its messages."""
+    ticket = {
+        "id": ticket_id,
+        "uri": f"/api/tickets/{ticket_id}/",
+        "status": "closed",
+        "channel": "chat",
+        "via": "gorgias_chat",
+        "subject": "Wrong size delivered",
+        "created_datetime": "2024-02-14T09:00:00.000000+00:00",
+        "updated_datetime": "2024-02-14T21:30:50.228948+00:00",
+        "closed_datetime": "2024-02-14T11:00:00+00:00",
+        "customer": {
+            "id": 7,
+            "email": "jane@fake.com",
+            "name": "Jane Doe",
+            "channels": [
+                {"type": "email", "address": "jane@fake.com"},
+                {"type": "phone", "address": "+61491570006"},
+            ],
+        },
+        "assignee_user": {"id": 3, "name": "Priya S", "email": "priya@acme.com"},
+        "tags": [{"id": 1, "name": "sizing"}, {"id": 2, "name": "exchange"}],
+        "satisfaction_survey": {"score": 4},
+        "messages": [
+            {
+                "id": 1,
+                "from_agent": False,
+                "public": True,
+                "channel": "chat",
+                "via": "gorgias_chat",
+                "body_text": "My jacket is the wrong size",
+                "stripped_text": "My jacket is the wrong size",
+                "sender": {"name": "Jane Doe"},
+                "created_datetime": "2024-02-14T09:00:00+00:00",
+                "source": {"to": [{"address": "chat@acme.com"}]},
+            },
+            {
+                "id": 2,
+                "from_agent": True,
+                "public": True,
+                "channel": "chat",
+                "via": "rule",
+                "rule_id": 9,
+                "sender": {"name": "Auto-reply"},
+                "created_datetime": "2024-02-14T09:01:00+00:00",
+            },
+            {
+                "id": 3,
+                "from_agent": True,
+                "public": False,
+                "channel": "internal-note",
+                "via": "helpdesk",
+                "sender": {"name": "Priya S"},
+                "created_datetime": "2024-02-14T09:05:00+00:00",
+            },
+            {
+                "id": 4,
+                "from_agent": True,
+                "public": True,
+                "channel": "chat",
+                "via": "helpdesk",
+                "sender": {"name": "Priya S"},
+                "created_datetime": "2024-02-14T09:30:00+00:00",
+            },
+            {
+                "id": 5,
+                "from_agent": False,
+                "public": True,
+                "channel": "chat",
+                "via": "gorgias_chat",
+                "sender": {"name": "Jane Doe"},
+                "created_datetime": "2024-02-14T10:00:00+00:00",
+            },
+            {
+                "id": 6,
+                "from_agent": False,
+                "public": True,
+                "channel": "chat",
+                "via": "gorgias_chat",
+                "sender": {"name": "Jane Doe"},
+                "created_datetime": "2024-02-14T10:05:00+00:00",
+            },
+            {
+                "id": 7,
+                "from_agent": True,
+                "public": True,
+                "channel": "chat",
+                "via": "helpdesk",
+                "sender": {"name": "Sam K"},
+                "created_datetime": "2024-02-14T10:10:00+00:00",
+            },
+        ],
+    }
+    ticket.update(changes)
+    return ticket
+
+
+def gorgias(tickets: dict[int, dict[str, Any]], *, page_size: int = 2) -> FakeHelpdesk:
+    """A Gorgias fake holding `tickets`; the list is newest-updated first with cursors."""
+    fake = FakeHelpdesk("api@acme.com", "gg-key")
+
+    @fake.route(r"/api/tickets/(?P<ticket_id>\d+)")
+    def show(_query: dict[str, str], ticket_id: str) -> Reply:
+        ticket = tickets.get(int(ticket_id))
+        return (200, ticket, {}) if ticket else (404, {"error": "Not found"}, {})
+
+    @fake.route(r"/api/tickets")
+    def listing(query: dict[str, str]) -> Reply:
+        assert query["order_by"] == "updated_datetime:desc"
+        ordered = sorted(tickets.values(), key=lambda t: t["updated_datetime"], reverse=True)
+        start = int(query.get("cursor", "0"))
+        page = ordered[start : start + page_size]
+        listed = [{k: v for k, v in t.items() if k != "messages"} for t in page]
+        next_cursor = str(start + page_size) if start + page_size < len(ordered) else None
+        return 200, {"data": listed, "meta": {"next_cursor": next_cursor, "prev_cursor": None}}, {}
+
+    return fake
+
+
+# --- Freshdesk: shapes from developers.freshdesk.com/api (View a Ticket with include=requester,
+# stats; List all conversations; Satisfaction ratings; View an agent).
+
+
+def freshdesk_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
+    """A ticket as `GET /api/v2/tickets/{id}?include=requester,stats` shows it."""
+    ticket = {
+        "id": ticket_id,
+        "subject": "Refund request",
+        "description_text": "Please refund order 1234",
+        "status": 4,
+        "priority": 2,
+        "source": 1,
+        "support_email": "help@acme.freshdesk.com",
+        "responder_id": 5,
+        "tags": ["refund"],
+        "created_at": "2024-03-01T08:00:00Z",
+        "updated_at": "2024-03-01T12:00:00Z",
+        "requester": {
+            "id": 77,
+            "name": "Bob",
+            "email": "bob@fake.com",
+            "mobile": "+61404000001",
+            "phone": None,
+        },
+        "stats": {
+            "first_responded_at": "2024-03-01T08:30:00Z",
+            "resolved_at": "2024-03-01T11:00:00Z",
+            "closed_at": None,
+            "agent_responded_at": "2024-03-01T10:00:00Z",
+        },
+    }
+    ticket.update(changes)
+    return ticket
+
+
+FRESHDESK_CONVERSATIONS = [
+    {
+        "id": 1,
+        "incoming": False,
+        "private": False,
+        "user_id": 5,
+        "created_at": "2024-03-01T08:30:00Z",
+        "body_text": "On it",
+    },
+    {
+        "id": 2,
+        "incoming": False,
+        "private": True,
+        "user_id": 5,
+        "created_at": "2024-03-01T08:40:00Z",
+        "body_text": "note",
+    },
+    {
+        "id": 3,
+        "incoming": True,
+        "private": False,
+        "user_id": 77,
+        "created_at": "2024-03-01T09:00:00Z",
+        "body_text": "Thanks?",
+    },
+    {
+        "id": 4,
+        "incoming": False,
+        "private": False,
+        "user_id": 5,
+        "created_at": "2024-03-01T10:00:00Z",
+        "body_text": "Done",
+    },
+]
+
+
+def freshdesk(
+    tickets: dict[int, dict[str, Any]], *, page_size: int = 2, page_limit: int = 300
+) -> FakeHelpdesk:
+    """A Freshdesk fake holding `tickets`; lists oldest-updated first, refuses pages past the
+    limit as Freshdesk does."""
+    fake = FakeHelpdesk("fd-key", "X")
+
+    @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)")
+    def show(query: dict[str, str], ticket_id: str) -> Reply:
+        ticket = tickets.get(int(ticket_id))
+        return (200, ticket, {}) if ticket else (404, {"code": "not_found"}, {})
+
+    @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/conversations")
+    def conversations(_query: dict[str, str], ticket_id: str) -> Reply:
+        return 200, FRESHDESK_CONVERSATIONS, {}
+
+    @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/satisfaction_ratings")
+    def ratings(_query: dict[str, str], ticket_id: str) -> Reply:
+        rating = {
+            "id": 9,
+            "ticket_id": int(ticket_id),
+            "ratings": {"default_question": 103},
+            "updated_at": "2024-03-01T12:00:00Z",
+        }
+        return 200, [rating], {}
+
+    @fake.route(r"/api/v2/agents/(?P<agent_id>\d+)")
+    def agent(_query: dict[str, str], agent_id: str) -> Reply:
+        return (
+            200,
+            {"id": int(agent_id), "contact": {"name": "Chen L", "email": "chen@acme.com"}},
+            {},
+        )
+
+    @fake.route(r"/api/v2/tickets")
+    def listing(query: dict[str, str]) -> Reply:
+        page = int(query.get("page", "1"))
+        if page > page_limit:
+            return (
+                400,
+                {
+                    "description": "Validation failed",
+                    "errors": [{"field": "page", "message": "must be <= 300"}],
+                },
+                {},
+            )
+        since = query["updated_since"]
+        ordered = sorted(
+            (t for t in tickets.values() if t["updated_at"] >= since),
+            key=lambda t: (t["updated_at"], t["id"]),
+        )
+        start = (page - 1) * page_size
+        chunk = ordered[start : start + page_size]
+        headers = {}
+        if start + page_size < len(ordered):
+            headers["Link"] = f'<{fake.url}/api/v2/tickets?page={page + 1}>; rel="next"'
+        return 200, chunk, headers
+
+    return fake
