@@ -10,12 +10,15 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 logger = logging.getLogger(__name__)
@@ -70,6 +73,12 @@ class Pacing:
         return self.seconds / self.requests
 
 
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~20 ms: do it once per process, not once per client.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class HelpdeskClient:
     """GETs JSON from one helpdesk, politely."""
 
@@ -97,6 +106,7 @@ class HelpdeskClient:
             auth=auth,
             transport=transport,
             timeout=timeout,
+            verify=_tls(),
             headers={"Accept": "application/json", "User-Agent": "carebase-connector"},
             follow_redirects=False,
         )
