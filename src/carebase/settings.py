@@ -173,6 +173,10 @@ class Settings(BaseSettings):
             "(for a helpdesk fake or proxy on your own network). Off: such addresses are refused."
         ),
     )
+    webhook_rate_limit: str = Field(
+        default="3000/1m",
+        description="Webhook calls accepted per connector (COUNT/PERIOD or unlimited).",
+    )
     webhook_tolerance_seconds: int = Field(
         default=300,
         ge=10,
@@ -209,6 +213,12 @@ class Settings(BaseSettings):
             return tuple(item.strip().lower() for item in value.split(","))
         if isinstance(value, list | tuple):
             return tuple(str(item).strip().lower() for item in value)
+        return value
+
+    @field_validator("webhook_rate_limit")
+    @classmethod
+    def _valid_webhook_rate(cls, value: str) -> str:
+        RateLimit.parse(value)
         return value
 
     @field_validator("log_level")

@@ -12,12 +12,13 @@ import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from carebase.app import create_app
 from carebase.connectors import service
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
 from carebase.ingest.service import IngestConfig
 from carebase.settings import Settings
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, test_settings
 from tests.connectors import fakes
 from tests.connectors.conftest import connect, zendesk_signature
 from tests.helpers import auth
@@ -358,3 +359,25 @@ def test_connector_configuration_is_validated(client: TestClient, admin_token: s
     assert (
         client.get(f"/v1/connectors/{created['id']}", headers=auth(admin_token)).status_code == 404
     )
+
+
+def test_webhook_calls_are_rate_limited_per_connector(
+    database_url: str, admin_token: str, clock: FakeClock, options: ClientOptions
+) -> None:
+    settings = test_settings(database_url, allow_private_outbound=True, webhook_rate_limit="2/1m")
+    database = Database.from_settings(settings)
+    app = create_app(settings, database=database, clock=clock)
+    app.state.connector_options = options
+    with TestClient(app, raise_server_exceptions=False) as client:
+        connector = connect(client, admin_token, "gorgias", "https://acme.gorgias.com")
+        url = f"/v1/connectors/{connector.id}/webhook"
+        answers = [
+            client.post(url, json={}, headers={"X-Carebase-Webhook-Secret": "x"}) for _ in range(3)
+        ]
+        assert [a.status_code for a in answers] == [401, 401, 429]
+        assert int(answers[2].headers["Retry-After"]) > 0
+        logs = client.get(
+            f"/v1/datasets/{connector.dataset_id}/logs", headers=auth(admin_token)
+        ).json()["logs"]
+        assert len(logs) == 2, "a rate-limited call writes nothing"
+    database.dispose()

@@ -18,6 +18,7 @@ from carebase.connectors.mapping import (
     iso,
     labels,
     link,
+    minutes,
     parse_time,
 )
 from carebase.connectors.types import Page, WebhookEvent
@@ -120,9 +121,10 @@ def map_ticket(
     resolved = parse_time(stats.get("resolved_at") or stats.get("closed_at"))
     score = ((rating or {}).get("ratings") or {}).get("default_question")
     timeline = conversation_timeline(_messages(conversations, created), created, resolved)
-    first_responded = parse_time(stats.get("first_responded_at"))
-    if first_responded is not None and created is not None:
-        timeline["first_reply_time"] = round((first_responded - created).total_seconds() / 60, 2)
+    if timeline["first_reply_time"] is None:
+        # No public agent reply in the conversations (or they were not fetched): Freshdesk's
+        # own first-response stamp is the next best thing.
+        timeline["first_reply_time"] = minutes(created, parse_time(stats.get("first_responded_at")))
     return {
         "ticket_id": str(ticket["id"]),
         "action_at": ticket.get("updated_at"),
