@@ -15,6 +15,8 @@ from carebase.connectors.mapping import (
     MappingError,
     Message,
     conversation_timeline,
+    helpdesk_url,
+    is_ticket_id,
     iso,
     labels,
     link,
@@ -61,10 +63,7 @@ SATISFACTION = {
 
 def base_url(domain: str) -> str:
     """`acme`, `acme.freshdesk.com` or a full URL → `https://acme.freshdesk.com`."""
-    domain = domain.strip().rstrip("/")
-    if domain.startswith(("https://", "http://")):
-        return domain
-    return f"https://{domain if '.' in domain else domain + '.freshdesk.com'}"
+    return helpdesk_url(domain, "freshdesk.com")
 
 
 def credentials_auth(credentials: dict[str, str]) -> tuple[str, str]:
@@ -82,9 +81,7 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
     ticket_id = fields.get("ticket_id")
     if isinstance(ticket_id, str):
         ticket_id = ticket_id.strip().lstrip("#")
-    if isinstance(ticket_id, bool) or not (
-        isinstance(ticket_id, int) or (isinstance(ticket_id, str) and ticket_id.isdigit())
-    ):
+    if not is_ticket_id(ticket_id):
         raise MappingError("the body needs ticket_id: use the template in the README")
     digest = hashlib.sha256(body).hexdigest()
     event = (

@@ -15,6 +15,8 @@ from carebase.connectors.mapping import (
     MappingError,
     Message,
     conversation_timeline,
+    helpdesk_url,
+    is_ticket_id,
     iso,
     labels,
     link,
@@ -50,10 +52,7 @@ CHANNEL = {
 
 def base_url(domain: str) -> str:
     """`acme`, `acme.gorgias.com` or a full URL → `https://acme.gorgias.com`."""
-    domain = domain.strip().rstrip("/")
-    if domain.startswith(("https://", "http://")):
-        return domain
-    return f"https://{domain if '.' in domain else domain + '.gorgias.com'}"
+    return helpdesk_url(domain, "gorgias.com")
 
 
 def credentials_auth(credentials: dict[str, str]) -> tuple[str, str]:
@@ -70,9 +69,7 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
     if not isinstance(ticket, dict):
         raise MappingError("ticket must be an object")
     ticket_id = ticket.get("id", payload.get("ticket_id"))
-    if isinstance(ticket_id, bool) or not (
-        isinstance(ticket_id, int) or (isinstance(ticket_id, str) and ticket_id.isdigit())
-    ):
+    if not is_ticket_id(ticket_id):
         raise MappingError("the body needs ticket.id or ticket_id: use the template in the README")
     event = payload.get("event") if isinstance(payload.get("event"), str) else None
     digest = hashlib.sha256(body).hexdigest()

@@ -96,5 +96,20 @@ def link(email: Any, phone: Any) -> dict[str, str]:
     return found
 
 
+def helpdesk_url(domain: str, suffix: str) -> str:
+    """`acme`, `acme.<suffix>` or a full URL → `https://acme.<suffix>`."""
+    domain = domain.strip().rstrip("/")
+    if domain.startswith(("https://", "http://")):
+        return domain
+    return f"https://{domain if '.' in domain else f'{domain}.{suffix}'}"
+
+
+def is_ticket_id(value: Any) -> bool:
+    """A helpdesk ticket id: a positive integer, or its digits as text."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+
+
 class MappingError(ValueError):
     """A helpdesk payload or ticket that cannot be turned into a ticket event."""

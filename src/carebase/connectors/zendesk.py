@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from carebase.connectors.mapping import MappingError, iso, labels, link, parse_time
+from carebase.connectors.mapping import (
+    MappingError,
+    helpdesk_url,
+    is_ticket_id,
+    iso,
+    labels,
+    link,
+    parse_time,
+)
 from carebase.connectors.types import Page, WebhookEvent
 from carebase.http.outbound import HelpdeskClient, OutboundError, Pacing
 
@@ -56,10 +64,7 @@ TRIGGER_TEMPLATE = {
 
 def base_url(domain: str) -> str:
     """`acme`, `acme.zendesk.com` or a full URL → `https://acme.zendesk.com`."""
-    domain = domain.strip().rstrip("/")
-    if domain.startswith(("https://", "http://")):
-        return domain
-    return f"https://{domain if '.' in domain else domain + '.zendesk.com'}"
+    return helpdesk_url(domain, "zendesk.com")
 
 
 def credentials_auth(credentials: dict[str, str]) -> tuple[str, str]:
@@ -109,20 +114,14 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
         if ticket_id is None and isinstance(subject, str) and subject.startswith("zen:ticket:"):
             ticket_id = subject.removeprefix("zen:ticket:")
         event_id = payload.get("id")
-        if not _is_id(ticket_id) or not isinstance(event_id, str) or not event_id:
+        if not is_ticket_id(ticket_id) or not isinstance(event_id, str) or not event_id:
             raise MappingError("an event webhook needs detail.id (or subject) and id")
         return WebhookEvent(str(ticket_id), f"event:{event_id}"[:200], event_type[:200])
     ticket_id = payload.get("ticket_id")
-    if not _is_id(ticket_id):
+    if not is_ticket_id(ticket_id):
         raise MappingError("a trigger webhook needs ticket_id: use the JSON template in the README")
     digest = hashlib.sha256(body).hexdigest()
     return WebhookEvent(str(ticket_id).strip(), f"trigger:{digest}", "trigger")
-
-
-def _is_id(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
 
 
 def map_ticket(
