@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from carebase.app import create_app
-from carebase.connectors import service
+from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
 from carebase.ingest.service import IngestConfig
@@ -266,12 +266,14 @@ def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
         assert "500" in delivery["error"]
         # Not due yet: nothing happens.
         assert (
-            service.process_due(database, settings=settings, config=config, options=options).retried
+            deliveries.process_due(
+                database, settings=settings, config=config, options=options
+            ).retried
             == 0
         )
         fake.broken = None
         clock.advance(seconds=61)
-        done = service.process_due(database, settings=settings, config=config, options=options)
+        done = deliveries.process_due(database, settings=settings, config=config, options=options)
         assert done.done == 1
     [delivery] = service_deliveries(client, admin_token, connector.id)
     assert (delivery["status"], delivery["attempts"]) == ("done", 2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from carebase.connectors import service
+from carebase.connectors import deliveries, service
 from carebase.db.session import Database
 from carebase.ingest.service import IngestConfig
 from carebase.settings import Settings
@@ -24,7 +24,7 @@ def process_soon(
 ) -> None:
     """Process one delivery; whatever goes wrong stays with the delivery for the sweeper."""
     try:
-        service.process_delivery(
+        deliveries.process_delivery(
             database, delivery_id, settings=settings, config=config, options=options
         )
     except Exception:
@@ -64,7 +64,7 @@ class Sweeper:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                service.process_due(
+                deliveries.process_due(
                     self.database, settings=self.settings, config=self.config, options=self.options
                 )
             except Exception:

@@ -26,6 +26,7 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from carebase import jsonutil
+from carebase.ingest.lexer_errors import explain
 from carebase.ingest.tickets import Timestamp
 from carebase.ingest.validation import scan_hostile
 
@@ -34,10 +35,6 @@ Problem = dict[str, str]
 MAX_KEY = 255
 
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
-LINK_FORMS = (
-    "one link form: {email}, {email_sha256}, {email_md5}, {mobile}, {customer_id[, system_name]}, "
-    "{external_id, system_name} or {link_type, link_value[, id_type]}"
-)
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -324,7 +321,7 @@ def parse(name: str, raw: Any) -> ParsedRecord | list[Problem]:
         # is explained against the link schema.
         bare_link = spec.kind == "forget" and "link" not in raw
         detail = compiled.details[1 if bare_link else 0]
-        return _explain(detail, raw) or [
+        return explain(detail, raw) or [
             {"field": "(record)", "reason": "does not match the record type's schema"}
         ]
     problems: list[Problem] = []
@@ -375,69 +372,6 @@ def _natural_key(spec: RecordSpec, raw: dict[str, Any], problems: list[Problem])
         problems.append({"field": field, "reason": f"must be at most {MAX_KEY} characters"})
         return None
     return value
-
-
-def _explain(validator: jsonschema.Draft7Validator, raw: dict[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[tuple[str, str]] = set()
-    for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path))):
-        problem = _describe(error)
-        marker = (problem["field"], problem["reason"])
-        if marker not in seen:
-            seen.add(marker)
-            problems.append(problem)
-    return problems
-
-
-def field_path(parts: Any) -> str:
-    """`products[0].price_paid` from ("products", 0, "price_paid")."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _describe(error: jsonschema.ValidationError) -> Problem:
-    path = field_path(error.absolute_path)
-    kind = error.validator
-    expected: Any = error.validator_value
-    if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else "?"
-        return {"field": field_path([*error.absolute_path, missing]), "reason": "is required"}
-    if kind == "anyOf" and (path in {"link", ""} or path.startswith("records[")):
-        return {"field": path or "link", "reason": f"must be {LINK_FORMS}"}
-    if kind == "anyOf":
-        reason = "does not match any allowed shape"
-    elif kind == "type":
-        reason = f"must be of type {expected}"
-    elif kind == "enum":
-        reason = "must be one of " + ", ".join(str(item) for item in expected)
-    elif kind == "minimum":
-        reason = f"must be greater than or equal to {expected}"
-    elif kind == "maximum":
-        reason = f"must be less than or equal to {expected}"
-    elif kind == "exclusiveMaximum":
-        reason = f"must be less than {expected}"
-    elif kind == "minItems":
-        reason = f"must hold at least {expected} item{'s' if expected != 1 else ''}"
-    elif kind == "minLength":
-        reason = "must not be empty" if expected == 1 else f"needs {expected} characters or more"
-    elif kind == "maxLength":
-        reason = f"must be at most {expected} characters"
-    elif kind == "format":
-        reason = {
-            "date-time": "must be an ISO 8601 date-time",
-            "date": "must be an ISO 8601 date (YYYY-MM-DD)",
-            "uri": "must be a URI",
-        }.get(str(expected), f"must be a valid {expected}")
-    elif kind == "pattern":
-        reason = "not a valid email address" if "@" in str(expected) else "has the wrong format"
-    elif kind == "additionalProperties":
-        reason = "unexpected field(s): " + error.message.split("(")[-1].rstrip(")")
-    else:
-        # jsonschema's own messages quote the value, which may be personal data.
-        reason = f"fails the schema's {kind} rule"
-    return {"field": path or "(record)", "reason": reason}
 
 
 def openapi_components(name: str) -> dict[str, Any]:
