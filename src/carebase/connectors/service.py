@@ -1,10 +1,10 @@
 """Connectors: configuration, helpdesk API clients, webhook authentication and receipt.
 
 A webhook is stored (deduplicated by its key) in the request's transaction and acknowledged;
-it is processed afterwards (`deliveries.py`): the ticket is fetched whole from the helpdesk's API, mapped, and
-ingested through the ticket service in one transaction with the delivery's completion. A
-failure is retried with backoff; a crash mid-way leaves the delivery to be taken again when its
-lease lapses. So an acknowledged delivery is never lost, and never applied twice.
+it is processed afterwards (`deliveries.py`): the ticket is fetched whole from the helpdesk's
+API, mapped, and ingested through the ticket service in one transaction with the delivery's
+completion. A failure is retried with backoff; a crash mid-way leaves the delivery to be taken
+again when its lease lapses. So an acknowledged delivery is never lost, nor applied twice.
 """
 
 from __future__ import annotations
