@@ -70,6 +70,10 @@ def test_webhook_parsing_finds_the_ticket_and_a_stable_delivery_key() -> None:
     assert (
         freshdesk.parse_webhook({"freshdesk_webhook": {"ticket_id": "#44"}}, b"x").ticket_id == "44"
     )
+    with pytest.raises(MappingError, match="not a ticket event"):
+        zendesk.parse_webhook(
+            {"type": "zen:event-type:user.created", "id": "e2", "detail": {"id": "55"}}, b"x"
+        )
     for parse in (zendesk.parse_webhook, gorgias.parse_webhook, freshdesk.parse_webhook):
         with pytest.raises(MappingError):
             parse({"ticket_id": "abc"}, b"x")

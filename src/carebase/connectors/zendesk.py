@@ -106,6 +106,8 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
         raise MappingError("the body must be a JSON object")
     event_type = payload.get("type")
     if isinstance(event_type, str) and event_type.startswith("zen:event-type:"):
+        if not event_type.startswith("zen:event-type:ticket."):
+            raise MappingError(f"{event_type} is not a ticket event: subscribe ticket events only")
         detail: dict[str, Any] = payload.get("detail") or {}
         if not isinstance(detail, dict):
             raise MappingError("detail must be an object")
