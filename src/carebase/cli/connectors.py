@@ -8,7 +8,7 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from carebase.app import tune_garbage_collector
@@ -136,10 +136,11 @@ def backfill_command(
     settings = load_settings()
     tune_garbage_collector()
     database = ready_database()
-    columns = (SpinnerColumn(), TextColumn("{task.description}"))
+    columns = (SpinnerColumn(), BarColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
     try:
         with Progress(*columns, console=err) as bar:
-            task = bar.add_task("backfilling…")
+            # The helpdesks do not say how many tickets are coming: the bar pulses.
+            task = bar.add_task("backfilling…", total=None)
             summary = backfill.run(
                 database,
                 connector_id,
