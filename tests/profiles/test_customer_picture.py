@@ -92,6 +92,37 @@ def test_profile_shows_crm_commerce_engagement_and_support(
     assert profile["attributes"]["ticket_count"] == 1
 
 
+def test_history_shows_what_was_bought_from_the_catalogue(
+    client: TestClient, admin_token: str
+) -> None:
+    brand = Brand(client, admin_token)
+    brand.post(
+        "product",
+        {
+            "product_id": "P1",
+            "name": "Rib Crew Knit",
+            "url": "https://shop.example/knit",
+            "images": ["https://shop.example/knit.jpg"],
+        },
+    )
+    brand.post("purchase", order("o-1", "2024-01-10T09:00:00Z", (100.0, 2, "P1"), (5.0, 1, "P9")))
+    profile_id = brand.profile("email", "jane@fake.com")["id"]
+    [item] = client.get(f"/v1/profiles/{profile_id}/history", headers=auth(admin_token)).json()[
+        "items"
+    ]
+    assert item["products"] == [
+        {
+            "id": "P1",
+            "name": "Rib Crew Knit",
+            "image": "https://shop.example/knit.jpg",
+            "url": "https://shop.example/knit",
+            "quantity": 2,
+            "price_paid": 100.0,
+        },
+        {"id": "P9", "name": None, "image": None, "url": None, "quantity": 1, "price_paid": 5.0},
+    ]
+
+
 def test_top_categories_count_products_loaded_after_the_purchase(
     client: TestClient, admin_token: str
 ) -> None:
@@ -119,6 +150,9 @@ def test_history_is_one_stream_newest_first_with_summaries(
     assert body["next_cursor"] is None
     purchase = body["items"][2]
     assert purchase["summary"] == "Purchase o-2 — 2 items, 60.00 AUD (ecommerce)"
+    assert [p["id"] for p in purchase["products"]] == ["P2", "P1"]
+    assert purchase["products"][0]["name"] is None, "no product dataset: ids only"
+    assert body["items"][1]["products"] is None
     assert purchase["record"]["products"][0]["product_reference"]["id"] == "P2"
     assert body["items"][1]["summary"] == "Email opened: Winter Sale"
     assert body["items"][0]["summary"].startswith("Ticket T-1: Faulty seam")

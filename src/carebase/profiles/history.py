@@ -18,6 +18,7 @@ from carebase.errors import NotFound, ValidationFailed
 from carebase.identity import service as identity
 from carebase.profiles.lexer_attributes import COMMERCE_TYPES, ENGAGEMENT_TYPES
 from carebase.profiles.schemas import TicketOut
+from carebase.records import lexer as lexer_records
 from carebase.records import timeline
 
 HISTORY_TYPES = (timeline.TICKETS, *COMMERCE_TYPES, *ENGAGEMENT_TYPES)
@@ -43,6 +44,8 @@ class HistoryItem:
     dataset_id: str
     summary: str
     record: dict[str, Any]
+    # Purchases and returns: each line with the catalogue's name, image and URL when known.
+    products: list[dict[str, Any]] | None = None
 
 
 def read(
@@ -72,8 +75,44 @@ def read(
         limit=limit + 1,
     )
     items = [_item(record_type, row) for _, record_type, row in found[:limit]]
+    _attach_products(session, items)
     next_cursor = _encode(found[limit - 1][0]) if len(found) > limit else None
     return live_id, items, next_cursor
+
+
+def _attach_products(session: Session, items: list[HistoryItem]) -> None:
+    """Give each purchase and return its lines with the products they name, in one lookup."""
+    commercial = [item for item in items if item.type in COMMERCE_TYPES]
+    references: dict[str, list[str]] = {}
+    for item in commercial:
+        for line in item.record.get("products") or []:
+            reference = line.get("product_reference") or {}
+            id_type, product_id = reference.get("id_type"), reference.get("id")
+            if isinstance(id_type, str) and isinstance(product_id, str):
+                references.setdefault(id_type, []).append(product_id)
+    catalogue: dict[tuple[str, str], dict[str, Any]] = {}
+    if references:
+        for product in lexer_records.products(session, references):
+            for id_type in ("product_id", "sku", "upc"):
+                if product[id_type]:
+                    catalogue[(id_type, product[id_type])] = product["record"] or {}
+    for item in commercial:
+        item.products = []
+        for line in item.record.get("products") or []:
+            reference = line.get("product_reference") or {}
+            key = (str(reference.get("id_type")), str(reference.get("id")))
+            known = catalogue.get(key, {}) if reference else {}
+            images = known.get("images") or []
+            item.products.append(
+                {
+                    "id": reference.get("id"),
+                    "name": known.get("name"),
+                    "image": images[0] if images else None,
+                    "url": known.get("url"),
+                    "quantity": line.get("quantity"),
+                    "price_paid": line.get("price_paid"),
+                }
+            )
 
 
 def _encode(position: timeline.Position) -> str:

@@ -235,6 +235,17 @@ class SuppressionPage(BaseModel):
     next_cursor: str | None
 
 
+class HistoryProduct(BaseModel):
+    """One purchase or return line, with the catalogue's product when carebase has it."""
+
+    id: str | None
+    name: str | None
+    image: str | None
+    url: str | None
+    quantity: int | None
+    price_paid: float | None
+
+
 class HistoryItemOut(BaseModel):
     """One entry of a profile's history."""
 
@@ -244,6 +255,10 @@ class HistoryItemOut(BaseModel):
     dataset_id: str
     summary: str = Field(examples=["Purchase 53059a — 4 items, 100.00 USD (St Kilda Outlet)"])
     record: dict[str, Any] = Field(description="The full record, as posted.")
+    products: list[HistoryProduct] | None = Field(
+        default=None,
+        description="Purchases and returns: each line with its catalogue product, when known.",
+    )
 
 
 class HistoryPage(BaseModel):
