@@ -40,10 +40,25 @@ def sleeps() -> list[float]:
     return []
 
 
+class FakeTimer:
+    """A monotonic clock that only sleeping moves; every sleep is recorded."""
+
+    def __init__(self, sleeps: list[float]) -> None:
+        self.sleeps, self.now = sleeps, 1000.0
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def options(sleeps: list[float], clock: FakeClock) -> ClientOptions:
-    """Client options that record sleeps and read the test's clock."""
-    return ClientOptions(sleep=sleeps.append, clock=clock)
+    """Client options whose sleeps are recorded (and cost nothing), on the test's clock."""
+    timer = FakeTimer(sleeps)
+    return ClientOptions(sleep=timer.sleep, monotonic=timer.monotonic, clock=clock)
 
 
 @pytest.fixture

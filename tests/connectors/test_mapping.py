@@ -11,7 +11,13 @@ import pytest
 from carebase import crypto
 from carebase.connectors import freshdesk, gorgias, zendesk
 from carebase.connectors.mapping import MappingError, Message, conversation_timeline
-from carebase.http.outbound import HelpdeskClient, OutboundRefused, Pacing, check_destination
+from carebase.http.outbound import (
+    HelpdeskClient,
+    OutboundRefused,
+    Pacer,
+    Pacing,
+    check_destination,
+)
 
 SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
 STAMP = "2021-07-25T10:00:00Z"
@@ -171,3 +177,11 @@ def test_credentials_cipher_round_trips_and_refuses_another_key() -> None:
     assert crypto.decrypt("k" * 40, sealed) == b"zd-token"
     with pytest.raises(crypto.CannotDecrypt):
         crypto.decrypt("other" * 10, sealed)
+
+
+def test_a_shared_pacer_spaces_requests_across_clients() -> None:
+    pacer = Pacer(Pacing(requests=4, seconds=2))  # one every 0.5 s
+    assert pacer.reserve(10.0) == 0.0
+    assert pacer.reserve(10.0) == 0.5, "a second client at the same moment waits its turn"
+    assert pacer.reserve(10.2) == pytest.approx(0.8)
+    assert pacer.reserve(20.0) == 0.0, "an idle budget refills"

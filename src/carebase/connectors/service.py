@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from carebase.errors import (
     ValidationFailed,
     WebhookUnauthenticated,
 )
-from carebase.http.outbound import HelpdeskClient, OutboundError, Sleep
+from carebase.http.outbound import HelpdeskClient, OutboundError, Pacer, Pacing, Sleep
 from carebase.ids import new_id
 from carebase.ingest import datasets
 from carebase.ingest import service as ingest
@@ -51,6 +52,8 @@ class ClientOptions:
     by default; tests inject fakes."""
 
     sleep: Sleep = time.sleep
+    # What `sleep` advances: pacing is measured on it.
+    monotonic: Callable[[], float] = time.monotonic
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], datetime] = utcnow
 
@@ -179,9 +182,22 @@ def open_client(
         auth=helpdesk.auth(credentials),
         pacing=helpdesk.backfill_pacing if backfill else helpdesk.pacing,
         allow_private=settings.allow_private_outbound,
+        # Webhook fetches of one connector share a budget across deliveries; a backfill (its
+        # own endpoint limits) paces itself.
+        pacer=None if backfill else _shared_pacer(connector.id, helpdesk.pacing),
         transport=options.transport,
         sleep=options.sleep,
+        clock=options.monotonic,
     )
+
+
+_pacers: dict[str, Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def _shared_pacer(connector_id: str, pacing: Pacing) -> Pacer:
+    with _pacers_lock:
+        return _pacers.setdefault(connector_id, Pacer(pacing))
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,23 @@ class Pacing:
         return self.seconds / self.requests
 
 
+class Pacer:
+    """Hands out request slots `pacing.interval` apart; shared by every client of one helpdesk
+    account in a process, so concurrent webhook fetches stay under its limit together."""
+
+    def __init__(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def reserve(self, now: float) -> float:
+        """Book the next slot; how many seconds to wait for it."""
+        with self._lock:
+            slot = max(now, self._next)
+            self._next = slot + self.pacing.interval
+            return slot - now
+
+
 @lru_cache(maxsize=1)
 def _tls() -> ssl.SSLContext:
     # Loading the CA bundle costs ~20 ms: do it once per process, not once per client.
@@ -89,6 +107,7 @@ class HelpdeskClient:
         auth: tuple[str, str],
         pacing: Pacing,
         allow_private: bool,
+        pacer: Pacer | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Sleep = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -97,8 +116,8 @@ class HelpdeskClient:
     ) -> None:
         check_destination(base_url, allow_private=allow_private)
         self.base_url = base_url.rstrip("/")
-        self.pacing, self.sleep, self.clock, self.attempts = pacing, sleep, clock, attempts
-        self._last: float | None = None
+        self.pacer = pacer or Pacer(pacing)
+        self.sleep, self.clock, self.attempts = sleep, clock, attempts
         self.requests = 0
         self.waited = 0.0
         self._client = httpx.Client(
@@ -133,9 +152,7 @@ class HelpdeskClient:
         if absolute and urlsplit(path_or_url).netloc != urlsplit(self.base_url).netloc:
             raise OutboundRefused("a pagination URL pointed at another host")
         for attempt in range(1, self.attempts + 1):
-            if self._last is not None:
-                self._wait(self._last + self.pacing.interval - self.clock())
-            self._last = self.clock()
+            self._wait(self.pacer.reserve(self.clock()))
             self.requests += 1
             try:
                 response = self._client.get(path_or_url, params=params)
