@@ -405,8 +405,13 @@ def freshdesk(
         return (200, ticket, {}) if ticket else (404, {"code": "not_found"}, {})
 
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/conversations")
-    def conversations(_query: dict[str, str], ticket_id: str) -> Reply:
-        return 200, FRESHDESK_CONVERSATIONS, {}
+    def conversations(query: dict[str, str], ticket_id: str) -> Reply:
+        # Two a page, so that following the Link header is exercised.
+        page = int(query.get("page", "1"))
+        chunk = FRESHDESK_CONVERSATIONS[(page - 1) * 2 : page * 2]
+        more = page * 2 < len(FRESHDESK_CONVERSATIONS)
+        link = f'<{fake.url}/api/v2/tickets/{ticket_id}/conversations?page={page + 1}>; rel="next"'
+        return 200, chunk, {"Link": link} if more else {}
 
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/satisfaction_ratings")
     def ratings(_query: dict[str, str], ticket_id: str) -> Reply:

@@ -176,7 +176,16 @@ class _Agents:
 
 def _complete(client: HelpdeskClient, ticket: dict[str, Any], agents: _Agents) -> dict[str, Any]:
     ticket_id = ticket["id"]
-    conversations = client.get_json(f"/api/v2/tickets/{ticket_id}/conversations", {"per_page": 100})
+    conversations: list[dict[str, Any]] = []
+    page = 1
+    while True:  # 100 a page; a long conversation has more
+        response = client.get(
+            f"/api/v2/tickets/{ticket_id}/conversations", {"per_page": 100, "page": page}
+        )
+        conversations += response.json()
+        if 'rel="next"' not in response.headers.get("link", ""):
+            break
+        page += 1
     ratings = client.get_json(f"/api/v2/tickets/{ticket_id}/satisfaction_ratings")
     rating = max(ratings, key=lambda r: r.get("updated_at") or "", default=None)
     return map_ticket(
