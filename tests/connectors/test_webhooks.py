@@ -87,6 +87,7 @@ def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
         assert first.json()["duplicate"] is False
         again = zendesk_post(client, connector.id, body, now_stamp(clock))
         assert again.json()["duplicate"] is True, "a retried delivery is a duplicate"
+        assert again.json()["delivery_id"] == first.json()["delivery_id"]
         fetches = [r for r in fake.requests if r.startswith("/api/v2/tickets/35436")]
         assert len(fetches) == 1
     aaron = profile(client, admin_token, "email", "aaron@gmail.com")

@@ -43,24 +43,24 @@ def save_backfill_state(session: Session, connector_id: str, state: dict[str, An
     )
 
 
-def add_delivery(session: Session, row: dict[str, Any]) -> bool:
-    """Store a delivery unless one with its key is already there; whether it was new."""
+def add_delivery(session: Session, row: dict[str, Any]) -> tuple[str, bool]:
+    """Store a delivery unless one with its key is there: (the stored delivery's id, whether
+    this call added it)."""
     deliveries = table(WebhookDelivery)
-    exists = session.execute(
-        select(deliveries.c.id).where(
-            deliveries.c.connector_id == row["connector_id"],
-            deliveries.c.delivery_key == row["delivery_key"],
-        )
-    ).first()
-    if exists is not None:
-        return False
+    find = select(deliveries.c.id).where(
+        deliveries.c.connector_id == row["connector_id"],
+        deliveries.c.delivery_key == row["delivery_key"],
+    )
+    existing = session.execute(find).scalar()
+    if existing is not None:
+        return str(existing), False
     try:
         # A savepoint: a concurrent twin that won the unique key leaves this transaction usable.
         with session.begin_nested():
             session.execute(insert(deliveries), [row])
     except IntegrityError:
-        return False
-    return True
+        return str(session.execute(find).scalar_one()), False
+    return str(row["id"]), True
 
 
 def claim(session: Session, delivery_id: str, now: datetime, lease_until: datetime) -> bool:

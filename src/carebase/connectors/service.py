@@ -260,11 +260,10 @@ def receive_webhook(
             f"The webhook body cannot be mapped: {error}.",
             details=[{"field": "body", "message": str(error)}],
         ) from error
-    delivery_id = new_id("dlv")
-    added = repository.add_delivery(
+    delivery_id, added = repository.add_delivery(
         session,
         {
-            "id": delivery_id,
+            "id": new_id("dlv"),
             "connector_id": connector.id,
             "delivery_key": event.delivery_key,
             "ticket_id": event.ticket_id[:255],
