@@ -384,3 +384,29 @@ def test_webhook_calls_are_rate_limited_per_connector(
         ).json()["logs"]
         assert len(logs) == 2, "a rate-limited call writes nothing"
     database.dispose()
+
+
+def test_an_unexpected_helpdesk_answer_is_retried_then_fails(
+    client: TestClient,
+    admin_token: str,
+    database: Database,
+    settings: Settings,
+    clock: FakeClock,
+    options: ClientOptions,
+) -> None:
+    config = IngestConfig.from_settings(settings)
+    broken = fakes.gorgias_ticket(77)
+    del broken["id"]
+    with fakes.serve(fakes.gorgias({77: broken})) as fake:
+        connector = connect(client, admin_token, "gorgias", fake.url)
+        client.post(
+            f"/v1/connectors/{connector.id}/webhook",
+            json={"ticket_id": 77},
+            headers={"X-Carebase-Webhook-Secret": str(connector.secret)},
+        )
+        for _ in range(10):
+            clock.advance(seconds=3600)
+            deliveries.process_due(database, settings=settings, config=config, options=options)
+    [delivery] = service_deliveries(client, admin_token, connector.id)
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 8)
+    assert "unexpected answer from the helpdesk (KeyError" in delivery["error"]

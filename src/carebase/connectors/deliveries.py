@@ -57,6 +57,12 @@ def process_delivery(
     except OutboundError as error:
         _retry_later(database, delivery_id, delivery.attempts, str(error), result, options.clock())
         return result
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # The helpdesk answered with a shape the mapping does not know: retried like an
+        # outage (a later answer may differ), then failed, never claimed forever.
+        reason = f"unexpected answer from the helpdesk ({type(error).__name__}: {error})"[:500]
+        _retry_later(database, delivery_id, delivery.attempts, reason, result, options.clock())
+        return result
     if event is None:
         with database.unit_of_work() as session:
             repository.finish(
