@@ -410,3 +410,17 @@ def test_an_unexpected_helpdesk_answer_is_retried_then_fails(
     [delivery] = service_deliveries(client, admin_token, connector.id)
     assert (delivery["status"], delivery["attempts"]) == ("failed", 8)
     assert "unexpected answer from the helpdesk (KeyError" in delivery["error"]
+
+
+def test_a_changed_secret_key_is_a_clear_503_not_a_crash(
+    client: TestClient, admin_token: str, database_url: str, clock: FakeClock
+) -> None:
+    connector = connect(client, admin_token, "zendesk", "https://acme.zendesk.com")
+    rotated = test_settings(database_url, secret_key="another-secret-key-of-32-characters!")
+    database = Database.from_settings(rotated)
+    with TestClient(create_app(rotated, database=database, clock=clock)) as other:
+        body = orjson.dumps(ZENDESK_EVENT)
+        response = zendesk_post(other, connector.id, body, now_stamp(clock))
+    database.dispose()
+    assert response.status_code == 503
+    assert "CAREBASE_SECRET_KEY changed" in response.json()["error"]["message"]

@@ -33,6 +33,7 @@ from carebase.errors import (
     CarebaseError,
     MalformedJSON,
     NotFound,
+    ServiceUnavailable,
     ValidationFailed,
     WebhookUnauthenticated,
 )
@@ -214,7 +215,15 @@ def authenticate_webhook(
 ) -> None:
     """Raise WebhookUnauthenticated (401) unless the delivery proves it comes from the helpdesk."""
     if connector.signing_secret is not None:
-        secret = crypto.decrypt(settings.secret_key.get_secret_value(), connector.signing_secret)
+        try:
+            secret = crypto.decrypt(
+                settings.secret_key.get_secret_value(), connector.signing_secret
+            )
+        except crypto.CannotDecrypt as error:
+            raise ServiceUnavailable(
+                "The connector's signing secret cannot be read: CAREBASE_SECRET_KEY changed "
+                "since it was created. Create the connector again."
+            ) from error
         problem = verify_signature(
             secret.decode("utf-8"),
             headers.get("x-zendesk-webhook-signature"),
