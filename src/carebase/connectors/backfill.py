@@ -71,11 +71,11 @@ def run(
         for page in helpdesk.backfill(client, since, position):
             summary.pages += 1
             state = {"since": iso(since), "position": page.state, "done": page.done}
-            chunks = [
-                page.events[i : i + ingest.MAX_BATCH] for i in range(0, len(page.events), 1000)
-            ]
-            for number, events in enumerate(chunks or [[]]):
-                last = number == len(chunks or [[]]) - 1
+            size = ingest.MAX_BATCH
+            # At least one (possibly empty) batch, so that the page's position is saved.
+            batches = [page.events[i : i + size] for i in range(0, len(page.events), size)] or [[]]
+            for number, events in enumerate(batches):
+                last = number == len(batches) - 1
                 _ingest(database, connector, events, state if last else None, config, summary)
             summary.requests, summary.waited_seconds = client.requests, client.waited
             if progress:
