@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import secrets
 import threading
 import time
@@ -25,6 +24,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from carebase import crypto
+from carebase.auth.secrets import hash_token
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS, Kind
 from carebase.connectors.mapping import MappingError
@@ -57,10 +57,6 @@ class ClientOptions:
     monotonic: Callable[[], float] = time.monotonic
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], datetime] = utcnow
-
-
-def _secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def kind_of(name: str) -> Kind:
@@ -126,7 +122,7 @@ def create_connector(
             key, orjson.dumps({k: credentials[k] for k in helpdesk.credential_fields})
         ),
         signing_secret=crypto.encrypt(key, signing_secret.encode()) if signing_secret else None,
-        webhook_secret_hash=_secret_hash(generated) if generated else None,
+        webhook_secret_hash=hash_token(generated) if generated else None,
         backfill_state=None,
         created_at=now,
     )
@@ -237,7 +233,7 @@ def authenticate_webhook(
         return
     offered = headers.get(SECRET_HEADER) or _basic_password(headers.get("authorization"))
     expected = connector.webhook_secret_hash or ""
-    if not offered or not secrets.compare_digest(_secret_hash(offered), expected):
+    if not offered or not secrets.compare_digest(hash_token(offered), expected):
         raise WebhookUnauthenticated(
             f"Webhook secret missing or wrong: send it in {SECRET_HEADER} or as the Basic "
             "auth password."

@@ -216,7 +216,6 @@ SPECS: dict[str, RecordSpec] = {
         ),
     )
 }
-EVENT_TYPES = tuple(name for name, spec in SPECS.items() if spec.kind == "event")
 
 
 def load_schema(file_name: str) -> dict[str, Any]:
@@ -286,12 +285,6 @@ def _compiled(name: str) -> _Compiled:
         jsonschema.Draft7Validator(schema, format_checker=_FORMAT_CHECKER) for schema in schemas
     )
     return _Compiled(deciders, details)
-
-
-def warm_up() -> None:
-    """Compile every validator now rather than on the first record of each type."""
-    for name in SPECS:
-        _compiled(name)
 
 
 @dataclass(slots=True)
