@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from carebase.ingest.lexer import parse_timestamp
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -29,14 +31,8 @@ class Message:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time (a trailing Z or an offset; none means UTC) as aware UTC, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    """A helpdesk's ISO 8601 time, read by ingestion's own rule (no offset means UTC), or None."""
+    return parse_timestamp(value) if isinstance(value, str) and value else None
 
 
 def iso(value: datetime | None) -> str | None:
