@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
 from carebase.connectors.mapping import iso
@@ -21,7 +23,9 @@ from carebase.connectors.service import ClientOptions, get_connector, open_clien
 from carebase.db.session import Database
 from carebase.ingest import datasets
 from carebase.ingest import service as ingest
-from carebase.models import utcnow
+from carebase.ingest.batch import load_batch
+from carebase.ingest.schemas import IngestResult
+from carebase.ingest.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
 Progress = Callable[["BackfillSummary"], None]
@@ -96,24 +100,26 @@ def _ingest(
     config: ingest.IngestConfig,
     summary: BackfillSummary,
 ) -> None:
-    prepared = ingest.prepare_tickets(events, config=config) if events else None
-    with database.unit_of_work() as session:
-        if prepared is not None:
-            dataset = datasets.get_dataset(session, connector.dataset_id)
-            result = ingest.ingest_tickets(
-                session,
-                dataset,
-                prepared,
-                config=config,
-                token_id=None,
-                source=f"backfill:{connector.kind}",
-                now=utcnow(),
-            )
-            summary.tickets += result.received
-            summary.created += result.created
-            summary.updated += result.updated
-            summary.unchanged += result.unchanged
-            summary.rejected += result.rejected
-            summary.rejections += [r.model_dump() for r in result.rejections][:100]
+    def save_state(session: Session, _result: IngestResult | None = None) -> None:
         if state is not None:
             repository.save_backfill_state(session, connector.id, state)
+
+    if not events:  # an empty page still moves the resume point
+        with database.unit_of_work() as session:
+            save_state(session)
+        return
+    result = load_batch(
+        database,
+        connector.dataset_id,
+        TICKETS,
+        events,
+        config=config,
+        source=f"backfill:{connector.kind}",
+        then=save_state,
+    )
+    summary.tickets += result.received
+    summary.created += result.created
+    summary.updated += result.updated
+    summary.unchanged += result.unchanged
+    summary.rejected += result.rejected
+    summary.rejections += [r.model_dump() for r in result.rejections][:100]

@@ -7,13 +7,17 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
 from carebase.connectors.service import ClientOptions, get_connector, open_client
 from carebase.db.session import Database
 from carebase.http.outbound import OutboundError
-from carebase.ingest import datasets
 from carebase.ingest import service as ingest
+from carebase.ingest.batch import load_batch
+from carebase.ingest.schemas import IngestResult
+from carebase.ingest.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -74,18 +78,8 @@ def process_delivery(
             )
         result.skipped += 1
         return result
-    prepared = ingest.prepare_tickets([event], config=config)
-    with database.unit_of_work() as session:
-        dataset = datasets.get_dataset(session, connector.dataset_id)
-        answer = ingest.ingest_tickets(
-            session,
-            dataset,
-            prepared,
-            config=config,
-            token_id=None,
-            source=f"webhook:{connector.kind}",
-            now=options.clock(),
-        )
+
+    def finish(session: Session, answer: IngestResult) -> None:
         reasons = [f"{p.field}: {p.reason}" for r in answer.rejections for p in r.errors]
         repository.finish(
             session,
@@ -95,8 +89,20 @@ def process_delivery(
             log_id=answer.log_id,
             error="; ".join(reasons)[:2000] or None,
         )
+
+    # The ticket and the delivery's completion commit together, or neither does.
+    answer = load_batch(
+        database,
+        connector.dataset_id,
+        TICKETS,
+        [event],
+        config=config,
+        source=f"webhook:{connector.kind}",
+        now=options.clock(),
+        then=finish,
+    )
     result.log_ids.append(answer.log_id)
-    if reasons:
+    if answer.rejected:
         result.rejected += 1
     else:
         result.done += 1

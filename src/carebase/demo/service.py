@@ -12,7 +12,7 @@ from datetime import datetime
 from carebase.db.session import Database
 from carebase.demo.generate import DemoData
 from carebase.ingest import datasets
-from carebase.ingest.importer import load_batch
+from carebase.ingest.batch import load_batch
 from carebase.ingest.service import MAX_BATCH, IngestConfig
 from carebase.models import utcnow
 

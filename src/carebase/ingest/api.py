@@ -14,7 +14,7 @@ from carebase.errors import CarebaseError, UnsupportedMediaType
 from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.errors import error_response
 from carebase.http.routing import JSONRoute, is_json_content_type
-from carebase.ingest import datasets, lexer, lexer_service, service
+from carebase.ingest import batch, datasets, lexer, service
 from carebase.ingest.schemas import DatasetCreate, DatasetList, DatasetOut, IngestResult, LogPage
 from carebase.ingest.tickets import RECORD_TYPE, batch_json_schema
 
@@ -94,15 +94,6 @@ def batch_components() -> dict[str, Any]:
     return components
 
 
-def _prepare(
-    record_type: str, events: list[Any], config: service.IngestConfig, body: bytes
-) -> service.PreparedBatch | lexer_service.PreparedRecords:
-    if record_type == RECORD_TYPE:
-        nul = service.may_contain_nul(body)
-        return service.prepare_tickets(events, config=config, may_contain_nul=nul)
-    return lexer_service.prepare_records(record_type, events, config=config)
-
-
 def _ingest_route(record_type: str) -> None:
     def ingest(
         dataset_id: str,
@@ -123,7 +114,9 @@ def _ingest_route(record_type: str) -> None:
             events = service.decode_batch(body)
             # Validation first: the transaction (and SQLite's write lock) starts at the
             # first query.
-            prepared = _prepare(record_type, events, config, body)
+            prepared = batch.prepare(
+                record_type, events, config=config, may_contain_nul=service.may_contain_nul(body)
+            )
         except CarebaseError as error:
             refusal = error
         dataset = datasets.get_dataset(session, dataset_id)
@@ -143,17 +136,17 @@ def _ingest_route(record_type: str) -> None:
                 started=started,
             )
             return error_response(error.status_code, error.code, error.message, error.details)
-        arguments: dict[str, Any] = {
-            "config": config,
-            "token_id": principal.token_id,
-            "source": "api",
-            "now": now,
-            "started": started,
-        }
-        if isinstance(prepared, lexer_service.PreparedRecords):
-            return lexer_service.ingest_records(session, dataset, prepared, **arguments)
         assert prepared is not None
-        return service.ingest_tickets(session, dataset, prepared, **arguments)
+        return batch.ingest(
+            session,
+            dataset,
+            prepared,
+            config=config,
+            token_id=principal.token_id,
+            source="api",
+            now=now,
+            started=started,
+        )
 
     spec = lexer.SPECS.get(record_type)
     ingest.__doc__ = (

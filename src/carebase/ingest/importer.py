@@ -18,18 +18,14 @@ import ijson
 import orjson
 
 from carebase.db.session import Database
-from carebase.ingest import csvfile, datasets, lexer, lexer_service
-from carebase.ingest.schemas import IngestResult
+from carebase.ingest import csvfile, datasets, lexer
+from carebase.ingest.batch import load_batch
 from carebase.ingest.service import (
     MAX_BATCH,
     IngestConfig,
-    PreparedBatch,
-    ingest_tickets,
     may_contain_nul,
-    prepare_tickets,
 )
 from carebase.ingest.tickets import RECORD_TYPE as TICKETS
-from carebase.models import utcnow
 
 Progress = Callable[[int], None]  # called with the bytes read so far
 
@@ -98,36 +94,6 @@ def _records(handle: IO[bytes]) -> Iterator[_Item]:
         handle.seek(3)
         start = start[3:]
     yield from (_json_array(handle) if start.startswith(b"[") else _ndjson(handle))
-
-
-def load_batch(
-    database: Database,
-    dataset_id: str,
-    record_type: str,
-    records: list[Any],
-    *,
-    config: IngestConfig,
-    source: str,
-    may_contain_nul: bool = True,
-) -> IngestResult:
-    """Ingest one batch in its own transaction, exactly as the API does: validate first (no
-    lock held), then resolve, store and log in one unit of work."""
-    prepared: PreparedBatch | lexer_service.PreparedRecords
-    if record_type == TICKETS:
-        prepared = prepare_tickets(records, config=config, may_contain_nul=may_contain_nul)
-    else:
-        prepared = lexer_service.prepare_records(record_type, records, config=config)
-    with database.unit_of_work() as session:
-        dataset = datasets.get_dataset(session, dataset_id)
-        arguments: dict[str, Any] = {
-            "config": config,
-            "token_id": None,
-            "source": source,
-            "now": utcnow(),
-        }
-        if isinstance(prepared, PreparedBatch):
-            return ingest_tickets(session, dataset, prepared, **arguments)
-        return lexer_service.ingest_records(session, dataset, prepared, **arguments)
 
 
 def import_file(
