@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from carebase.auth import ratelimit
 from carebase.auth.scopes import ADMIN
 from carebase.auth.service import Principal
 from carebase.connectors import service, worker
@@ -22,12 +21,11 @@ from carebase.connectors.schemas import (
     WebhookAccepted,
 )
 from carebase.connectors.zendesk import TRIGGER_TEMPLATE
-from carebase.errors import CarebaseError, RateLimited
+from carebase.errors import CarebaseError
 from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.errors import error_response
 from carebase.http.routing import JSONRoute
 from carebase.models import Connector
-from carebase.settings import RateLimit
 
 router = APIRouter(prefix="/v1/connectors", tags=["connectors"], route_class=JSONRoute)
 Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
@@ -143,21 +141,8 @@ def receive_webhook(
     started = time.perf_counter()
     connector = service.get_connector(session, connector_id)
     settings = request.app.state.settings
-    database = request.app.state.database
     # Counted before authentication: a flood of forged calls is stopped before it fills the log.
-    with database.counters() as counters:
-        decision = ratelimit.check(
-            counters,
-            f"webhook:{connector.id}",
-            RateLimit.parse(settings.webhook_rate_limit),
-            now.timestamp(),
-        )
-    if decision is not None and not decision.allowed:
-        raise RateLimited(
-            f"More than {decision.limit} webhook calls in {decision.period_seconds} s for this "
-            f"connector; retry in {decision.retry_after_seconds} s.",
-            headers=decision.headers(),
-        )
+    service.count_webhook_call(request.app.state.database, connector, settings, now)
     try:
         service.authenticate_webhook(connector, request.headers, body, settings, now)
         receipt = service.receive_webhook(session, connector, body, now=now)

@@ -24,15 +24,18 @@ import orjson
 from sqlalchemy.orm import Session
 
 from carebase import crypto
+from carebase.auth import ratelimit
 from carebase.auth.secrets import hash_token
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS, Kind
 from carebase.connectors.mapping import MappingError
 from carebase.connectors.zendesk import verify_signature
+from carebase.db.session import Database
 from carebase.errors import (
     CarebaseError,
     MalformedJSON,
     NotFound,
+    RateLimited,
     ServiceUnavailable,
     ValidationFailed,
     WebhookUnauthenticated,
@@ -42,7 +45,7 @@ from carebase.ids import new_id
 from carebase.ingest import datasets
 from carebase.ingest import service as ingest
 from carebase.models import Connector, utcnow
-from carebase.settings import Settings
+from carebase.settings import RateLimit, Settings
 
 SECRET_HEADER = "x-carebase-webhook-secret"  # noqa: S105 - a header name, not a secret
 
@@ -204,6 +207,25 @@ class Receipt:
     delivery_id: str
     ticket_id: str
     duplicate: bool
+
+
+def count_webhook_call(
+    database: Database, connector: Connector, settings: Settings, now: datetime
+) -> None:
+    """Count a webhook call against the connector's limit; RateLimited (429) when over."""
+    with database.counters() as counters:
+        decision = ratelimit.check(
+            counters,
+            f"webhook:{connector.id}",
+            RateLimit.parse(settings.webhook_rate_limit),
+            now.timestamp(),
+        )
+    if decision is not None and not decision.allowed:
+        raise RateLimited(
+            f"More than {decision.limit} webhook calls in {decision.period_seconds} s for this "
+            f"connector; retry in {decision.retry_after_seconds} s.",
+            headers=decision.headers(),
+        )
 
 
 def authenticate_webhook(
