@@ -19,7 +19,7 @@ from carebase.identity import service as identity
 from carebase.profiles.lexer_attributes import COMMERCE_TYPES, ENGAGEMENT_TYPES
 from carebase.profiles.schemas import TicketOut
 from carebase.records import lexer as lexer_records
-from carebase.records import timeline
+from carebase.records import timeline_repository as timeline
 
 HISTORY_TYPES = (timeline.TICKETS, *COMMERCE_TYPES, *ENGAGEMENT_TYPES)
 _VERBS = {
