@@ -16,7 +16,7 @@ from carebase import __version__
 from carebase.auth.api import router as tokens_router
 from carebase.connectors.api import router as connectors_router
 from carebase.connectors.service import ClientOptions
-from carebase.connectors.worker import Sweeper
+from carebase.connectors.worker import DeliveryWorker
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
@@ -44,8 +44,10 @@ def create_app(
     *,
     database: Database | None = None,
     clock: Callable[[], datetime] = utcnow,
+    process_deliveries: bool = True,
 ) -> FastAPI:
-    """Build the app; migrations run on startup unless CAREBASE_MIGRATE_ON_START is false."""
+    """Build the app; migrations run on startup unless CAREBASE_MIGRATE_ON_START is false.
+    `process_deliveries=False` leaves webhook deliveries stored for the caller to process."""
     settings = settings or get_settings()
     database = database or Database.from_settings(settings)
 
@@ -55,10 +57,16 @@ def create_app(
             before, after = migrate_to_head(database.engine)
             if before != after:
                 logger.info("database migrated from %s to %s", before or "empty", after)
-        sweeper = Sweeper(database, settings, app.state.ingest_config, app.state.connector_options)
-        sweeper.start()
+        worker = None
+        if process_deliveries:
+            worker = DeliveryWorker(
+                database, settings, app.state.ingest_config, app.state.connector_options
+            )
+            worker.start()
+        app.state.delivery_worker = worker
         yield
-        sweeper.stop()
+        if worker is not None:
+            worker.stop()
         database.dispose()
 
     app = FastAPI(
@@ -79,6 +87,7 @@ def create_app(
     app.state.clock = clock
     app.state.ingest_config = IngestConfig.from_settings(settings)
     app.state.connector_options = ClientOptions()
+    app.state.delivery_worker = None
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tokens_router)

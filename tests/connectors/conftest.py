@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +15,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from carebase.app import create_app
+from carebase.connectors import deliveries
+from carebase.connectors.deliveries import Processed
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
+from carebase.ingest.service import IngestConfig
 from carebase.settings import Settings
 from tests.conftest import FakeClock, test_settings
 from tests.helpers import auth, create_dataset
@@ -65,10 +69,24 @@ def options(sleeps: list[float], clock: FakeClock) -> ClientOptions:
 def app(
     settings: Settings, database: Database, clock: FakeClock, options: ClientOptions
 ) -> FastAPI:
-    """The real app, its connectors using the recording options."""
-    application = create_app(settings, database=database, clock=clock)
+    """The real app, its connectors using the recording options; deliveries are processed when
+    a test calls `settle`, not by the background worker, so tests see a settled state."""
+    application = create_app(settings, database=database, clock=clock, process_deliveries=False)
     application.state.connector_options = options
     return application
+
+
+@pytest.fixture
+def settle(
+    database: Database, settings: Settings, options: ClientOptions
+) -> Callable[[], Processed]:
+    """Process every due webhook delivery now, as the background worker would."""
+    config = IngestConfig.from_settings(settings)
+
+    def run() -> Processed:
+        return deliveries.process_due(database, settings=settings, config=config, options=options)
+
+    return run
 
 
 @dataclass

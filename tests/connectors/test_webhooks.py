@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import re
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy import text
 
 from carebase.app import create_app
 from carebase.connectors import deliveries
+from carebase.connectors.deliveries import Processed
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
 from carebase.ingest.service import IngestConfig
@@ -77,7 +80,7 @@ def now_stamp(clock: FakeClock) -> str:
 
 
 def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
-    client: TestClient, admin_token: str, clock: FakeClock
+    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], Processed]
 ) -> None:
     with fakes.serve(fakes.zendesk({35436: fakes.zendesk_ticket(35436)})) as fake:
         connector = connect(client, admin_token, "zendesk", fake.url)
@@ -88,6 +91,7 @@ def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
         again = zendesk_post(client, connector.id, body, now_stamp(clock))
         assert again.json()["duplicate"] is True, "a retried delivery is a duplicate"
         assert again.json()["delivery_id"] == first.json()["delivery_id"]
+        settle()
         fetches = [r for r in fake.requests if r.startswith("/api/v2/tickets/35436")]
         assert len(fetches) == 1
     aaron = profile(client, admin_token, "email", "aaron@gmail.com")
@@ -111,7 +115,7 @@ def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
 
 
 def test_a_zendesk_trigger_webhook_with_the_published_template(
-    client: TestClient, admin_token: str, clock: FakeClock
+    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], Processed]
 ) -> None:
     template = client.get(
         "/v1/connectors/zendesk-trigger-template", headers=auth(admin_token)
@@ -124,6 +128,7 @@ def test_a_zendesk_trigger_webhook_with_the_published_template(
             {"ticket_id": "35437", "updated_at": "November 06, 2024 10:15", "status": "Solved"}
         )
         assert zendesk_post(client, connector.id, body, now_stamp(clock)).status_code == 202
+        settle()
     [stored] = profile(client, admin_token, "email", "aaron@gmail.com")["tickets"]
     assert (stored["ticket_id"], stored["status"]) == ("35437", "solved")
     assert stored["channel"]["type"] == ["web_form"]
@@ -158,7 +163,7 @@ def test_zendesk_signatures_are_checked(
 
 
 def test_a_gorgias_ticket_webhook_with_its_timeline_computed(
-    client: TestClient, admin_token: str
+    client: TestClient, admin_token: str, settle: Callable[[], Processed]
 ) -> None:
     ticket = fakes.gorgias_ticket(9001)
     with fakes.serve(fakes.gorgias({9001: ticket})) as fake:
@@ -171,6 +176,7 @@ def test_a_gorgias_ticket_webhook_with_its_timeline_computed(
             headers={"X-Carebase-Webhook-Secret": connector.secret},
         )
         assert response.status_code == 202, response.text
+        settle()
     [stored] = profile(client, admin_token, "email", "jane@fake.com")["tickets"]
     assert stored["status"] == "closed"
     assert stored["channel"] == {"type": ["chat"], "name": ["chat@acme.com"]}
@@ -188,7 +194,7 @@ def test_a_gorgias_ticket_webhook_with_its_timeline_computed(
 
 
 def test_a_freshdesk_automation_webhook_with_basic_auth(
-    client: TestClient, admin_token: str
+    client: TestClient, admin_token: str, settle: Callable[[], Processed]
 ) -> None:
     with fakes.serve(fakes.freshdesk({101: fakes.freshdesk_ticket(101)})) as fake:
         connector = connect(client, admin_token, "freshdesk", fake.url)
@@ -199,6 +205,7 @@ def test_a_freshdesk_automation_webhook_with_basic_auth(
             headers={"Authorization": f"Basic {credentials}"},
         )
         assert response.status_code == 202, response.text
+        settle()
     [stored] = profile(client, admin_token, "email", "bob@fake.com")["tickets"]
     assert stored["status"] == "solved"
     assert stored["custom_fields"]["helpdesk_status"] == "Resolved"
@@ -251,6 +258,7 @@ def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
     settings: Settings,
     clock: FakeClock,
     options: ClientOptions,
+    settle: Callable[[], Processed],
 ) -> None:
     config = IngestConfig.from_settings(settings)
     with fakes.serve(fakes.freshdesk({101: fakes.freshdesk_ticket(101)})) as fake:
@@ -262,6 +270,7 @@ def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
             headers={"X-Carebase-Webhook-Secret": str(connector.secret)},
         )
         assert response.status_code == 202, "acknowledged even though the helpdesk is down"
+        settle()
         [delivery] = service_deliveries(client, admin_token, connector.id)
         assert (delivery["status"], delivery["attempts"]) == ("pending", 1)
         assert "500" in delivery["error"]
@@ -281,7 +290,9 @@ def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
     assert profile(client, admin_token, "email", "bob@fake.com")["attributes"]["ticket_count"] == 1
 
 
-def test_a_ticket_deleted_in_the_helpdesk_is_skipped(client: TestClient, admin_token: str) -> None:
+def test_a_ticket_deleted_in_the_helpdesk_is_skipped(
+    client: TestClient, admin_token: str, settle: Callable[[], Processed]
+) -> None:
     with fakes.serve(fakes.gorgias({})) as fake:
         connector = connect(client, admin_token, "gorgias", fake.url)
         client.post(
@@ -289,6 +300,7 @@ def test_a_ticket_deleted_in_the_helpdesk_is_skipped(client: TestClient, admin_t
             json={"ticket_id": 5},
             headers={"X-Carebase-Webhook-Secret": str(connector.secret)},
         )
+        settle()
     [delivery] = service_deliveries(client, admin_token, connector.id)
     assert delivery["status"] == "skipped"
 
@@ -424,3 +436,31 @@ def test_a_changed_secret_key_is_a_clear_503_not_a_crash(
     database.dispose()
     assert response.status_code == 503
     assert "CAREBASE_SECRET_KEY changed" in response.json()["error"]["message"]
+
+
+def test_the_delivery_worker_processes_webhooks_off_the_request_path(
+    database_url: str, admin_token: str, clock: FakeClock, options: ClientOptions
+) -> None:
+    settings = test_settings(database_url, allow_private_outbound=True)
+    database = Database.from_settings(settings)
+    app = create_app(settings, database=database, clock=clock)  # the background worker runs
+    app.state.connector_options = options
+    tickets = {n: fakes.gorgias_ticket(n) for n in range(1, 6)}
+    with fakes.serve(fakes.gorgias(tickets)) as fake, TestClient(app) as client:
+        connector = connect(client, admin_token, "gorgias", fake.url)
+        for n in tickets:
+            response = client.post(
+                f"/v1/connectors/{connector.id}/webhook",
+                json={"ticket_id": n},
+                headers={"X-Carebase-Webhook-Secret": str(connector.secret)},
+            )
+            assert response.status_code == 202
+        for _ in range(200):
+            statuses = {d["status"] for d in service_deliveries(client, admin_token, connector.id)}
+            if statuses == {"done"}:
+                break
+            time.sleep(0.05)
+        assert statuses == {"done"}
+        stored = client.get(f"/v1/datasets/{connector.dataset_id}", headers=auth(admin_token))
+        assert stored.json()["records"] == 5
+    database.dispose()

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from carebase.auth.scopes import ADMIN
 from carebase.auth.service import Principal
-from carebase.connectors import service, worker
+from carebase.connectors import service
 from carebase.connectors.schemas import (
     ConnectorCreate,
     ConnectorCreated,
@@ -150,15 +150,10 @@ def receive_webhook(
         # Answer instead of raising, so the unit of work commits the log entry.
         service.refuse_webhook(session, connector, error, now=now, started=started)
         return error_response(error.status_code, error.code, error.message, error.details)
-    if not receipt.duplicate:
-        background.add_task(
-            worker.process_soon,
-            request.app.state.database,
-            receipt.delivery_id,
-            settings,
-            request.app.state.ingest_config,
-            request.app.state.connector_options,
-        )
+    worker = request.app.state.delivery_worker
+    if not receipt.duplicate and worker is not None:
+        # Woken after this answer's commit: the dependency commits before the response.
+        background.add_task(worker.wake)
     return WebhookAccepted(
         delivery_id=receipt.delivery_id, ticket_id=receipt.ticket_id, duplicate=receipt.duplicate
     )

@@ -36,6 +36,11 @@ class Processed:
     failed: int = 0
     log_ids: list[str] = field(default_factory=list)
 
+    @property
+    def handled(self) -> int:
+        """Deliveries this run took in hand, whatever came of them."""
+        return self.done + self.skipped + self.rejected + self.retried + self.failed
+
 
 def process_delivery(
     database: Database,
@@ -46,7 +51,8 @@ def process_delivery(
     options: ClientOptions,
     result: Processed | None = None,
 ) -> Processed:
-    """Fetch, map and ingest one delivery's ticket, if it is due and nobody else has it."""
+    """Fetch, map and ingest one delivery's ticket, if it is due and nobody else has it;
+    anything unexpected stays with the delivery (its lease lapses, it is taken again)."""
     result = result or Processed()
     now = options.clock()
     with database.unit_of_work() as session:

@@ -1,5 +1,10 @@
-"""The background side of webhooks: process a delivery right after its answer, and sweep for
-deliveries that are due (retries, and leases that lapsed when a process died)."""
+"""The background side of webhooks: one thread per server process processes stored deliveries,
+woken by each new delivery and every SWEEP_SECONDS for retries and lapsed leases.
+
+Processing waits on the helpdesk (its rate limit, its answers); doing it on this thread keeps
+those waits out of the request thread pool, so acknowledgements stay fast however many
+deliveries are queued.
+"""
 
 from __future__ import annotations
 
@@ -15,24 +20,8 @@ logger = logging.getLogger(__name__)
 SWEEP_SECONDS = 30.0
 
 
-def process_soon(
-    database: Database,
-    delivery_id: str,
-    settings: Settings,
-    config: IngestConfig,
-    options: service.ClientOptions,
-) -> None:
-    """Process one delivery; whatever goes wrong stays with the delivery for the sweeper."""
-    try:
-        deliveries.process_delivery(
-            database, delivery_id, settings=settings, config=config, options=options
-        )
-    except Exception:
-        logger.exception("webhook delivery %s: processing failed; it will be retried", delivery_id)
-
-
-class Sweeper:
-    """A daemon thread that processes due deliveries every SWEEP_SECONDS."""
+class DeliveryWorker:
+    """A daemon thread that processes due deliveries when woken, and every SWEEP_SECONDS."""
 
     def __init__(
         self,
@@ -42,30 +31,44 @@ class Sweeper:
         options: service.ClientOptions,
         interval: float = SWEEP_SECONDS,
     ) -> None:
-        self.database, self.settings, self.config, self.options = (
-            database,
-            settings,
-            config,
-            options,
-        )
+        self.database, self.settings = database, settings
+        self.config, self.options = config, options
         self.interval = interval
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="carebase-webhooks", daemon=True)
 
     def start(self) -> None:
-        """Begin sweeping."""
+        """Begin working."""
         self._thread.start()
 
+    def wake(self) -> None:
+        """A delivery was stored: process it now rather than at the next sweep."""
+        self._wake.set()
+
     def stop(self) -> None:
-        """Stop after the current sweep."""
+        """Stop after the delivery in hand."""
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=self.interval)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
-                deliveries.process_due(
-                    self.database, settings=self.settings, config=self.config, options=self.options
-                )
+                # Keep going while full pages come back: a burst is drained, not sampled.
+                while not self._stop.is_set():
+                    done = deliveries.process_due(
+                        self.database,
+                        settings=self.settings,
+                        config=self.config,
+                        options=self.options,
+                        limit=100,
+                    )
+                    if done.handled < 100:
+                        break
             except Exception:
-                logger.exception("sweeping webhook deliveries failed; trying again later")
+                logger.exception("processing webhook deliveries failed; trying again later")
