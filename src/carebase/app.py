@@ -20,7 +20,11 @@ from carebase.connectors.worker import DeliveryWorker
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
-from carebase.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from carebase.http.middleware import (
+    BodyLimitMiddleware,
+    ConflictRetryMiddleware,
+    RequestContextMiddleware,
+)
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
@@ -80,6 +84,7 @@ def create_app(
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(ConflictRetryMiddleware),
         ],
     )
     app.state.settings = settings

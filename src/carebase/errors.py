@@ -146,6 +146,13 @@ class ServiceUnavailable(CarebaseError):
     default_message = "The service is unavailable."
 
 
+class Contended(ServiceUnavailable):
+    """Concurrent writers kept colliding on the same keys; retrying shortly will succeed."""
+
+    code = "contended"
+    default_message = "Concurrent writes to the same records kept colliding; retry shortly."
+
+
 _CODES_BY_STATUS: dict[int, str] = {
     400: BadRequest.code,
     401: Unauthenticated.code,

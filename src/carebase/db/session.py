@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from carebase.db import retry
 from carebase.db.engine import create_counters_engine, create_db_engine, writer
 from carebase.settings import Settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Database:
@@ -47,6 +54,21 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def transaction(self, work: Callable[[Session], T], *, attempts: int = retry.ATTEMPTS) -> T:
+        """Run `work` in a unit of work, running it again (whole, in a fresh transaction)
+        when it meets a transient conflict with a concurrent one; `work` must therefore
+        have no effect outside the session."""
+        for attempt in range(attempts):
+            try:
+                with self.unit_of_work() as session:
+                    return work(session)
+            except Exception as error:
+                if not retry.is_retryable(error) or attempt == attempts - 1:
+                    raise
+                logger.info("transaction conflict (%s); retrying", type(error.orig).__name__)  # type: ignore[attr-defined]
+                time.sleep(retry.backoff(attempt))
+        raise AssertionError("unreachable")
 
     def open_session(self, *, write: bool) -> Session:
         """A new session; no connection is taken until it is first used."""

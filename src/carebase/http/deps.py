@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from carebase.auth import service as auth_service
 from carebase.auth.service import Principal
 from carebase.db.session import Database
-from carebase.http.middleware import RESPONSE_HEADERS_STATE_KEY
+from carebase.http.middleware import RESPONSE_HEADERS_STATE_KEY, RETRY_STATE_KEY
 from carebase.settings import Settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -93,10 +93,17 @@ def require_scope(scope: str, *, resource_param: str | None = None) -> Callable[
             principal, stale = auth_service.authenticate(
                 session, raw.strip() if raw else None, required=scope, resource=resource, now=now
             )
-        with database.counters() as counters:
-            decision = auth_service.count_request(
-                counters, principal, required=scope, policy=settings.rate_limit_for(scope), now=now
-            )
+        decision = None
+        # A request run again after a write conflict was counted by its first attempt.
+        if not request.scope.get("state", {}).get(RETRY_STATE_KEY):
+            with database.counters() as counters:
+                decision = auth_service.count_request(
+                    counters,
+                    principal,
+                    required=scope,
+                    policy=settings.rate_limit_for(scope),
+                    now=now,
+                )
         if stale:
             with database.unit_of_work() as session:
                 auth_service.record_use(session, principal.token_id, now)

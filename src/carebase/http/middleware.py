@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -12,6 +13,8 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carebase.db import retry
+from carebase.errors import Contended
 from carebase.http.errors import error_body
 
 access_log = logging.getLogger("carebase.access")
@@ -20,6 +23,8 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 # Set by the auth dependency in scope["state"]; added to whatever response follows.
 RESPONSE_HEADERS_STATE_KEY = "response_headers"
+# In scope["state"]: how many times this request has been run again after a conflict.
+RETRY_STATE_KEY = "conflict_retries"
 
 
 class RequestContextMiddleware:
@@ -134,8 +139,80 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": payload})
 
 
+def _replaying(replay: list[Message], receive: Receive) -> Receive:
+    """A receive that gives the recorded messages first, then reads on."""
+
+    async def replaying_receive() -> Message:
+        if replay:
+            return replay.pop(0)
+        return await receive()
+
+    return replaying_receive
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+class ConflictRetryMiddleware:
+    """Run a request again, whole, when its unit of work met a transient conflict with a
+    concurrent transaction (a PostgreSQL deadlock, serialization failure or unique
+    violation) before any byte of the answer was sent. The failed attempt was rolled
+    back, so it left nothing behind. After the last attempt the answer is 503
+    `contended` with Retry-After, never a 500.
+
+    The request body is recorded as the app reads it and replayed to each new attempt.
+    """
+
+    def __init__(self, app: ASGIApp, attempts: int = retry.ATTEMPTS) -> None:
+        self.app = app
+        self.attempts = attempts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        recorded: list[Message] = []
+        started = False
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                recorded.append(message)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        state: dict[str, Any] = scope.setdefault("state", {})
+        for attempt in range(self.attempts):
+            try:
+                replay = _replaying(list(recorded), recording_receive)
+                await self.app(dict(scope), replay, tracking_send)
+                return
+            except Exception as error:
+                if started or not retry.is_retryable(error):
+                    raise
+                if attempt == self.attempts - 1:
+                    break
+                state[RETRY_STATE_KEY] = attempt + 1
+                await asyncio.sleep(retry.backoff(attempt))
+        problem = Contended()
+        payload = orjson.dumps(error_body(problem.code, problem.message))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": problem.status_code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"retry-after", b"1"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

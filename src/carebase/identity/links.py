@@ -48,6 +48,10 @@ class Link:
             shown["system_name"] = self.system_name
         return shown
 
+    def lock_key(self) -> str:
+        """The advisory-lock key of this link: held by whoever resolves or creates it."""
+        return f"link:{self.link_type}:{self.system_name}:{self.value}"
+
     def suppression_hash(self) -> str:
         """The SHA-256 kept on the suppression list in place of the value."""
         material = f"{self.link_type}\x1f{self.system_name}\x1f{self.value}"

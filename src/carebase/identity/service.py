@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase.db import locks
 from carebase.errors import NotFound
 from carebase.identity import repository
 from carebase.identity.links import EMAIL, EMAIL_MD5, EMAIL_SHA256, MOBILE, Link, derived_hashes
@@ -105,7 +106,12 @@ def resolve(
     `rule` is what the merge ledger records as the reason for the merges.
     """
     all_links = {link for _, links in records for link in links}
-    owner = repository.link_owners(session, all_links)
+    # Concurrent batches that share a link queue here; the profiles owning the links are
+    # then locked too, so no merge or forget elsewhere moves a link while we decide.
+    locks.lock_keys(session, (link.lock_key() for link in all_links))
+    owner = locks.read_with_profiles_locked(
+        session, lambda: repository.link_owners(session, all_links), lambda found: found.values()
+    )
     owners = set(owner.values())
     state = _State(
         owner,
@@ -315,8 +321,22 @@ def merge_history(session: Session, profile_id: str) -> Sequence[ProfileMerge]:
     return repository.merges_involving(session, ids)
 
 
+def lock_live_profile(session: Session, profile_id: str) -> str | None:
+    """Lock the live profile an id names and its links (links first, as ingestion takes
+    them), following merges that land while waiting; its id, or None when it is gone."""
+    live = live_profile_id(session, profile_id)
+    while live is not None:
+        locks.lock_keys(session, (link.lock_key() for link in repository.links_of(session, live)))
+        if locks.holds(session, locks.profile_key(live)):
+            return live
+        locks.lock_profiles(session, [live])
+        live = live_profile_id(session, live)
+    return None
+
+
 def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: str) -> int:
-    """Delete a live profile everywhere and suppress its links; the number of links suppressed."""
+    """Delete a live profile everywhere and suppress its links; the number of links suppressed.
+    The caller holds the profile's lock and its links' (`lock_live_profile`)."""
     links = repository.links_of(session, profile_id)
     for hook in _forget_hooks:
         hook(session, profile_id)

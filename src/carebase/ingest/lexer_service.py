@@ -234,6 +234,8 @@ def _forget(
         links = groups[0]
         owner = identity.owner_of(session, links[0])
         if owner is not None:
+            owner = identity.lock_live_profile(session, owner)
+        if owner is not None:
             identity.forget_profile(session, owner, now=now, reason="forget record")
             outcomes.append(UPDATED)
         else:

@@ -163,7 +163,7 @@ class ProfileView:
 
 def read(session: Session, profile_id: str, *, tickets: int, now: datetime) -> ProfileView:
     """A profile by id (a merged id answers with its survivor), or NotFound."""
-    live_id = identity.live_profile_id(session, profile_id)
+    live_id = identity.lock_live_profile(session, profile_id)
     if live_id is None:
         raise NotFound(f"No profile with id {profile_id!r}.")
     return _view(session, live_id, profile_id, tickets=tickets, now=now)
@@ -219,7 +219,7 @@ def _commerce(session: Session, profile_id: str) -> dict[str, Any]:
 
 def forget(session: Session, profile_id: str, *, now: datetime) -> tuple[str, int]:
     """Remove a profile everywhere and suppress its links; (profile id, links suppressed)."""
-    live_id = identity.live_profile_id(session, profile_id)
+    live_id = identity.lock_live_profile(session, profile_id)
     if live_id is None:
         raise NotFound(f"No profile with id {profile_id!r}.")
     suppressed = identity.forget_profile(session, live_id, now=now, reason="forgotten profile")

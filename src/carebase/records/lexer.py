@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase.db import locks
 from carebase.identity import service as identity
 from carebase.identity.links import Link
 from carebase.ingest.lexer import ParsedRecord
@@ -35,7 +36,12 @@ def store_events(
 ) -> StoreResult:
     """Upsert events in batch order; `profile_ids[i]` is where `records[i]` belongs."""
     keys = [record.key for record in records]
-    stored = repository.existing(session, Event, "event_key", keys, dataset_id)
+    # The caller holds each key's lock; the profiles holding stored versions are locked too.
+    stored = locks.read_with_profiles_locked(
+        session,
+        lambda: repository.existing(session, Event, "event_key", keys, dataset_id),
+        lambda rows: (row["profile_id"] for row in rows.values()),
+    )
     current: dict[str, tuple[datetime, str, str]] = {
         key: (row["action_at"], row["content_hash"], row["profile_id"])
         for key, row in stored.items()
@@ -86,8 +92,11 @@ def store_customer_records(
     now: datetime,
 ) -> list[str]:
     """Upsert customer records keyed by their (normalised) link; the outcome of each."""
-    found = repository.existing_customer_records(
-        session, dataset_id, sorted({link.value for _, link in records})
+    values = sorted({link.value for _, link in records})
+    found = locks.read_with_profiles_locked(
+        session,
+        lambda: repository.existing_customer_records(session, dataset_id, values),
+        lambda rows: (row["profile_id"] for row in rows),
     )
     stored = {(row["link_type"], row["system_name"], row["link_value"]): row for row in found}
     outcomes: list[str] = []

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase.db import locks
 from carebase.identity import service as identity
 from carebase.ingest.tickets import ParsedTicket
 from carebase.records import repository
@@ -70,7 +71,14 @@ def store(
     now: datetime,
 ) -> StoreResult:
     """Upsert tickets in batch order; `profile_ids[i]` is where `tickets[i]` belongs."""
-    stored = repository.existing_tickets(session, dataset_id, [t.event.ticket_id for t in tickets])
+    ticket_ids = [t.event.ticket_id for t in tickets]
+    # The caller holds each ticket id's lock; the profiles holding the stored versions are
+    # locked too, since an update takes the ticket from them (their attributes are rebuilt).
+    stored = locks.read_with_profiles_locked(
+        session,
+        lambda: repository.existing_tickets(session, dataset_id, ticket_ids),
+        lambda rows: (row["profile_id"] for row in rows.values()),
+    )
     # ticket_id -> (action_at, content_hash, profile_id, pk or None)
     current: dict[str, tuple[datetime, str, str, int | None]] = {
         ticket_id: (row["action_at"], row["content_hash"], row["profile_id"], row["pk"])
