@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from carebase.db import bulk
 from carebase.identity.links import Link
+from carebase.identity.owned import OWNED
 from carebase.models import Profile, ProfileLink, ProfileMerge, Suppression
 from carebase.models.base import table
 
@@ -227,3 +228,27 @@ def delete_suppression(session: Session, suppression_id: str) -> bool:
         condition = or_(condition, Suppression.group_id == group)
     result = session.connection().execute(delete(Suppression).where(condition))
     return bool(getattr(result, "rowcount", 0))
+
+
+def move_owned(session: Session, pairs: list[tuple[str, str]]) -> None:
+    """Apply a batch of merges to every profile-owned table: move records, drop derived rows."""
+    params = [{"_merged": merged, "_survivor": survivor} for merged, survivor in pairs]
+    connection = session.connection()
+    for owned in OWNED:
+        column = owned.table.c[owned.column]
+        if owned.on_merge == "move":
+            statement: Any = (
+                update(owned.table)
+                .where(column == bindparam("_merged"))
+                .values({owned.column: bindparam("_survivor")})
+            )
+        else:
+            statement = delete(owned.table).where(column == bindparam("_merged"))
+        connection.execute(statement, params)
+
+
+def delete_owned(session: Session, profile_id: str) -> None:
+    """Delete a profile's rows from every profile-owned table."""
+    connection = session.connection()
+    for owned in OWNED:
+        connection.execute(delete(owned.table).where(owned.table.c[owned.column] == profile_id))

@@ -1,13 +1,13 @@
 """Identity resolution: records find (or create) their profile by their links; a record
 whose links belong to several profiles merges them into the oldest, within guards.
 
-Other domains keep rows per profile (tickets, attributes…). They register hooks so a
-merge moves their rows and a forget deletes them, without identity knowing their tables.
+Other domains keep rows per profile (tickets, attributes…): `identity.owned` lists those
+tables, so a merge moves (or drops) their rows and a forget deletes them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,30 +21,12 @@ from carebase.identity.links import EMAIL, EMAIL_MD5, EMAIL_SHA256, MOBILE, Link
 from carebase.ids import new_id
 from carebase.models import ProfileMerge, Suppression
 
-# (session, [(merged_id, survivor_id), …]): one call per batch, so hooks can executemany.
-MergeHook = Callable[[Session, list[tuple[str, str]]], None]
-ForgetHook = Callable[[Session, str], None]  # (session, profile_id)
-_merge_hooks: list[MergeHook] = []
-_forget_hooks: list[ForgetHook] = []
-
 # Which link decides the profile when a merge is stopped: the most trusted first.
 _LINK_PRIORITY = {EMAIL: 0, MOBILE: 1}
 RULE_SHARED_LINK = "shared_link"
 # A `unify` record declared that its links belong to one person.
 RULE_UNIFY = "unify"
 _EMAIL_FORMS = frozenset({EMAIL, EMAIL_SHA256, EMAIL_MD5})
-
-
-def on_merge(hook: MergeHook) -> MergeHook:
-    """Register a function that moves a domain's rows from merged profiles to their survivors."""
-    _merge_hooks.append(hook)
-    return hook
-
-
-def on_forget(hook: ForgetHook) -> ForgetHook:
-    """Register a function that deletes a domain's rows of a forgotten profile."""
-    _forget_hooks.append(hook)
-    return hook
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,8 +254,7 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
         pairs.append((merged, survivor))
     if pairs:
         repository.move_links(session, pairs)
-        for hook in _merge_hooks:
-            hook(session, pairs)
+        repository.move_owned(session, pairs)
         repository.tombstone(session, pairs, now)
     repository.record_merges(session, result.merges)
     repository.touch_profiles(session, result.touched - result.created_profiles, now)
@@ -338,8 +319,7 @@ def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: 
     """Delete a live profile everywhere and suppress its links; the number of links suppressed.
     The caller holds the profile's lock and its links' (`lock_live_profile`)."""
     links = repository.links_of(session, profile_id)
-    for hook in _forget_hooks:
-        hook(session, profile_id)
+    repository.delete_owned(session, profile_id)
     suppressed = suppress_links(session, links, now=now, reason=reason)
     repository.delete_profile(session, profile_id)
     return suppressed

@@ -42,12 +42,6 @@ def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, dict[s
     return {row["profile_id"]: row for row in rows}
 
 
-def delete_attributes(session: Session, profile_id: str) -> None:
-    """Drop one profile's attributes."""
-    attributes = table(SupportAttributes)
-    session.connection().execute(delete(attributes).where(attributes.c.profile_id == profile_id))
-
-
 _GET_ATTRIBUTES = select(table(SupportAttributes)).where(
     table(SupportAttributes).c.profile_id == bindparam("profile_id")
 )
@@ -84,22 +78,3 @@ def get_folded(session: Session, model: FoldedModel, profile_id: str) -> dict[st
     """One profile's stored commerce or engagement row."""
     row = session.connection().execute(_GET_FOLDED[model], {"profile_id": profile_id}).first()
     return dict(row._mapping) if row is not None else None
-
-
-def delete_folded(session: Session, profile_id: str) -> None:
-    """Drop one profile's commerce and engagement attributes."""
-    for model in (CommerceAttributes, EngagementAttributes):
-        session.connection().execute(delete(model).where(model.profile_id == profile_id))
-
-
-_DELETES = [
-    delete(table(model)).where(table(model).c.profile_id == bindparam("_profile"))
-    for model in (SupportAttributes, CommerceAttributes, EngagementAttributes)
-]
-
-
-def delete_all_attributes(session: Session, profile_ids: list[str]) -> None:
-    """Drop every family of attributes of these profiles."""
-    params = [{"_profile": profile_id} for profile_id in profile_ids]
-    for statement in _DELETES:
-        session.connection().execute(statement, params)

@@ -224,14 +224,3 @@ def forget(session: Session, profile_id: str, *, now: datetime) -> tuple[str, in
         raise NotFound(f"No profile with id {profile_id!r}.")
     suppressed = identity.forget_profile(session, live_id, now=now, reason="forgotten profile")
     return live_id, suppressed
-
-
-@identity.on_merge
-def _drop_merged_attributes(session: Session, pairs: list[tuple[str, str]]) -> None:
-    repository.delete_all_attributes(session, [merged for merged, _ in pairs])
-
-
-@identity.on_forget
-def _drop_forgotten_attributes(session: Session, profile_id: str) -> None:
-    repository.delete_attributes(session, profile_id)
-    repository.delete_folded(session, profile_id)

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.db import locks
-from carebase.identity import service as identity
 from carebase.identity.links import Link
 from carebase.ingest.lexer import ParsedRecord
 from carebase.models import CatalogItem, CustomerRecord, Event
@@ -208,13 +207,3 @@ def dataset_totals(session: Session, record_type: str, dataset_id: str) -> tuple
     elif record_type in {"product", "category"}:
         model = CatalogItem
     return repository.dataset_totals(session, model, dataset_id)
-
-
-@identity.on_merge
-def _move_on_merge(session: Session, pairs: list[tuple[str, str]]) -> None:
-    repository.move_profiles(session, pairs)
-
-
-@identity.on_forget
-def _delete_on_forget(session: Session, profile_id: str) -> None:
-    repository.delete_profile(session, profile_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from carebase.db import bulk
@@ -62,28 +62,6 @@ def overwrite(session: Session, model: Model, rows: list[dict[str, Any]]) -> Non
     """Overwrite stored rows; each carries its `_pk`."""
     if rows:
         session.connection().execute(_UPDATES[model], rows)
-
-
-_MOVES = [
-    update(table(model))
-    .where(table(model).c.profile_id == bindparam("_merged"))
-    .values(profile_id=bindparam("_survivor"))
-    for model in (Event, CustomerRecord)
-]
-
-
-def move_profiles(session: Session, pairs: list[tuple[str, str]]) -> None:
-    """Give every event and customer record of each merged profile to its survivor."""
-    params = [{"_merged": merged, "_survivor": survivor} for merged, survivor in pairs]
-    for statement in _MOVES:
-        session.connection().execute(statement, params)
-
-
-def delete_profile(session: Session, profile_id: str) -> None:
-    """Delete every event and customer record of a profile."""
-    connection = session.connection()
-    for model in (Event, CustomerRecord):
-        connection.execute(delete(model).where(model.profile_id == profile_id))
 
 
 def events_of(

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, delete, func, select, update
+from sqlalchemy import Row, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from carebase.db import bulk
@@ -71,24 +71,6 @@ def update_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
     """Overwrite stored tickets (each row carries its `_pk`)."""
     if rows:
         session.connection().execute(_UPDATE_TICKET, rows)
-
-
-_MOVE = (
-    update(table(Ticket))
-    .where(table(Ticket).c.profile_id == bindparam("_merged"))
-    .values(profile_id=bindparam("_survivor"))
-)
-
-
-def move_profiles(session: Session, pairs: list[tuple[str, str]]) -> None:
-    """Give every ticket of each merged profile to its survivor."""
-    params = [{"_merged": merged, "_survivor": survivor} for merged, survivor in pairs]
-    session.connection().execute(_MOVE, params)
-
-
-def delete_profile(session: Session, profile_id: str) -> None:
-    """Delete every ticket of a profile."""
-    session.connection().execute(delete(Ticket).where(Ticket.profile_id == profile_id))
 
 
 ATTRIBUTE_INPUTS = (

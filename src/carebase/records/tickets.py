@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.db import locks
-from carebase.identity import service as identity
 from carebase.ingest.tickets import ParsedTicket
 from carebase.records import repository
 
@@ -137,13 +136,3 @@ def attribute_inputs(session: Session, profile_ids: Iterable[str]) -> list[Any]:
 def dataset_totals(session: Session, dataset_id: str) -> tuple[int, int]:
     """(records, distinct profiles) in a ticket dataset."""
     return repository.dataset_totals(session, dataset_id)
-
-
-@identity.on_merge
-def _move_on_merge(session: Session, pairs: list[tuple[str, str]]) -> None:
-    repository.move_profiles(session, pairs)
-
-
-@identity.on_forget
-def _delete_on_forget(session: Session, profile_id: str) -> None:
-    repository.delete_profile(session, profile_id)

@@ -1,0 +1,49 @@
+"""The explicit list of tables whose rows belong to a profile, and what a merge and a forget do
+to each. Identity owns the list, not the domains that write the tables, so which rows move
+never depends on which modules happen to be imported; `tests/identity/test_owned.py` fails
+when a table keyed to a profile is missing from it.
+
+- `move`: records (tickets, events, customer records) go to the survivor of a merge.
+- `drop`: derived rows (attributes) of the merged profile are deleted; the survivor's are
+  rebuilt by attribute refresh in the same transaction.
+Every listed table loses the profile's rows on forget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Table
+
+from carebase.models import (
+    CommerceAttributes,
+    CustomerRecord,
+    EngagementAttributes,
+    Event,
+    SupportAttributes,
+    Ticket,
+)
+from carebase.models.base import table
+
+
+@dataclass(frozen=True, slots=True)
+class Owned:
+    """One profile-owned table: its profile column and what a merge does to its rows."""
+
+    table: Table
+    on_merge: Literal["move", "drop"]
+    column: str = "profile_id"
+
+
+OWNED: tuple[Owned, ...] = (
+    Owned(table(Ticket), "move"),
+    Owned(table(Event), "move"),
+    Owned(table(CustomerRecord), "move"),
+    Owned(table(SupportAttributes), "drop"),
+    Owned(table(CommerceAttributes), "drop"),
+    Owned(table(EngagementAttributes), "drop"),
+)
+# Keyed to a profile but kept by identity itself: links move with merges and are deleted with
+# the profile; the ledger and tombstones are identity's own record of merges.
+IDENTITY_TABLES = frozenset({"profiles", "profile_links", "profile_merges"})
