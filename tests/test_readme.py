@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import get_args
 
-from carebase.ingest.datasets import RECORD_TYPES
-from carebase.ingest.schemas import RecordType
+from carebase.datasets.schemas import RecordType
+from carebase.datasets.service import RECORD_TYPES
 from carebase.profiles.schemas import CommerceOut, CustomerOut, EngagementOut, HistoryItemOut
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()

@@ -1,5 +1,5 @@
-"""One batch of any record type through the ingestion service: the single dispatch between
-tickets and Lexer's record types, used by the API, import, the demo and the connectors."""
+"""One batch of any record type through the pipeline: the entry point for the API, import,
+the demo, backfills and the connectors' webhook deliveries."""
 
 from __future__ import annotations
 
@@ -9,47 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase.datasets import service as datasets
 from carebase.db.session import Database
-from carebase.ingest import datasets, lexer_service
+from carebase.ingest.pipeline import PreparedBatch, ingest, prepare
 from carebase.ingest.schemas import IngestResult
-from carebase.ingest.service import IngestConfig, PreparedBatch, ingest_tickets, prepare_tickets
-from carebase.ingest.tickets import RECORD_TYPE as TICKETS
-from carebase.models import Dataset, utcnow
+from carebase.ingest.service import IngestConfig
+from carebase.models import utcnow
 
-Prepared = PreparedBatch | lexer_service.PreparedRecords
-
-
-def prepare(
-    record_type: str, records: list[Any], *, config: IngestConfig, may_contain_nul: bool = True
-) -> Prepared:
-    """Validate and normalise a batch: CPU only, before any transaction."""
-    if record_type == TICKETS:
-        return prepare_tickets(records, config=config, may_contain_nul=may_contain_nul)
-    return lexer_service.prepare_records(record_type, records, config=config)
-
-
-def ingest(
-    session: Session,
-    dataset: Dataset,
-    prepared: Prepared,
-    *,
-    config: IngestConfig,
-    token_id: str | None,
-    source: str,
-    now: datetime,
-    started: float | None = None,
-) -> IngestResult:
-    """Resolve, store, refresh attributes and log a prepared batch, in the caller's transaction."""
-    arguments: dict[str, Any] = {
-        "config": config,
-        "token_id": token_id,
-        "source": source,
-        "now": now,
-        "started": started,
-    }
-    if isinstance(prepared, PreparedBatch):
-        return ingest_tickets(session, dataset, prepared, **arguments)
-    return lexer_service.ingest_records(session, dataset, prepared, **arguments)
+__all__ = ["PreparedBatch", "ingest", "load_batch", "prepare"]
 
 
 def load_batch(
