@@ -16,8 +16,8 @@ from urllib.parse import unquote
 import pytest
 from pydantic import BaseModel
 
-from carebase.ingest.datasets import RECORD_TYPES
-from carebase.ingest.schemas import RecordType
+from carebase.datasets.schemas import RecordType
+from carebase.datasets.service import RECORD_TYPES
 from carebase.profiles.schemas import (
     CommerceOut,
     CustomerOut,

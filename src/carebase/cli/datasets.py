@@ -21,8 +21,8 @@ from carebase.cli.context import (
     out,
     ready_database,
 )
+from carebase.datasets import service as datasets
 from carebase.db.migrate import migrate_to_head
-from carebase.ingest import datasets
 from carebase.ingest.csvfile import CSVError
 from carebase.ingest.importer import import_file
 from carebase.ingest.service import IngestConfig

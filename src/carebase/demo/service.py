@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from carebase.datasets import service as datasets
 from carebase.db.session import Database
 from carebase.demo.generate import DemoData
-from carebase.ingest import datasets
 from carebase.ingest.batch import load_batch
 from carebase.ingest.service import MAX_BATCH, IngestConfig
 from carebase.models import utcnow

@@ -1,1 +1,2 @@
-"""Record schemas, datasets, batch ingestion, ingestion logs and bulk file import."""
+"""One pipeline for every record type (decode, validate, suppress, resolve, store, refresh
+attributes, log) and bulk file import (NDJSON, JSON, CSV)."""

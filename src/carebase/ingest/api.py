@@ -1,4 +1,5 @@
-"""Datasets (admin), the Custom Events ingestion endpoint, and ingestion logs."""
+"""The ingestion endpoints, one per record type of the registry, and ingestion logs; the
+dataset admin routes (`datasets.api`) share the `/v1/datasets` prefix."""
 
 from __future__ import annotations
 
@@ -6,20 +7,21 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 
-from carebase.auth.scopes import ADMIN, INGEST
+from carebase import recordtypes
+from carebase.auth.scopes import INGEST
 from carebase.auth.service import Principal
+from carebase.datasets import api as datasets_api
+from carebase.datasets import service as datasets
+from carebase.datasets.schemas import LogPage
 from carebase.errors import CarebaseError, UnsupportedMediaType
-from carebase.http.deps import DbSession, Now, require_scope
-from carebase.http.errors import error_response
+from carebase.http.deps import DbSession, Now, get_database, require_scope
 from carebase.http.routing import JSONRoute, is_json_content_type
-from carebase.ingest import batch, datasets, lexer, service
-from carebase.ingest.schemas import DatasetCreate, DatasetList, DatasetOut, IngestResult, LogPage
-from carebase.ingest.tickets import RECORD_TYPE, batch_json_schema
+from carebase.ingest import pipeline, service
+from carebase.ingest.schemas import IngestResult
+from carebase.recordtypes import RecordType
 
-router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=JSONRoute)
-Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
+_routes = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=JSONRoute)
 DatasetIngest = Annotated[Principal, Depends(require_scope(INGEST, resource_param="dataset_id"))]
 
 
@@ -38,31 +40,6 @@ async def ingest_config(request: Request) -> service.IngestConfig:
 
 Config = Annotated[service.IngestConfig, Depends(ingest_config)]
 
-
-@router.post("", status_code=201, operation_id="createDataset", response_model=DatasetOut)
-def create_dataset(body: DatasetCreate, _admin: Admin, session: DbSession, now: Now) -> DatasetOut:
-    """Create a dataset of one record type."""
-    dataset = datasets.create_dataset(
-        session, name=body.name, record_type=body.record_type, now=now
-    )
-    return datasets.describe(session, dataset)
-
-
-@router.get("", operation_id="listDatasets", response_model=DatasetList)
-def list_datasets(_admin: Admin, session: DbSession) -> DatasetList:
-    """Every dataset with its totals."""
-    return DatasetList(
-        datasets=[datasets.describe(session, item) for item in datasets.list_datasets(session)]
-    )
-
-
-@router.get("/{dataset_id}", operation_id="getDataset", response_model=DatasetOut)
-def get_dataset(dataset_id: str, _admin: Admin, session: DbSession) -> DatasetOut:
-    """One dataset with its totals: records, profiles, batches, last ingest."""
-    return datasets.describe(session, datasets.get_dataset(session, dataset_id))
-
-
-_BATCH_SCHEMA, BATCH_COMPONENTS = batch_json_schema()
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON."},
     404: {"description": "No such dataset."},
@@ -73,28 +50,31 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _batch_schema(record_type: str) -> dict[str, Any]:
-    if record_type == RECORD_TYPE:
-        return _BATCH_SCHEMA
-    return {
-        "type": "array",
-        "minItems": 1,
-        "maxItems": 1000,
-        "title": f"{record_type} batch",
-        "items": {"$ref": f"#/components/schemas/lexer_{record_type}"},
-    }
-
-
 def batch_components() -> dict[str, Any]:
-    """Schemas the raw-body ingestion endpoints reference, for the OpenAPI document: the
-    ticket event's and each Lexer record type's published JSON Schema."""
-    components = dict(BATCH_COMPONENTS)
-    for name in lexer.SPECS:
-        components.update(lexer.openapi_components(name))
+    """Schemas the raw-body ingestion endpoints reference, for the OpenAPI document: every
+    record type's, from the registry."""
+    components: dict[str, Any] = {}
+    for record_type in recordtypes.REGISTRY.values():
+        components.update(record_type.openapi()[1])
     return components
 
 
-def _ingest_route(record_type: str) -> None:
+def _description(record_type: RecordType) -> str:
+    if record_type.kind == "ticket":
+        return (
+            "Post 1 to 1,000 ticket events. Valid events are stored even when others are "
+            "rejected; the answer counts created, updated, unchanged and rejected events and "
+            "lists each rejection."
+        )
+    return (
+        f"Post 1 to 1,000 `{record_type.name}` records. {record_type.summary} Valid records "
+        "are stored even when others are rejected; the answer lists each rejection."
+    )
+
+
+def _ingest_route(record_type: RecordType) -> None:
+    name = record_type.name
+
     def ingest(
         dataset_id: str,
         request: Request,
@@ -103,41 +83,42 @@ def _ingest_route(record_type: str) -> None:
         session: DbSession,
         config: Config,
         now: Now,
-    ) -> IngestResult | JSONResponse:
+    ) -> IngestResult:
         started = time.perf_counter()
-        refusal: CarebaseError | None = None
-        prepared = None
-        try:
-            content_type = request.headers.get("content-type")
-            if content_type is not None and not is_json_content_type(content_type):
-                raise UnsupportedMediaType(details={"content_type": content_type})
-            events = service.decode_batch(body)
-            # Validation first: the transaction (and SQLite's write lock) starts at the
-            # first query.
-            prepared = batch.prepare(
-                record_type, events, config=config, may_contain_nul=service.may_contain_nul(body)
-            )
-        except CarebaseError as error:
-            refusal = error
-        dataset = datasets.get_dataset(session, dataset_id)
-        try:
-            if refusal is not None:
-                raise refusal
-            service.check_record_type(dataset, record_type)
-        except CarebaseError as error:
-            # Answer instead of raising, so the unit of work commits the log entry.
-            service.log_refusal(
-                session,
-                dataset,
+
+        def refused(error: CarebaseError) -> CarebaseError:
+            # Kept in its own transaction: the request's rolls back as the error propagates.
+            session.rollback()
+            return service.refuse(
+                get_database(request),
+                dataset_id,
                 error,
                 token_id=principal.token_id,
                 source="api",
                 now=now,
                 started=started,
             )
-            return error_response(error.status_code, error.code, error.message, error.details)
-        assert prepared is not None
-        return batch.ingest(
+
+        try:
+            content_type = request.headers.get("content-type")
+            if content_type is not None and not is_json_content_type(content_type):
+                raise UnsupportedMediaType(details={"content_type": content_type})
+            # Validation first: the transaction (and SQLite's write lock) starts at the
+            # first query.
+            prepared = pipeline.prepare(
+                name,
+                service.decode_batch(body),
+                config=config,
+                may_contain_nul=service.may_contain_nul(body),
+            )
+        except CarebaseError as error:
+            raise refused(error) from None
+        dataset = datasets.get_dataset(session, dataset_id)
+        try:
+            service.check_record_type(dataset, name)
+        except CarebaseError as error:
+            raise refused(error) from None
+        return pipeline.ingest(
             session,
             dataset,
             prepared,
@@ -148,19 +129,10 @@ def _ingest_route(record_type: str) -> None:
             started=started,
         )
 
-    spec = lexer.SPECS.get(record_type)
-    ingest.__doc__ = (
-        "Post 1 to 1,000 ticket events. Valid events are stored even when others are "
-        "rejected; the answer counts created, updated, unchanged and rejected events and "
-        "lists each rejection."
-        if spec is None
-        else f"Post 1 to 1,000 `{record_type}` records. {spec.summary} Valid records are "
-        "stored even when others are rejected; the answer lists each rejection."
-    )
-    camel = "".join(part.title() for part in record_type.split("_"))
-    operation = "ingestSupportTickets" if spec is None else f"ingest{camel}"
-    router.add_api_route(
-        f"/{{dataset_id}}/{record_type}",
+    ingest.__doc__ = _description(record_type)
+    operation = record_type.operation
+    _routes.add_api_route(
+        f"/{{dataset_id}}/{name}",
         ingest,
         methods=["POST"],
         operation_id=operation,
@@ -170,7 +142,7 @@ def _ingest_route(record_type: str) -> None:
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _batch_schema(record_type)}},
+                "content": {"application/json": {"schema": record_type.openapi()[0]}},
             }
         },
         response_model=IngestResult,
@@ -178,11 +150,11 @@ def _ingest_route(record_type: str) -> None:
     )
 
 
-for _record_type in datasets.RECORD_TYPES:
+for _record_type in recordtypes.REGISTRY.values():
     _ingest_route(_record_type)
 
 
-@router.get("/{dataset_id}/logs", operation_id="listIngestionLogs", response_model=LogPage)
+@_routes.get("/{dataset_id}/logs", operation_id="listIngestionLogs", response_model=LogPage)
 def list_logs(
     dataset_id: str,
     _principal: DatasetIngest,
@@ -192,3 +164,9 @@ def list_logs(
 ) -> LogPage:
     """A dataset's ingestion log, newest first."""
     return datasets.log_page(session, dataset_id, limit=limit, before=before)
+
+
+# What the app mounts: the dataset admin routes, then one ingestion route per record type.
+router = APIRouter()
+router.include_router(datasets_api.router)
+router.include_router(_routes)

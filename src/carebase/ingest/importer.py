@@ -17,15 +17,16 @@ from typing import IO, Any
 import ijson
 import orjson
 
+from carebase import recordtypes
+from carebase.datasets import service as datasets
 from carebase.db.session import Database
-from carebase.ingest import csvfile, datasets, lexer
+from carebase.ingest import csvfile
 from carebase.ingest.batch import load_batch
 from carebase.ingest.service import (
     MAX_BATCH,
     IngestConfig,
     may_contain_nul,
 )
-from carebase.ingest.tickets import RECORD_TYPE as TICKETS
 
 Progress = Callable[[int], None]  # called with the bytes read so far
 
@@ -73,7 +74,7 @@ def _json_array(handle: IO[bytes]) -> Iterator[_Item]:
 
 
 def _csv(handle: IO[bytes], record_type: str) -> Iterator[_Item]:
-    schema = None if record_type == TICKETS else lexer.schema_of(record_type)
+    schema = recordtypes.get(record_type).schema()
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     try:
         for line, record in csvfile.rows(text, schema):

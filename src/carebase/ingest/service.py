@@ -1,5 +1,6 @@
-"""Batch ingestion: decode, validate each record, resolve identities, store, recompute
-attributes and log — all in the caller's one transaction."""
+"""What every batch shares, whatever its record type: the config, decoding the body, the
+batch's shape, refusals, rejections and the ingestion log entry. The pipeline itself is
+`ingest.pipeline`."""
 
 from __future__ import annotations
 
@@ -11,16 +12,16 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from carebase.datasets import repository
+from carebase.datasets.service import get_dataset
+from carebase.db.session import Database
 from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed
 from carebase.identity import service as identity
-from carebase.identity.links import Link, LinkNormaliser
+from carebase.identity.links import LinkNormaliser
 from carebase.ids import new_id
-from carebase.ingest import repository
 from carebase.ingest.schemas import IngestResult, Problem, Rejection
-from carebase.ingest.tickets import RECORD_TYPE, ParsedTicket, parse_ticket
 from carebase.models import Dataset
-from carebase.profiles import service as profiles
-from carebase.records import tickets as ticket_records
+from carebase.records.rules import CREATED, UNCHANGED, UPDATED
 from carebase.settings import Settings
 
 MAX_BATCH = 1000
@@ -66,12 +67,12 @@ def check_batch_shape(events: Any) -> None:
     if not isinstance(events, list):
         raise ValidationFailed(
             "The body must be a JSON array of events.",
-            details=[{"field": "body", "message": "must be a JSON array"}],
+            details=[{"field": "body", "reason": "must be a JSON array"}],
         )
     if not 1 <= len(events) <= MAX_BATCH:
         raise ValidationFailed(
             f"A batch holds 1 to {MAX_BATCH} events; this one has {len(events)}.",
-            details=[{"field": "body", "message": f"must hold 1 to {MAX_BATCH} events"}],
+            details=[{"field": "body", "reason": f"must hold 1 to {MAX_BATCH} events"}],
         )
 
 
@@ -82,6 +83,27 @@ def check_record_type(dataset: Dataset, record_type: str) -> None:
             f"Dataset {dataset.id} holds {dataset.record_type} records, not {record_type}.",
             details={"dataset_record_type": dataset.record_type, "record_type": record_type},
         )
+
+
+def refuse(
+    database: Database,
+    dataset_id: str,
+    error: CarebaseError,
+    *,
+    token_id: str | None,
+    source: str,
+    now: datetime,
+    started: float,
+) -> CarebaseError:
+    """Log a batch refused whole in its own committed transaction, and give back the error
+    for the caller to raise: the refusal is kept though the request's unit of work rolls
+    back. NotFound instead when the dataset does not exist (nothing to log it on)."""
+    with database.unit_of_work() as session:
+        dataset = get_dataset(session, dataset_id)
+        log_refusal(
+            session, dataset, error, token_id=token_id, source=source, now=now, started=started
+        )
+    return error
 
 
 def log_refusal(
@@ -110,109 +132,6 @@ def log_refusal(
     return log_id
 
 
-@dataclass(slots=True)
-class PreparedBatch:
-    """A batch validated and normalised, before any database work."""
-
-    events: list[Any]
-    accepted: list[tuple[int, ParsedTicket, list[Link]]]
-    rejections: list[Rejection]
-    warnings: list[dict[str, Any]]
-
-
-def prepare_tickets(
-    events: list[Any], *, config: IngestConfig, may_contain_nul: bool = True
-) -> PreparedBatch:
-    """Validate each event and normalise its links: pure CPU work, done before the
-    transaction starts so that SQLite's write lock is held only for the database work."""
-    batch = PreparedBatch(events, [], [], [])
-    for index, raw in enumerate(events):
-        parsed = parse_ticket(raw, may_contain_nul=may_contain_nul)
-        if isinstance(parsed, list):
-            batch.rejections.append(rejection(index, raw, parsed))
-            continue
-        normalised = config.normaliser.normalise(parsed.event.link.model_dump())
-        batch.warnings.extend({"index": index, **warning} for warning in normalised.warnings)
-        if normalised.errors:
-            batch.rejections.append(rejection(index, raw, normalised.errors))
-        elif not normalised.links:
-            problem = {"field": "link", "reason": "no usable link: every link value is blocked"}
-            batch.rejections.append(rejection(index, raw, [problem]))
-        else:
-            batch.accepted.append((index, parsed, normalised.links))
-    return batch
-
-
-def ingest_tickets(
-    session: Session,
-    dataset: Dataset,
-    events: list[Any] | PreparedBatch,
-    *,
-    config: IngestConfig,
-    token_id: str | None,
-    source: str,
-    now: datetime,
-    started: float | None = None,
-    may_contain_nul: bool = True,
-) -> IngestResult:
-    """Ingest one batch of ticket events; valid events are stored, invalid ones reported."""
-    started = time.perf_counter() if started is None else started
-    check_record_type(dataset, RECORD_TYPE)
-    log_id = new_id("log")
-    batch = (
-        events
-        if isinstance(events, PreparedBatch)
-        else prepare_tickets(events, config=config, may_contain_nul=may_contain_nul)
-    )
-    events, accepted = batch.events, batch.accepted
-    rejections, warnings = batch.rejections, batch.warnings
-    every_link = [link for _, _, links in accepted for link in links]
-    suppressed = identity.suppressed_links(session, every_link)
-    if suppressed:
-        kept = []
-        for index, parsed, links in accepted:
-            if suppressed.intersection(links):
-                problem = {"field": "link", "reason": "suppressed"}
-                rejections.append(rejection(index, events[index], [problem]))
-            else:
-                kept.append((index, parsed, links))
-        accepted = kept
-    resolution = identity.resolve(
-        session,
-        [(index, links) for index, _, links in accepted],
-        guards=config.guards,
-        now=now,
-        log_id=log_id,
-    )
-    warnings.extend(resolution.warnings)
-    stored = ticket_records.store(
-        session, dataset.id, [parsed for _, parsed, _ in accepted], resolution.profile_of, now=now
-    )
-    profiles.refresh(
-        session,
-        record_type=RECORD_TYPE,
-        rebuild=stored.rebuild,
-        added=stored.added,
-        new_profiles=resolution.created_profiles,
-        merged=resolution.merged,
-        now=now,
-    )
-    return accept_batch(
-        session,
-        dataset,
-        log_id,
-        received=len(events),
-        outcomes=stored.outcomes,
-        rejections=rejections,
-        warnings=warnings,
-        merges=resolution.merges,
-        token_id=token_id,
-        source=source,
-        now=now,
-        started=started,
-    )
-
-
 def accept_batch(
     session: Session,
     dataset: Dataset,
@@ -233,9 +152,9 @@ def accept_batch(
         dataset_id=dataset.id,
         log_id=log_id,
         received=received,
-        created=outcomes.count(ticket_records.CREATED),
-        updated=outcomes.count(ticket_records.UPDATED),
-        unchanged=outcomes.count(ticket_records.UNCHANGED),
+        created=outcomes.count(CREATED),
+        updated=outcomes.count(UPDATED),
+        unchanged=outcomes.count(UNCHANGED),
         rejected=len(rejections),
         rejections=sorted(rejections, key=lambda item: item.index),
         warnings=sorted(warnings, key=lambda warning: warning["index"]),

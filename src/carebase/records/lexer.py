@@ -1,8 +1,7 @@
 """Storing Lexer records by their natural keys; a re-sent record updates or changes nothing.
 
 - Events (purchase, return, email_*, sms_*) are keyed by (dataset, purchase_id / return_id /
-  email_id / sms_id). As for tickets, the newest `action_at` wins and, at an equal
-  `action_at`, the higher content hash: the outcome never depends on arrival order.
+  email_id / sms_id), by the newest-wins rule tickets share (`records.rules`).
 - Customer records are keyed by (dataset, link): the last one received for a link is its
   record (Lexer: "the primary key for customer records").
 - Products and categories are keyed by (dataset, product id / name); the last one wins.
@@ -16,19 +15,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase import recordtypes
 from carebase.db import locks
 from carebase.identity.links import Link
-from carebase.ingest.lexer import ParsedRecord
 from carebase.models import CatalogItem, CustomerRecord, Event
 from carebase.records import lexer_repository as repository
-from carebase.records.tickets import CREATED, UNCHANGED, UPDATED, StoreResult
+from carebase.records import rules
+from carebase.records.rules import StoreResult
+from carebase.recordtypes import Parsed
 
 
 def store_events(
     session: Session,
     dataset_id: str,
     record_type: str,
-    records: Sequence[ParsedRecord],
+    records: Sequence[Parsed],
     profile_ids: Sequence[str],
     *,
     now: datetime,
@@ -41,35 +42,26 @@ def store_events(
         lambda: repository.existing(session, Event, "event_key", keys, dataset_id),
         lambda rows: (row["profile_id"] for row in rows.values()),
     )
-    current: dict[str, tuple[datetime, str, str]] = {
-        key: (row["action_at"], row["content_hash"], row["profile_id"])
-        for key, row in stored.items()
-    }
-    winners: dict[str, dict[str, Any]] = {}
-    result = StoreResult(outcomes=[])
-    for record, profile_id in zip(records, profile_ids, strict=True):
-        assert record.key is not None
-        assert record.action_at is not None
-        known = current.get(record.key)
-        candidate = (record.action_at, record.content_hash)
-        if known is not None and candidate <= (known[0], known[1]):
-            result.outcomes.append(UNCHANGED)
-            continue
-        if known is not None:
-            # The profile(s) lose the old version of this event: rebuild, don't fold.
-            result.rebuild.update({known[2], profile_id})
-        result.outcomes.append(CREATED if known is None else UPDATED)
-        current[record.key] = (*candidate, profile_id)
-        winners[record.key] = {
-            "profile_id": profile_id,
+    decision = rules.newest_wins(
+        stored,
+        [
+            (record.key, record.action_at, record.content_hash, profile_id)
+            for record, profile_id in zip(records, profile_ids, strict=True)
+        ],
+    )
+    winners: dict[Any, dict[str, Any]] = {}
+    for key, position in decision.winners.items():
+        record = records[position]
+        row: dict[str, Any] = {
+            "profile_id": profile_ids[position],
             "action_at": record.action_at,
             "record": record.record,
             "content_hash": record.content_hash,
             "received_at": now,
         }
-    for key, row in winners.items():
+        winners[key] = row
         if key not in stored:
-            result.added.setdefault(row["profile_id"], []).append(
+            decision.result.added.setdefault(row["profile_id"], []).append(
                 {"record_type": record_type, "event_key": key} | row
             )
     _write(
@@ -79,13 +71,13 @@ def store_events(
         stored,
         lambda key: {"dataset_id": dataset_id, "record_type": record_type, "event_key": key},
     )
-    return result
+    return decision.result
 
 
 def store_customer_records(
     session: Session,
     dataset_id: str,
-    records: Sequence[tuple[ParsedRecord, Link]],
+    records: Sequence[tuple[Parsed, Link]],
     profile_ids: Sequence[str],
     *,
     now: datetime,
@@ -98,21 +90,19 @@ def store_customer_records(
         lambda rows: (row["profile_id"] for row in rows),
     )
     stored = {(row["link_type"], row["system_name"], row["link_value"]): row for row in found}
-    outcomes: list[str] = []
-    winners: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for (record, link), profile_id in zip(records, profile_ids, strict=True):
-        key = (link.link_type, link.system_name, link.value)
-        latest = winners.get(key) or stored.get(key)
-        if latest is not None and latest["content_hash"] == record.content_hash:
-            outcomes.append(UNCHANGED)
-            continue
-        outcomes.append(UPDATED if key in stored or key in winners else CREATED)
-        winners[key] = {
-            "profile_id": profile_id,
-            "record": record.record,
-            "content_hash": record.content_hash,
+    keys = [(link.link_type, link.system_name, link.value) for _, link in records]
+    decision = rules.last_content_wins(
+        stored, [(key, record.content_hash) for key, (record, _) in zip(keys, records, strict=True)]
+    )
+    winners = {
+        key: {
+            "profile_id": profile_ids[position],
+            "record": records[position][0].record,
+            "content_hash": records[position][0].content_hash,
             "updated_at": now,
         }
+        for key, position in decision.winners.items()
+    }
     _write(
         session,
         CustomerRecord,
@@ -125,37 +115,33 @@ def store_customer_records(
             "link_value": key[2],
         },
     )
-    return outcomes
+    return decision.result.outcomes
 
 
 def store_catalog(
     session: Session,
     dataset_id: str,
     record_type: str,
-    records: Sequence[ParsedRecord],
+    records: Sequence[Parsed],
     *,
     now: datetime,
 ) -> list[str]:
     """Upsert products or categories by their natural key; the outcome of each."""
     keys = [record.key for record in records]
     stored = repository.existing(session, CatalogItem, "item_key", keys, dataset_id)
-    outcomes: list[str] = []
-    winners: dict[str, dict[str, Any]] = {}
-    for record in records:
-        assert record.key is not None
-        latest = winners.get(record.key) or stored.get(record.key)
-        if latest is not None and latest["content_hash"] == record.content_hash:
-            outcomes.append(UNCHANGED)
-            continue
-        outcomes.append(UPDATED if latest is not None else CREATED)
-        body = record.record
-        winners[record.key] = {
+    decision = rules.last_content_wins(
+        stored, [(record.key, record.content_hash) for record in records]
+    )
+    winners: dict[Any, dict[str, Any]] = {}
+    for key, position in decision.winners.items():
+        body = records[position].record
+        winners[key] = {
             **{
                 id_type: body.get(id_type) if isinstance(body.get(id_type), str) else None
                 for id_type in ("product_id", "sku", "upc")
             },
             "record": body,
-            "content_hash": record.content_hash,
+            "content_hash": records[position].content_hash,
             "updated_at": now,
         }
     _write(
@@ -165,7 +151,7 @@ def store_catalog(
         stored,
         lambda key: {"dataset_id": dataset_id, "record_type": record_type, "item_key": key},
     )
-    return outcomes
+    return decision.result.outcomes
 
 
 def _write(
@@ -201,9 +187,10 @@ def products(session: Session, references: dict[str, list[str]]) -> list[dict[st
 
 def dataset_totals(session: Session, record_type: str, dataset_id: str) -> tuple[int, int]:
     """(records, distinct profiles) in a dataset of a Lexer type."""
+    kind = recordtypes.get(record_type).kind
     model: repository.Model = Event
-    if record_type == "customer_record":
+    if kind == "customer":
         model = CustomerRecord
-    elif record_type in {"product", "category"}:
+    elif kind == "entity":
         model = CatalogItem
     return repository.dataset_totals(session, model, dataset_id)

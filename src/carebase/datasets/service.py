@@ -1,0 +1,74 @@
+"""Datasets (named streams of one record type) and their ingestion logs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from carebase import recordtypes
+from carebase.datasets import repository
+from carebase.datasets.schemas import DatasetOut, LogOut, LogPage
+from carebase.errors import NotFound, ValidationFailed
+from carebase.ids import new_id
+from carebase.models import Dataset
+from carebase.records import lexer as lexer_records
+from carebase.records import tickets as ticket_records
+
+RECORD_TYPES = recordtypes.names()
+
+
+def create_dataset(session: Session, *, name: str, record_type: str, now: datetime) -> Dataset:
+    """Create a dataset of one record type."""
+    if record_type not in RECORD_TYPES:
+        raise ValidationFailed(
+            details=[
+                {"field": "record_type", "reason": f"must be one of {', '.join(RECORD_TYPES)}"}
+            ]
+        )
+    if not name.strip():
+        raise ValidationFailed(details=[{"field": "name", "reason": "must not be empty"}])
+    dataset = Dataset(id=new_id("ds"), name=name.strip(), record_type=record_type, created_at=now)
+    repository.add_dataset(session, dataset)
+    return dataset
+
+
+def get_dataset(session: Session, dataset_id: str) -> Dataset:
+    """One dataset, or NotFound."""
+    dataset = repository.get_dataset(session, dataset_id)
+    if dataset is None:
+        raise NotFound(f"No dataset with id {dataset_id!r}.")
+    return dataset
+
+
+def describe(session: Session, dataset: Dataset) -> DatasetOut:
+    """A dataset with its totals, computed now."""
+    if recordtypes.get(dataset.record_type).kind == "ticket":
+        records, profiles = ticket_records.dataset_totals(session, dataset.id)
+    else:
+        records, profiles = lexer_records.dataset_totals(session, dataset.record_type, dataset.id)
+    batches, last = repository.log_summary(session, dataset.id)
+    return DatasetOut(
+        id=dataset.id,
+        name=dataset.name,
+        record_type=dataset.record_type,
+        created_at=dataset.created_at,
+        records=records,
+        profiles=profiles,
+        batches=batches,
+        last_ingest_at=last,
+    )
+
+
+def list_datasets(session: Session) -> Sequence[Dataset]:
+    """Every dataset, oldest first."""
+    return repository.list_datasets(session)
+
+
+def log_page(session: Session, dataset_id: str, *, limit: int, before: str | None) -> LogPage:
+    """One page of a dataset's log, newest first."""
+    get_dataset(session, dataset_id)
+    rows = repository.list_logs(session, dataset_id, limit=limit + 1, before=before)
+    logs = [LogOut.model_validate(row) for row in rows[:limit]]
+    return LogPage(logs=logs, next_cursor=logs[-1].id if len(rows) > limit else None)
