@@ -15,6 +15,7 @@ from typing import Any
 from carebase.attributes.commerce import average_order_value, money
 from carebase.attributes.customer import CRM_FIELDS
 from carebase.attributes.engagement import subscriptions
+from carebase.attributes.service import FAMILIES
 
 # The types an attribute can have.
 STRING, INTEGER, NUMBER, TIMESTAMP, BOOLEAN, DATE = (
@@ -311,11 +312,13 @@ def section(
 
 def markdown_table() -> str:
     """The catalogue as the Markdown table in docs/attributes.md."""
+    tables = {family.name: family.model.__tablename__ for family in FAMILIES}
     lines = ["| Attribute | Family | Type | Stored in | Definition |", "|---|---|---|---|---|"]
     for attribute in _CATALOGUE:
         stored = "computed when read"
         if attribute.column is not None:
-            stored = f"`{attribute.column}`" + "".join(f"`.{key}`" for key in attribute.path)
+            where = ".".join((tables[attribute.family], attribute.column, *attribute.path))
+            stored = f"`{where}`"
         lines.append(
             f"| `{attribute.name}` | {attribute.family} | {attribute.type} | {stored} "
             f"| {attribute.definition} |"
