@@ -43,7 +43,8 @@ def test_sections_are_exactly_the_profile_read_shapes() -> None:
     for family in FAMILIES:
         section = SECTIONS.get(family.name, family.name)
         schema = fields[section].annotation
-        assert isinstance(schema, type) and issubclass(schema, BaseModel)
+        assert isinstance(schema, type)
+        assert issubclass(schema, BaseModel)
         names = set(schema.model_fields) - {"computed_at"}
         assert names == {a.name for a in catalogue.of_family(family.name)}, family.name
     assert {CommerceOut, CustomerOut, EngagementOut} <= {f.annotation for f in fields.values()}
