@@ -26,12 +26,12 @@ import httpx
 from tests.conftest import make_token, test_settings
 from tests.serverproc import running_server
 
+from carebase.attributes.support import SupportState
 from carebase.db import bulk
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.models import Dataset, Profile, ProfileLink, SupportAttributes, Ticket
 from carebase.models.base import table
-from carebase.profiles.attributes import SupportState
 
 CHUNK = 20_000
 

@@ -8,10 +8,10 @@ from bench.data import tickets
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from carebase.attributes import service as attributes
 from carebase.db.session import Database
 from carebase.models import SupportAttributes, utcnow
 from carebase.models.base import table
-from carebase.profiles import service
 from tests.helpers import create_dataset, post_tickets
 
 
@@ -39,7 +39,14 @@ def test_incremental_equals_rebuild(
         post_tickets(client, admin_token, dataset_id, batch)
     incremental = _attributes(database)
     with database.unit_of_work() as session:
-        service.update(session, rebuild=incremental, added={}, new_profiles=set(), now=utcnow())
+        attributes.update(
+            session,
+            attributes.SUPPORT,
+            rebuild=incremental,
+            added={},
+            new_profiles=set(),
+            now=utcnow(),
+        )
     rebuilt = _attributes(database)
     assert incremental.keys() == rebuilt.keys()
     for profile_id, values in incremental.items():

@@ -18,6 +18,7 @@ from sqlalchemy import Table
 
 from carebase.models import (
     CommerceAttributes,
+    CustomerAttributes,
     CustomerRecord,
     EngagementAttributes,
     Event,
@@ -43,6 +44,7 @@ OWNED: tuple[Owned, ...] = (
     Owned(table(SupportAttributes), "drop"),
     Owned(table(CommerceAttributes), "drop"),
     Owned(table(EngagementAttributes), "drop"),
+    Owned(table(CustomerAttributes), "drop"),
 )
 # Keyed to a profile but kept by identity itself: links move with merges and are deleted with
 # the profile; the ledger and tombstones are identity's own record of merges.

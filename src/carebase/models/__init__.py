@@ -5,7 +5,12 @@ from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.connectors import Connector, WebhookDelivery
 from carebase.models.identity import Profile, ProfileLink, ProfileMerge, Suppression
 from carebase.models.ingest import Dataset, IngestionLog
-from carebase.models.profiles import CommerceAttributes, EngagementAttributes, SupportAttributes
+from carebase.models.profiles import (
+    CommerceAttributes,
+    CustomerAttributes,
+    EngagementAttributes,
+    SupportAttributes,
+)
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
 
 __all__ = [
@@ -14,6 +19,7 @@ __all__ = [
     "CatalogItem",
     "CommerceAttributes",
     "Connector",
+    "CustomerAttributes",
     "CustomerRecord",
     "Dataset",
     "EngagementAttributes",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebase.models.base import Base, UTCDateTime
@@ -84,4 +84,40 @@ class EngagementAttributes(Base):
     counts: Mapped[dict[str, int]] = mapped_column(JSONType)
     # {"email:<list id>": {channel, list_id, list_name, status, changed_at}}.
     subscriptions: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CustomerAttributes(Base):
+    """CRM fields of one profile, merged from its customer records when they change.
+
+    Per field, the most recently changed record that gives a value wins (see
+    `attributes/customer.py`); stored as columns so segments and SQL can filter on them.
+    """
+
+    __tablename__ = "customer_attributes"
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    email_sha256: Mapped[str | None] = mapped_column(Text)
+    mobile: Mapped[str | None] = mapped_column(Text)
+    customer_id: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(Text)
+    date_of_birth: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(Text)
+    zip: Mapped[str | None] = mapped_column(Text)
+    address_1: Mapped[str | None] = mapped_column(Text)
+    address_2: Mapped[str | None] = mapped_column(Text)
+    customer_type: Mapped[str | None] = mapped_column(Text)
+    employee_flag: Mapped[bool | None] = mapped_column(Boolean)
+    # The custom fields whose name starts with "loyalty", kept apart for filtering.
+    loyalty: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    record_count: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

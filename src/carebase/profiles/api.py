@@ -15,41 +15,20 @@ from carebase.identity import service as identity
 from carebase.identity.links import SYSTEM_SCOPED, Link
 from carebase.profiles import history, service
 from carebase.profiles.schemas import (
-    CommerceOut,
-    CustomerOut,
-    EngagementOut,
     Forgotten,
     HistoryItemOut,
     HistoryPage,
-    LinkOut,
     MergeHistory,
     MergeOut,
     ProfileOut,
-    SupportAttributesOut,
     SuppressionOut,
     SuppressionPage,
-    TicketOut,
 )
 
 router = APIRouter(tags=["profiles"], route_class=JSONRoute)
 Reader = Annotated[Principal, Depends(require_scope(PROFILES_READ))]
 Admin = Annotated[Principal, Depends(require_scope(ADMIN))]
 TicketCount = Annotated[int, Query(ge=0, le=100, description="How many recent tickets.")]
-
-
-def _out(view: service.ProfileView) -> ProfileOut:
-    return ProfileOut(
-        id=view.id,
-        resolved_from=view.requested_id if view.requested_id != view.id else None,
-        created_at=view.created_at,
-        updated_at=view.updated_at,
-        links=[LinkOut(**link.as_dict()) for link in view.links],
-        attributes=SupportAttributesOut(**view.attributes),
-        customer=CustomerOut(**view.customer),
-        commerce=CommerceOut(**view.commerce),
-        engagement=EngagementOut(**view.engagement),
-        tickets=[TicketOut.from_row(row) for row in view.tickets],
-    )
 
 
 @router.get(
@@ -84,7 +63,7 @@ def get_profile_by_link(
     if not normalised.links:
         raise NotFound(f"No profile has that {link_type}.")
     link: Link = normalised.links[0]
-    return _out(service.read_by_link(session, link, tickets=tickets, now=now))
+    return service.read_by_link(session, link, tickets=tickets, now=now).out()
 
 
 @router.get("/v1/profiles/{profile_id}", operation_id="getProfile", response_model=ProfileOut)
@@ -92,7 +71,7 @@ def get_profile(
     profile_id: str, _reader: Reader, session: DbSession, now: Now, tickets: TicketCount = 10
 ) -> ProfileOut:
     """A profile: links, attributes, recent tickets. A merged id answers with its survivor."""
-    return _out(service.read(session, profile_id, tickets=tickets, now=now))
+    return service.read(session, profile_id, tickets=tickets, now=now).out()
 
 
 @router.get(

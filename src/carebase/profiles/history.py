@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from carebase.attributes.commerce import COMMERCE_TYPES
+from carebase.attributes.engagement import ENGAGEMENT_TYPES
 from carebase.errors import NotFound, ValidationFailed
 from carebase.identity import service as identity
-from carebase.profiles.lexer_attributes import COMMERCE_TYPES, ENGAGEMENT_TYPES
 from carebase.profiles.schemas import TicketOut
 from carebase.records import lexer as lexer_records
 from carebase.records import timeline_repository as timeline

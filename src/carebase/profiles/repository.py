@@ -1,80 +1,81 @@
-"""Every SQL statement of the profiles domain."""
+"""Every SQL statement of the profiles read side.
+
+Reading a page of profiles needs, per table, one query for the whole page. identity/ and
+records/ answer one profile at a time today, so these set-based reads of their tables live
+here until those domains offer them (then they move there, behind their services).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy import Row, bindparam, false, func, select
 from sqlalchemy.orm import Session
 
 from carebase.db import bulk
-from carebase.models import CommerceAttributes, EngagementAttributes, SupportAttributes
+from carebase.identity.links import Link
+from carebase.models import Profile, ProfileLink, Ticket
 from carebase.models.base import table
 
-# Prebuilt: building a statement per batch costs more than running it.
-_DELETE_IN = {
-    model: delete(table(model)).where(
-        table(model).c.profile_id.in_(bindparam("ids", expanding=True))
+_PROFILES = select(
+    Profile.id, Profile.created_at, Profile.updated_at, Profile.merged_into_id
+).where(Profile.id.in_(bindparam("ids", expanding=True)))
+_LINKS = (
+    select(
+        ProfileLink.profile_id, ProfileLink.link_type, ProfileLink.value, ProfileLink.system_name
     )
-    for model in (SupportAttributes, CommerceAttributes, EngagementAttributes)
-}
-AttributeModel = type[SupportAttributes] | type[CommerceAttributes] | type[EngagementAttributes]
-
-
-def _replace(session: Session, model: AttributeModel, rows: dict[str, dict[str, Any]]) -> None:
-    ids = sorted(rows)
-    for chunk in bulk.chunks(ids):
-        session.connection().execute(_DELETE_IN[model], {"ids": list(chunk)})
-    bulk.insert_rows(session, table(model), [{"profile_id": pid, **rows[pid]} for pid in ids])
-
-
-def replace_attributes(session: Session, rows: dict[str, dict[str, Any]]) -> None:
-    """Store freshly computed support attributes, replacing the old ones."""
-    _replace(session, SupportAttributes, rows)
-
-
-def attribute_rows(session: Session, profile_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Stored attribute rows of `profile_ids`, by profile id."""
-    attributes = table(SupportAttributes)
-    rows = bulk.select_in(
-        session, attributes, [c.name for c in attributes.columns], "profile_id", profile_ids
+    .where(ProfileLink.profile_id.in_(bindparam("ids", expanding=True)))
+    .where(ProfileLink.derived == false())
+    .order_by(
+        ProfileLink.profile_id, ProfileLink.link_type, ProfileLink.system_name, ProfileLink.value
     )
-    return {row["profile_id"]: row for row in rows}
-
-
-_GET_ATTRIBUTES = select(table(SupportAttributes)).where(
-    table(SupportAttributes).c.profile_id == bindparam("profile_id")
+)
+_RANKED = select(
+    *table(Ticket).columns,
+    func.row_number()
+    .over(partition_by=Ticket.profile_id, order_by=(Ticket.created_at.desc(), Ticket.pk.desc()))
+    .label("_rank"),
+).where(Ticket.profile_id.in_(bindparam("ids", expanding=True)))
+_RANKED_SUBQUERY = _RANKED.subquery()
+_RECENT = (
+    select(*(_RANKED_SUBQUERY.c[column.name] for column in table(Ticket).columns))
+    .where(_RANKED_SUBQUERY.c._rank <= bindparam("limit"))
+    .order_by(
+        _RANKED_SUBQUERY.c.profile_id,
+        _RANKED_SUBQUERY.c.created_at.desc(),
+        _RANKED_SUBQUERY.c.pk.desc(),
+    )
 )
 
 
-def get_attributes(session: Session, profile_id: str) -> Row[Any] | None:
-    """One profile's stored attributes."""
-    params = {"profile_id": profile_id}
-    return session.connection().execute(_GET_ATTRIBUTES, params).one_or_none()
+def profiles_by_id(session: Session, profile_ids: Sequence[str]) -> dict[str, Any]:
+    """(id, created_at, updated_at, merged_into_id) of the profiles that exist, by id."""
+    found: dict[str, Any] = {}
+    for chunk in bulk.chunks(sorted(set(profile_ids))):
+        for row in session.connection().execute(_PROFILES, {"ids": list(chunk)}):
+            found[row.id] = row
+    return found
 
 
-FoldedModel = type[CommerceAttributes] | type[EngagementAttributes]
-_GET_FOLDED = {
-    model: select(table(model)).where(table(model).c.profile_id == bindparam("profile_id"))
-    for model in (CommerceAttributes, EngagementAttributes)
-}
+def shown_links(session: Session, profile_ids: Sequence[str]) -> dict[str, list[Link]]:
+    """Each profile's links as given (not the hashes carebase derived), by type and value."""
+    found: dict[str, list[Link]] = {}
+    for chunk in bulk.chunks(sorted(set(profile_ids))):
+        for profile_id, link_type, value, system in session.connection().execute(
+            _LINKS, {"ids": list(chunk)}
+        ):
+            found.setdefault(profile_id, []).append(Link(link_type, value, system))
+    return found
 
 
-def replace_folded(session: Session, model: FoldedModel, rows: dict[str, dict[str, Any]]) -> None:
-    """Store freshly folded commerce or engagement attributes, replacing the old ones."""
-    _replace(session, model, rows)
-
-
-def folded_rows(
-    session: Session, model: FoldedModel, profile_ids: list[str]
-) -> dict[str, dict[str, Any]]:
-    """Stored commerce or engagement rows of `profile_ids`, by profile id."""
-    columns = [c.name for c in table(model).columns]
-    rows = bulk.select_in(session, table(model), columns, "profile_id", profile_ids)
-    return {row["profile_id"]: row for row in rows}
-
-
-def get_folded(session: Session, model: FoldedModel, profile_id: str) -> dict[str, Any] | None:
-    """One profile's stored commerce or engagement row."""
-    row = session.connection().execute(_GET_FOLDED[model], {"profile_id": profile_id}).first()
-    return dict(row._mapping) if row is not None else None
+def recent_tickets(
+    session: Session, profile_ids: Sequence[str], limit: int
+) -> dict[str, list[Row[Any]]]:
+    """Each profile's `limit` most recently created tickets, newest first."""
+    found: dict[str, list[Row[Any]]] = {}
+    for chunk in bulk.chunks(sorted(set(profile_ids))):
+        params = {"ids": list(chunk), "limit": limit}
+        for row in session.connection().execute(_RECENT, params):
+            found.setdefault(row.profile_id, []).append(row)
+    return found

@@ -1,6 +1,6 @@
 """Support attributes, folded ticket by ticket so that new tickets update them in O(1).
 
-Definitions (also in the README):
+Definitions (also in docs/attributes.md, from the catalogue):
 - ticket_count: the profile's tickets (one per conversation).
 - open_ticket_count: tickets with no `closed_at` whose status is not closed, solved or
   resolved (case-insensitive); a ticket with no status and no `closed_at` is open.
@@ -27,6 +27,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carebase.attributes.family import Family
+from carebase.models import SupportAttributes
+from carebase.records import tickets as ticket_records
+
+TICKETS = "customer_support_ticket"
 
 CLOSED_STATUSES = frozenset({"closed", "solved", "resolved"})
 # Stored columns that are bookkeeping for folding, not attributes shown to users.
@@ -163,3 +171,31 @@ def fold_all(tickets: Iterable[Mapping[str, Any]]) -> SupportState:
     for ticket in tickets:
         state.fold(ticket)
     return state
+
+
+class SupportFamily(Family[SupportState]):
+    """Ticket attributes."""
+
+    name = "support"
+    record_types = (TICKETS,)
+    model = SupportAttributes
+
+    def empty_state(self) -> SupportState:
+        """No tickets."""
+        return SupportState()
+
+    def state_from_row(self, row: Mapping[str, Any]) -> SupportState:
+        """The state a stored row holds."""
+        return SupportState.from_row(row)
+
+    def fold(self, state: SupportState, record: Mapping[str, Any]) -> None:
+        """Fold one ticket."""
+        state.fold(record)
+
+    def row(self, state: SupportState, now: datetime) -> dict[str, Any]:
+        """The stored row."""
+        return state.row(now)
+
+    def records_of(self, session: Session, profile_ids: set[str]) -> Iterable[Mapping[str, Any]]:
+        """Every ticket of the profiles (folding is order-independent)."""
+        return ticket_records.attribute_inputs(session, profile_ids)

@@ -1,0 +1,1 @@
+"""Attributes: the families folded from a profile's records, and the catalogue of them all."""
