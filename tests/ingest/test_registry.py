@@ -8,10 +8,11 @@ from typing import Any, get_args
 from fastapi import FastAPI
 
 from carebase import recordtypes
+from carebase.attributes.service import FAMILIES
 from carebase.datasets import service as datasets
 from carebase.datasets.schemas import DatasetCreate, RecordType
 from carebase.ingest import api, pipeline
-from carebase.profiles import history, lexer_attributes
+from carebase.profiles import history
 from carebase.recordtypes import docs
 
 NAMES = tuple(recordtypes.REGISTRY)
@@ -53,32 +54,44 @@ def test_one_ingestion_route_per_registered_type_with_its_schema() -> None:
 
 def test_attribute_families_and_history_are_the_registrys() -> None:
     # profiles/ keeps its own tuples until it reads types_feeding(); they must agree.
-    assert recordtypes.types_feeding("commerce") == lexer_attributes.COMMERCE_TYPES
-    assert recordtypes.types_feeding("engagement") == lexer_attributes.ENGAGEMENT_TYPES
+    for family in FAMILIES:
+        assert family.record_types == recordtypes.types_feeding(family.name)
     assert recordtypes.types_feeding("support") == ("customer_support_ticket",)
     assert recordtypes.types_feeding("customer") == ("customer_record",)
     assert recordtypes.in_history() == history.HISTORY_TYPES
 
 
-def test_history_lines_match_the_profiles_summaries() -> None:
-    samples = {
-        "purchase": {
-            "purchase_id": "P1",
-            "currency": "aud",
-            "type": "online",
-            "products": [{"quantity": 2, "price_paid": 30.5}],
-        },
-        "return": {"return_id": "R1", "products": [{"quantity": -1, "price_paid": -10}]},
-        "email_open": {"subject": "Spring sale"},
-        "email_click": {"campaign_id": "c1", "clicked_link": {"url": "https://x.example"}},
-        "email_subscribe": {"status": "subscribed", "list": {"name": "News"}},
-        "sms_subscribe": {"status": "unsubscribed"},
-        "sms_send": {},
+def test_history_lines_are_the_registrys() -> None:
+    expected = {
+        "purchase": (
+            {
+                "purchase_id": "P1",
+                "currency": "aud",
+                "type": "online",
+                "products": [{"quantity": 2, "price_paid": 30.5}],
+            },
+            "Purchase P1 — 2 items, 30.50 AUD (online)",
+        ),
+        "return": (
+            {"return_id": "R1", "products": [{"quantity": -1, "price_paid": -10}]},
+            "Return R1 — 1 item, 10.00",
+        ),
+        "email_open": ({"subject": "Spring sale"}, "Email opened: Spring sale"),
+        "email_click": (
+            {"campaign_id": "c1", "clicked_link": {"url": "https://x.example"}},
+            "Email link clicked: c1 → https://x.example",
+        ),
+        "email_subscribe": (
+            {"status": "subscribed", "list": {"name": "News"}},
+            "Email subscription: subscribed (News)",
+        ),
+        "sms_subscribe": ({"status": "unsubscribed"}, "SMS subscription: unsubscribed"),
+        "sms_send": ({}, "SMS sent"),
     }
-    for name, record in samples.items():
+    for name, (record, text) in expected.items():
         line = recordtypes.get(name).history_line
         assert line is not None
-        assert line({"record": record}) == history.summarise(name, record)
+        assert line({"record": record}) == text
 
 
 def test_every_type_parses_through_the_one_pipeline() -> None:

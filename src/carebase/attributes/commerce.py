@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase import recordtypes
 from carebase.attributes.family import Family
 from carebase.models import CommerceAttributes
 from carebase.records import lexer as lexer_records
 
 UNSPECIFIED = "unspecified"
-COMMERCE_TYPES = ("purchase", "return")
+COMMERCE_TYPES = recordtypes.types_feeding("commerce")
 
 
 def _currency(record: Mapping[str, Any]) -> str:

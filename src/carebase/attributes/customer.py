@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase import recordtypes
 from carebase.attributes import repository
 from carebase.attributes.family import Family
 from carebase.models import CustomerAttributes
@@ -58,7 +59,7 @@ class CustomerFamily(Family[CustomerState]):
     """CRM fields from customer records."""
 
     name = "customer"
-    record_types = (CUSTOMER_RECORD,)
+    record_types = recordtypes.types_feeding("customer")
     model = CustomerAttributes
     incremental = False
 

@@ -9,21 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase import recordtypes
 from carebase.attributes.commerce import add, later
 from carebase.attributes.family import Family
 from carebase.models import EngagementAttributes
 from carebase.records import lexer as lexer_records
 
-ENGAGEMENT_TYPES = (
-    "email_send",
-    "email_open",
-    "email_click",
-    "email_bounce",
-    "email_subscribe",
-    "sms_send",
-    "sms_click",
-    "sms_subscribe",
-)
+ENGAGEMENT_TYPES = recordtypes.types_feeding("engagement")
 LAST_AT = {
     "email_send": "last_email_send_at",
     "email_open": "last_email_open_at",

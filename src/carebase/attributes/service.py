@@ -103,3 +103,8 @@ def refresh(
         elif survivors:
             update(session, each, rebuild=survivors, added={}, new_profiles=set(), now=now)
 
+
+def rebuild_all(session: Session, profile_ids: set[str], now: datetime) -> None:
+    """Recompute every family of these profiles from all their records."""
+    for each in FAMILIES:
+        update(session, each, rebuild=profile_ids, added={}, new_profiles=set(), now=now)

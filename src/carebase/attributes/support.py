@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase import recordtypes
 from carebase.attributes.family import Family
 from carebase.models import SupportAttributes
 from carebase.records import tickets as ticket_records
@@ -177,7 +178,7 @@ class SupportFamily(Family[SupportState]):
     """Ticket attributes."""
 
     name = "support"
-    record_types = (TICKETS,)
+    record_types = recordtypes.types_feeding("support")
     model = SupportAttributes
 
     def empty_state(self) -> SupportState:

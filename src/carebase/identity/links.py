@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import phonenumbers
 
@@ -47,6 +48,22 @@ class Link:
         if self.system_name:
             shown["system_name"] = self.system_name
         return shown
+
+    def as_record(self) -> dict[str, Any]:
+        """The link as the merge ledger keeps it (derived hashes included, flagged)."""
+        return {
+            "type": self.link_type,
+            "value": self.value,
+            "system_name": self.system_name,
+            "derived": self.derived,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Link:
+        """The inverse of `as_record`."""
+        return cls(
+            record["type"], record["value"], record.get("system_name", ""), record["derived"]
+        )
 
     def lock_key(self) -> str:
         """The advisory-lock key of this link: held by whoever resolves or creates it."""

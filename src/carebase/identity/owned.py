@@ -46,6 +46,6 @@ OWNED: tuple[Owned, ...] = (
     Owned(table(EngagementAttributes), "drop"),
     Owned(table(CustomerAttributes), "drop"),
 )
-# Keyed to a profile but kept by identity itself: links move with merges and are deleted with
-# the profile; the ledger and tombstones are identity's own record of merges.
-IDENTITY_TABLES = frozenset({"profiles", "profile_links", "profile_merges"})
+# Keyed to a profile but kept by identity itself: links and merge blocks move with merges and
+# go with the profile; the ledger and tombstones are identity's own record of merges.
+IDENTITY_TABLES = frozenset({"profiles", "profile_links", "profile_merges", "merge_blocks"})

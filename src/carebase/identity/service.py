@@ -65,6 +65,8 @@ class _State:
     forward: dict[str, str] = field(default_factory=dict)
     new_links: dict[Link, str] = field(default_factory=dict)
     rule: str = RULE_SHARED_LINK
+    # (profile, other, merge id): pairs an undone merge keeps apart.
+    blocks: list[tuple[str, str, str]] = field(default_factory=list)
 
     def live(self, profile_id: str) -> str:
         while profile_id in self.forward:
@@ -100,6 +102,7 @@ def resolve(
         repository.profile_facts(session, owners),
         repository.link_type_counts(session, owners),
         rule=rule,
+        blocks=repository.blocks_among(session, owners),
     )
     result = Resolution(profile_of=[])
     for index, links in records:
@@ -178,10 +181,7 @@ def _merge_or_stop(
         cap = guards.cap_for(link_type)
         if cap is not None and combined.get(link_type, 0) > cap:
             # Stopped: the record goes to the profile of its most trusted link.
-            chosen = min(
-                (link for link in links if link in state.owner),
-                key=lambda link: (_LINK_PRIORITY.get(link.link_type, 9), link),
-            )
+            chosen = _most_trusted(state, links)
             result.warnings.append(
                 {
                     "index": index,
@@ -192,6 +192,21 @@ def _merge_or_stop(
                 }
             )
             return state.live(state.owner[chosen])
+    for one, other, merge_id in state.blocks:
+        if state.live(one) in found and state.live(other) in found:
+            if state.live(one) == state.live(other):
+                continue
+            # An undone merge keeps these profiles apart: stopped like a cap.
+            result.warnings.append(
+                {
+                    "index": index,
+                    "reason": "merge_blocked",
+                    "profiles": found,
+                    "detail": f"merge {merge_id} between these profiles was undone; "
+                    "they are kept apart",
+                }
+            )
+            return state.live(state.owner[_most_trusted(state, links)])
     survivor = min(found, key=lambda profile_id: (state.created_at[profile_id], profile_id))
     # The links that joined the profiles: an email's derived hashes only when the plain
     # email was not itself known (the match was made through the hash).
@@ -224,6 +239,28 @@ def _merge_or_stop(
     return survivor
 
 
+def _most_trusted(state: _State, links: list[Link]) -> Link:
+    """The record's most trusted owned link: it decides the profile when a merge stops."""
+    return min(
+        (link for link in links if link in state.owner),
+        key=lambda link: (_LINK_PRIORITY.get(link.link_type, 9), link),
+    )
+
+
+def _merged_links(session: Session, state: _State, result: Resolution) -> None:
+    """Give each merge the links its merged profile held at that moment (what an undo
+    gives back): its stored links, links it gained earlier in this batch, and the links of
+    profiles merged into it earlier in this batch."""
+    stored = repository.links_of_many(session, [merge["merged_id"] for merge in result.merges])
+    held: dict[str, list[Link]] = {pid: list(links) for pid, links in stored.items()}
+    for link, profile_id in state.new_links.items():
+        held.setdefault(profile_id, []).append(link)
+    for merge in result.merges:  # in the order they happened
+        links = held.pop(merge["merged_id"], [])
+        merge["merged_links"] = [link.as_record() for link in sorted(links)]
+        held.setdefault(merge["survivor_id"], []).extend(links)
+
+
 def _write(session: Session, state: _State, result: Resolution, now: datetime) -> None:
     repository.insert_profiles(
         session,
@@ -246,6 +283,8 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
             for link, profile_id in sorted(state.new_links.items())
         ],
     )
+    if result.merges:
+        _merged_links(session, state, result)
     pairs = []
     for merge in result.merges:
         merged, survivor = merge["merged_id"], state.live(merge["survivor_id"])
@@ -255,6 +294,7 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
     if pairs:
         repository.move_links(session, pairs)
         repository.move_owned(session, pairs)
+        repository.move_blocks(session, pairs, now)
         repository.tombstone(session, pairs, now)
     repository.record_merges(session, result.merges)
     repository.touch_profiles(session, result.touched - result.created_profiles, now)

@@ -3,7 +3,13 @@
 from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.connectors import Connector, WebhookDelivery
-from carebase.models.identity import Profile, ProfileLink, ProfileMerge, Suppression
+from carebase.models.identity import (
+    MergeBlock,
+    Profile,
+    ProfileLink,
+    ProfileMerge,
+    Suppression,
+)
 from carebase.models.ingest import Dataset, IngestionLog
 from carebase.models.profiles import (
     CommerceAttributes,
@@ -25,6 +31,7 @@ __all__ = [
     "EngagementAttributes",
     "Event",
     "IngestionLog",
+    "MergeBlock",
     "Profile",
     "ProfileLink",
     "ProfileMerge",

@@ -56,6 +56,29 @@ class ProfileMerge(Base):
     links: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     ingestion_log_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Every link the merged profile held when it merged ({type, value, system_name, derived}):
+    # what an undo gives back to it. Null for merges recorded before undo existed.
+    merged_links: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class MergeBlock(Base):
+    """Two profiles an undone merge keeps apart: no record merges them again. Both ids are
+    live profiles; when either merges into another, the block follows the survivor."""
+
+    __tablename__ = "merge_blocks"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "other_id"),
+        Index("ix_merge_blocks_other_id", "other_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
+    # profile_id < other_id: one row per pair.
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    other_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    merge_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Suppression(Base):

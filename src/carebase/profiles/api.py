@@ -13,7 +13,7 @@ from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.routing import JSONRoute
 from carebase.identity import service as identity
 from carebase.identity.links import SYSTEM_SCOPED, Link
-from carebase.profiles import history, service
+from carebase.profiles import history, merges, service
 from carebase.profiles.schemas import (
     Forgotten,
     HistoryItemOut,
@@ -23,6 +23,7 @@ from carebase.profiles.schemas import (
     ProfileOut,
     SuppressionOut,
     SuppressionPage,
+    UndoneMerge,
 )
 
 router = APIRouter(tags=["profiles"], route_class=JSONRoute)
@@ -124,6 +125,38 @@ def get_profile_merges(profile_id: str, _reader: Reader, session: DbSession) -> 
     return MergeHistory(
         profile_id=live_id,
         merges=[MergeOut.model_validate(merge, from_attributes=True) for merge in merges],
+    )
+
+
+@router.post(
+    "/v1/profiles/{profile_id}/merges/{merge_id}/undo",
+    operation_id="undoProfileMerge",
+    response_model=UndoneMerge,
+)
+def undo_profile_merge(
+    profile_id: str,
+    merge_id: str,
+    request: Request,
+    admin: Admin,
+    session: DbSession,
+    now: Now,
+) -> UndoneMerge:
+    """Split a merged profile back in two: the merged profile comes back with its own links
+    and records, both profiles' attributes are rebuilt, and the pair is kept apart."""
+    undone = merges.undo_merge(
+        session,
+        profile_id,
+        merge_id,
+        normaliser=request.app.state.ingest_config.normaliser,
+        now=now,
+        by=admin.token_id,
+    )
+    return UndoneMerge(
+        merge=MergeOut.model_validate(undone.merge, from_attributes=True),
+        survivor_id=undone.survivor_id,
+        restored_id=undone.restored_id,
+        links_restored=undone.links,
+        records_restored=undone.records,
     )
 
 

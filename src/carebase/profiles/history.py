@@ -14,25 +14,16 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from carebase import recordtypes
 from carebase.attributes.commerce import COMMERCE_TYPES
-from carebase.attributes.engagement import ENGAGEMENT_TYPES
 from carebase.errors import NotFound, ValidationFailed
 from carebase.identity import service as identity
 from carebase.profiles.schemas import TicketOut
 from carebase.records import lexer as lexer_records
 from carebase.records import timeline_repository as timeline
 
-HISTORY_TYPES = (timeline.TICKETS, *COMMERCE_TYPES, *ENGAGEMENT_TYPES)
-_VERBS = {
-    "email_send": "Email sent",
-    "email_open": "Email opened",
-    "email_click": "Email link clicked",
-    "email_bounce": "Email bounced",
-    "email_subscribe": "Email subscription",
-    "sms_send": "SMS sent",
-    "sms_click": "SMS link clicked",
-    "sms_subscribe": "SMS subscription",
-}
+# Every type the registry gives a history line, in registry order.
+HISTORY_TYPES = recordtypes.in_history()
 
 
 @dataclass(slots=True)
@@ -140,7 +131,7 @@ def _item(record_type: str, row: dict[str, Any]) -> HistoryItem:
             row["created_at"],
             row["ticket_id"],
             row["dataset_id"],
-            _ticket_summary(row),
+            _line(record_type, row),
             record,
         )
     return HistoryItem(
@@ -148,51 +139,13 @@ def _item(record_type: str, row: dict[str, Any]) -> HistoryItem:
         row["action_at"],
         row["event_key"],
         row["dataset_id"],
-        summarise(record_type, row["record"]),
+        _line(record_type, row),
         row["record"],
     )
 
 
-def _ticket_summary(row: dict[str, Any]) -> str:
-    parts = [f"Ticket {row['ticket_id']}"]
-    if row["title"]:
-        parts[0] += f": {_clip(row['title'])}"
-    details = []
-    if row["status"]:
-        details.append(row["status"])
-    if row["channel_types"]:
-        details.append("via " + ", ".join(row["channel_types"]))
-    if row["satisfaction_score"] is not None:
-        details.append(f"satisfaction {row['satisfaction_score']}")
-    return " — ".join([parts[0], ", ".join(details)]) if details else parts[0]
-
-
-def summarise(record_type: str, record: dict[str, Any]) -> str:
-    """A one-line description of an event, for people."""
-    if record_type in COMMERCE_TYPES:
-        lines = record.get("products") or []
-        items = sum(abs(int(line.get("quantity", 0))) for line in lines)
-        total = sum(float(line.get("price_paid", 0)) for line in lines)
-        currency = record.get("currency") or ""
-        name = "Purchase" if record_type == "purchase" else "Return"
-        key = record.get("purchase_id") or record.get("return_id")
-        where = (record.get("store") or {}).get("name") or record.get("type")
-        amount = f"{abs(total):.2f} {currency.upper()}".strip()
-        return f"{name} {key} — {items} item{'s' if items != 1 else ''}, {amount} ({where})"
-    text = _VERBS.get(record_type, record_type)
-    if record_type.endswith("_subscribe"):
-        listed = (record.get("list") or {}).get("name")
-        text += f": {record.get('status')}" + (f" ({listed})" if listed else "")
-    elif record.get("subject"):
-        text += f": {_clip(record['subject'])}"
-    elif record.get("campaign_id"):
-        text += f": {_clip(record['campaign_id'])}"
-    clicked = record.get("clicked_link")
-    if isinstance(clicked, dict) and clicked.get("url"):
-        text += f" → {_clip(clicked['url'])}"
-    return text
-
-
-def _clip(text: Any, size: int = 80) -> str:
-    value = str(text)
-    return value if len(value) <= size else value[: size - 1] + "…"
+def _line(record_type: str, row: dict[str, Any]) -> str:
+    """The record type's own one-line summary of a stored row."""
+    line = recordtypes.get(record_type).history_line
+    assert line is not None  # HISTORY_TYPES holds only types that have one
+    return line(row)

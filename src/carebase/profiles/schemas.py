@@ -193,12 +193,17 @@ class ProfileOut(BaseModel):
 class MergeOut(BaseModel):
     """One merge in a profile's history."""
 
+    id: str = Field(description="The merge's id: what undoing it names.")
     survivor_id: str
     merged_id: str
     rule: str
     links: list[dict[str, Any]] = Field(description="The links the merging record carried.")
     ingestion_log_id: str | None
     created_at: datetime
+    undone_at: datetime | None = Field(
+        None, description="When the merge was undone; the two profiles are kept apart since."
+    )
+    undone_by: str | None = Field(None, description="The token that undid it.")
 
 
 class MergeHistory(BaseModel):
@@ -268,3 +273,15 @@ class HistoryPage(BaseModel):
     order: str = Field(examples=["newest"])
     items: list[HistoryItemOut]
     next_cursor: str | None
+
+
+class UndoneMerge(BaseModel):
+    """What undoing a merge did."""
+
+    merge: MergeOut
+    survivor_id: str = Field(description="The profile that keeps the bridging records.")
+    restored_id: str = Field(description="The merged profile, live again.")
+    links_restored: int = Field(description="Links given back to the restored profile.")
+    records_restored: dict[str, int] = Field(
+        description="Records given back, by kind (tickets, events, customer_records)."
+    )

@@ -20,7 +20,8 @@ def _line(name: str) -> HistoryLine:
         key = record.get("purchase_id") or record.get("return_id")
         where = (record.get("store") or {}).get("name") or record.get("type")
         amount = f"{abs(total):.2f} {currency.upper()}".strip()
-        return f"{name} {key} — {items} item{'s' if items != 1 else ''}, {amount} ({where})"
+        line = f"{name} {key} — {items} item{'s' if items != 1 else ''}, {amount}"
+        return f"{line} ({where})" if where else line
 
     return history_line
 
