@@ -97,12 +97,3 @@ class CustomerFamily(Family[CustomerState]):
     def records_of(self, session: Session, profile_ids: set[str]) -> Iterable[Mapping[str, Any]]:
         """The profiles' customer records, least recently changed first."""
         return repository.customer_records(session, profile_ids)
-
-    def changed_at(self, session: Session, now: datetime) -> set[str]:
-        """Profiles whose customer records were stored at `now`.
-
-        Ingestion does not yet report which profiles a customer-record batch touched; the
-        records it stores carry `updated_at = now`, so they are found by that. A profile
-        found by another batch at the same instant is only rebuilt once more, to the same.
-        """
-        return repository.customer_records_changed_at(session, now)

@@ -59,8 +59,3 @@ class Family(ABC, Generic[State]):
         for record in self.records_of(session, profile_ids):
             self.fold(states[record["profile_id"]], record)
         return states
-
-    def changed_at(self, session: Session, now: datetime) -> set[str]:
-        """Profiles whose records of this family were changed at `now` without being reported
-        to `refresh`; none unless a family needs to look."""
-        return set()

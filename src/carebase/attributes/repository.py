@@ -93,11 +93,6 @@ def customer_records(session: Session, profile_ids: Iterable[str]) -> list[dict[
     return sorted(found, key=lambda row: (row["profile_id"], row["updated_at"], row["pk"]))
 
 
-def customer_records_changed_at(session: Session, now: datetime) -> set[str]:
-    """Profiles with a customer record stored at exactly `now`."""
-    return set(session.connection().execute(_CHANGED_AT, {"now": now}).scalars())
-
-
 # The tickets table is the records domain's; read here grouped by profile because records/
 # counts one profile at a time. Moves to records/ with the two above.
 _CREATED = table(Ticket).c.created_at

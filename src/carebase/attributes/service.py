@@ -91,11 +91,10 @@ def refresh(
     changed = set(rebuild) - skip
     for each in FAMILIES:
         if record_type in each.record_types:
-            unreported = each.changed_at(session, now) - skip
             update(
                 session,
                 each,
-                rebuild=changed | unreported | survivors,
+                rebuild=changed | survivors,
                 added=kept,
                 new_profiles=new_profiles,
                 now=now,

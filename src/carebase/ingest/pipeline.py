@@ -230,9 +230,10 @@ def _resolve_and_store(
     elif kind.kind == "customer":
         # A customer record is keyed by its one link (the first: derived hashes follow it).
         keyed = [(item.parsed, item.groups[0][0]) for item in accepted]
-        outcomes = lexer_records.store_customer_records(
+        result = lexer_records.store_customer_records(
             session, dataset.id, keyed, profile_of, now=now
         )
+        outcomes, rebuild = result.outcomes, result.rebuild
     else:
         outcomes = [_unify_outcome(links, owners) for _, links in every]
     profiles.refresh(

@@ -81,8 +81,10 @@ def store_customer_records(
     profile_ids: Sequence[str],
     *,
     now: datetime,
-) -> list[str]:
-    """Upsert customer records keyed by their (normalised) link; the outcome of each."""
+) -> StoreResult:
+    """Upsert customer records keyed by their (normalised) link: the outcome of each, and in
+    `rebuild` every profile whose customer records changed (gained one, or lost one to
+    another profile)."""
     values = sorted({link.value for _, link in records})
     found = locks.read_with_profiles_locked(
         session,
@@ -94,7 +96,7 @@ def store_customer_records(
     decision = rules.last_content_wins(
         stored, [(key, record.content_hash) for key, (record, _) in zip(keys, records, strict=True)]
     )
-    winners = {
+    winners: dict[tuple[str, str, str], dict[str, Any]] = {
         key: {
             "profile_id": profile_ids[position],
             "record": records[position][0].record,
@@ -115,7 +117,12 @@ def store_customer_records(
             "link_value": key[2],
         },
     )
-    return decision.result.outcomes
+    result = StoreResult(outcomes=decision.result.outcomes)
+    for key, row in winners.items():
+        result.rebuild.add(str(row["profile_id"]))
+        if key in stored:
+            result.rebuild.add(str(stored[key]["profile_id"]))
+    return result
 
 
 def store_catalog(
