@@ -5,6 +5,7 @@ from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.connectors import Connector, WebhookDelivery
 from carebase.models.identity import Profile, ProfileLink, ProfileMerge, Suppression
 from carebase.models.ingest import Dataset, IngestionLog
+from carebase.models.jobs import Job, PacingSlot
 from carebase.models.profiles import CommerceAttributes, EngagementAttributes, SupportAttributes
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
 
@@ -19,6 +20,8 @@ __all__ = [
     "EngagementAttributes",
     "Event",
     "IngestionLog",
+    "Job",
+    "PacingSlot",
     "Profile",
     "ProfileLink",
     "ProfileMerge",
