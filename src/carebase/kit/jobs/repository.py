@@ -62,19 +62,27 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    statement = (
-        update(JOBS)
-        .where(JOBS.c.id.in_(due.scalar_subquery()), JOBS.c.status == "queued")
-        .values(
-            status="running",
-            attempts=JOBS.c.attempts + 1,
-            lease_owner=owner,
-            lease_expires_at=lease_until,
-            run_at=lease_until,
-            started_at=func.coalesce(JOBS.c.started_at, now),
+    values = {
+        "status": "running",
+        "attempts": JOBS.c.attempts + 1,
+        "lease_owner": owner,
+        "lease_expires_at": lease_until,
+        "run_at": lease_until,
+        "started_at": func.coalesce(JOBS.c.started_at, now),
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        # A materialised CTE runs the locking SELECT once. Inside `IN (…)` PostgreSQL may run
+        # it again per row, and each run skips the rows the UPDATE just changed: LIMIT 1 would
+        # then claim every due row.
+        chosen = due.cte("due").prefix_with("MATERIALIZED")
+        statement = update(JOBS).where(JOBS.c.id == chosen.c.id).values(**values)
+    else:
+        statement = (
+            update(JOBS)
+            .where(JOBS.c.id.in_(due.scalar_subquery()), JOBS.c.status == "queued")
+            .values(**values)
         )
-        .returning(*_CLAIMED)
-    )
+    statement = statement.returning(*_CLAIMED)
     return list(session.execute(statement).all())
 
 

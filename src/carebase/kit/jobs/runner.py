@@ -195,7 +195,8 @@ class Runner:
             claimed = self._claim(1, sweep=False)
             if not claimed:
                 break
-            summary.add(self._run(claimed[0]))
+            for row in claimed:
+                summary.add(self._run(row))
         return summary
 
     def sweep(self) -> None:
@@ -277,8 +278,12 @@ class Runner:
             text = f"{type(error).__name__}: {error}"
             return self._record_failure(kind, context, text, final=context.last_attempt)
         if not context.completed:
-            with self.database.unit_of_work() as session:
-                context.complete(session, result)
+            try:
+                with self.database.unit_of_work() as session:
+                    context.complete(session, result)
+            except LeaseLost:
+                logger.warning("job %s: finished after its lease was lost", context.job_id)
+                return "lost"
         return "succeeded"
 
     def _record_failure(
