@@ -134,8 +134,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(settings: Settings, database: Database, clock: FakeClock) -> FastAPI:
-    """The real app on this test's database."""
-    return create_app(settings, database=database, clock=clock)
+    """The real app on this test's database. Jobs don't run in the background here (a test
+    that wants them runs a worker itself), so no thread races a test's own database work."""
+    return create_app(settings, database=database, clock=clock, run_jobs=False)
 
 
 @pytest.fixture

@@ -82,3 +82,31 @@ def _wait_healthy(server: RunningServer, timeout: float = 60) -> None:
         except httpx.TransportError:
             time.sleep(0.2)
     raise RuntimeError("server did not become healthy:\n" + "\n".join(server.stderr))
+
+
+@contextmanager
+def running_worker(
+    database_url: str, *, env: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
+    """Start `carebase worker` (no HTTP), wait until it says it runs, stop it afterwards."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "carebase", "worker"],
+        env={**os.environ, "CAREBASE_DATABASE_URL": database_url, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    worker = RunningServer(process, "")
+    for stream, sink in ((process.stdout, worker.stdout), (process.stderr, worker.stderr)):
+        assert stream is not None
+        threading.Thread(target=_pump, args=(stream, sink), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while not any("carebase worker" in line for line in worker.stderr):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("worker did not start:\n" + "\n".join(worker.stderr))
+            time.sleep(0.1)
+        yield worker
+    finally:
+        stop(worker)

@@ -16,7 +16,6 @@ from carebase import __version__
 from carebase.auth.api import router as tokens_router
 from carebase.connectors.api import router as connectors_router
 from carebase.connectors.service import ClientOptions
-from carebase.connectors.worker import DeliveryWorker
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
@@ -28,6 +27,9 @@ from carebase.http.middleware import (
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
+from carebase.jobkinds import registry as job_registry
+from carebase.kit.jobs import Runner
+from carebase.kit.jobs.api import router as jobs_router
 from carebase.models import utcnow
 from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
@@ -48,10 +50,11 @@ def create_app(
     *,
     database: Database | None = None,
     clock: Callable[[], datetime] = utcnow,
-    process_deliveries: bool = True,
+    run_jobs: bool | None = None,
 ) -> FastAPI:
     """Build the app; migrations run on startup unless CAREBASE_MIGRATE_ON_START is false.
-    `process_deliveries=False` leaves webhook deliveries stored for the caller to process."""
+    Jobs run in an in-process worker when `run_jobs` (default: CAREBASE_IN_PROCESS_WORKER);
+    otherwise they wait in the queue for `carebase worker` (or a test's runner)."""
     settings = settings or get_settings()
     database = database or Database.from_settings(settings)
 
@@ -61,16 +64,23 @@ def create_app(
             before, after = migrate_to_head(database.engine)
             if before != after:
                 logger.info("database migrated from %s to %s", before or "empty", after)
-        worker = None
-        if process_deliveries:
-            worker = DeliveryWorker(
-                database, settings, app.state.ingest_config, app.state.connector_options
+        registry = job_registry(settings, options=app.state.connector_options)
+        app.state.job_registry = registry
+        runner = None
+        if settings.in_process_worker if run_jobs is None else run_jobs:
+            runner = Runner(
+                database,
+                registry,
+                threads=settings.worker_threads,
+                lease_seconds=settings.job_lease_seconds,
+                poll_seconds=settings.job_poll_seconds,
+                clock=clock,
             )
-            worker.start()
-        app.state.delivery_worker = worker
+            runner.start()
+        app.state.job_runner = runner
         yield
-        if worker is not None:
-            worker.stop()
+        if runner is not None:
+            runner.stop()
         database.dispose()
 
     app = FastAPI(
@@ -92,13 +102,15 @@ def create_app(
     app.state.clock = clock
     app.state.ingest_config = IngestConfig.from_settings(settings)
     app.state.connector_options = ClientOptions()
-    app.state.delivery_worker = None
+    app.state.job_runner = None
+    app.state.job_registry = None
     install_error_handlers(app)
     app.include_router(system_router)
     app.include_router(tokens_router)
     app.include_router(datasets_router)
     app.include_router(profiles_router)
     app.include_router(connectors_router)
+    app.include_router(jobs_router)
     _document_extra_schemas(app)
     return app
 

@@ -183,6 +183,31 @@ class Settings(BaseSettings):
         le=86_400,
         description="How old a signed webhook's timestamp may be (either way) and still verify.",
     )
+    in_process_worker: bool = Field(
+        default=True,
+        description=(
+            "Run jobs (webhook deliveries, …) inside `carebase serve`. Turn off when separate "
+            "`carebase worker` processes run them."
+        ),
+    )
+    worker_threads: int = Field(
+        default=2, ge=1, le=64, description="Jobs one worker process runs at once."
+    )
+    job_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often an idle worker looks for jobs queued by other processes.",
+    )
+    job_lease_seconds: float = Field(
+        default=60.0,
+        ge=0.5,
+        le=3600,
+        description=(
+            "How long a claimed job stays a worker's without a heartbeat; a crashed worker's "
+            "job runs again after this."
+        ),
+    )
     blocked_link_values: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_BLOCKED_LINK_VALUES,
         description="Comma-separated link values that never link anything (case-insensitive).",

@@ -15,11 +15,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from carebase.app import create_app
-from carebase.connectors import deliveries
-from carebase.connectors.deliveries import Processed
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
-from carebase.ingest.service import IngestConfig
+from carebase.jobkinds import registry
+from carebase.kit.jobs import Runner, RunSummary
 from carebase.settings import Settings
 from tests.conftest import FakeClock, test_settings
 from tests.helpers import auth, create_dataset
@@ -45,7 +44,7 @@ def sleeps() -> list[float]:
 
 
 class FakeTimer:
-    """A monotonic clock that only sleeping moves; every sleep is recorded."""
+    """A clock that only sleeping moves; every sleep is recorded."""
 
     def __init__(self, sleeps: list[float]) -> None:
         self.sleeps, self.now = sleeps, 1000.0
@@ -54,7 +53,7 @@ class FakeTimer:
         self.sleeps.append(seconds)
         self.now += seconds
 
-    def monotonic(self) -> float:
+    def time(self) -> float:
         return self.now
 
 
@@ -62,31 +61,32 @@ class FakeTimer:
 def options(sleeps: list[float], clock: FakeClock) -> ClientOptions:
     """Client options whose sleeps are recorded (and cost nothing), on the test's clock."""
     timer = FakeTimer(sleeps)
-    return ClientOptions(sleep=timer.sleep, monotonic=timer.monotonic, clock=clock)
+    return ClientOptions(sleep=timer.sleep, timer=timer.time, clock=clock)
 
 
 @pytest.fixture
 def app(
     settings: Settings, database: Database, clock: FakeClock, options: ClientOptions
 ) -> FastAPI:
-    """The real app, its connectors using the recording options; deliveries are processed when
-    a test calls `settle`, not by the background worker, so tests see a settled state."""
-    application = create_app(settings, database=database, clock=clock, process_deliveries=False)
+    """The real app, its connectors using the recording options; jobs (webhook deliveries) run
+    when a test calls `settle`, not in a background worker, so tests see a settled state."""
+    application = create_app(settings, database=database, clock=clock, run_jobs=False)
     application.state.connector_options = options
     return application
 
 
 @pytest.fixture
-def settle(
-    database: Database, settings: Settings, options: ClientOptions
-) -> Callable[[], Processed]:
-    """Process every due webhook delivery now, as the background worker would."""
-    config = IngestConfig.from_settings(settings)
+def runner(
+    database: Database, settings: Settings, options: ClientOptions, clock: FakeClock
+) -> Runner:
+    """A job runner on the test's clock and client options, run by hand."""
+    return Runner(database, registry(settings, options=options), clock=clock)
 
-    def run() -> Processed:
-        return deliveries.process_due(database, settings=settings, config=config, options=options)
 
-    return run
+@pytest.fixture
+def settle(runner: Runner) -> Callable[[], RunSummary]:
+    """Run every due job now (webhook deliveries), as a worker would."""
+    return runner.run_due
 
 
 @dataclass

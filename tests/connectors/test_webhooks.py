@@ -15,12 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from carebase.app import create_app
-from carebase.connectors import deliveries
-from carebase.connectors.deliveries import Processed
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
-from carebase.ingest.service import IngestConfig
-from carebase.settings import Settings
+from carebase.kit.jobs import RunSummary
 from tests.conftest import FakeClock, test_settings
 from tests.connectors import fakes
 from tests.connectors.conftest import connect, zendesk_signature
@@ -80,7 +77,7 @@ def now_stamp(clock: FakeClock) -> str:
 
 
 def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
-    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], Processed]
+    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], RunSummary]
 ) -> None:
     with fakes.serve(fakes.zendesk({35436: fakes.zendesk_ticket(35436)})) as fake:
         connector = connect(client, admin_token, "zendesk", fake.url)
@@ -115,7 +112,7 @@ def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
 
 
 def test_a_zendesk_trigger_webhook_with_the_published_template(
-    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], Processed]
+    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], RunSummary]
 ) -> None:
     template = client.get(
         "/v1/connectors/zendesk-trigger-template", headers=auth(admin_token)
@@ -163,7 +160,7 @@ def test_zendesk_signatures_are_checked(
 
 
 def test_a_gorgias_ticket_webhook_with_its_timeline_computed(
-    client: TestClient, admin_token: str, settle: Callable[[], Processed]
+    client: TestClient, admin_token: str, settle: Callable[[], RunSummary]
 ) -> None:
     ticket = fakes.gorgias_ticket(9001)
     with fakes.serve(fakes.gorgias({9001: ticket})) as fake:
@@ -194,7 +191,7 @@ def test_a_gorgias_ticket_webhook_with_its_timeline_computed(
 
 
 def test_a_freshdesk_automation_webhook_with_basic_auth(
-    client: TestClient, admin_token: str, settle: Callable[[], Processed]
+    client: TestClient, admin_token: str, settle: Callable[[], RunSummary]
 ) -> None:
     with fakes.serve(fakes.freshdesk({101: fakes.freshdesk_ticket(101)})) as fake:
         connector = connect(client, admin_token, "freshdesk", fake.url)
@@ -252,15 +249,8 @@ def test_unsigned_helpdesks_need_the_secret_and_a_ticket_id(
 
 
 def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
-    client: TestClient,
-    admin_token: str,
-    database: Database,
-    settings: Settings,
-    clock: FakeClock,
-    options: ClientOptions,
-    settle: Callable[[], Processed],
+    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], RunSummary]
 ) -> None:
-    config = IngestConfig.from_settings(settings)
     with fakes.serve(fakes.freshdesk({101: fakes.freshdesk_ticket(101)})) as fake:
         fake.broken = re.compile(r"/api/v2/tickets/101")
         connector = connect(client, admin_token, "freshdesk", fake.url)
@@ -275,23 +265,18 @@ def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
         assert (delivery["status"], delivery["attempts"]) == ("pending", 1)
         assert "500" in delivery["error"]
         # Not due yet: nothing happens.
-        assert (
-            deliveries.process_due(
-                database, settings=settings, config=config, options=options
-            ).retried
-            == 0
-        )
+        assert settle().retried == 0
         fake.broken = None
         clock.advance(seconds=61)
-        done = deliveries.process_due(database, settings=settings, config=config, options=options)
-        assert done.done == 1
+        done = settle()
+        assert done.succeeded == 1
     [delivery] = service_deliveries(client, admin_token, connector.id)
     assert (delivery["status"], delivery["attempts"]) == ("done", 2)
     assert profile(client, admin_token, "email", "bob@fake.com")["attributes"]["ticket_count"] == 1
 
 
 def test_a_ticket_deleted_in_the_helpdesk_is_skipped(
-    client: TestClient, admin_token: str, settle: Callable[[], Processed]
+    client: TestClient, admin_token: str, settle: Callable[[], RunSummary]
 ) -> None:
     with fakes.serve(fakes.gorgias({})) as fake:
         connector = connect(client, admin_token, "gorgias", fake.url)
@@ -399,14 +384,8 @@ def test_webhook_calls_are_rate_limited_per_connector(
 
 
 def test_an_unexpected_helpdesk_answer_is_retried_then_fails(
-    client: TestClient,
-    admin_token: str,
-    database: Database,
-    settings: Settings,
-    clock: FakeClock,
-    options: ClientOptions,
+    client: TestClient, admin_token: str, clock: FakeClock, settle: Callable[[], RunSummary]
 ) -> None:
-    config = IngestConfig.from_settings(settings)
     broken = fakes.gorgias_ticket(77)
     del broken["id"]
     with fakes.serve(fakes.gorgias({77: broken})) as fake:
@@ -418,7 +397,7 @@ def test_an_unexpected_helpdesk_answer_is_retried_then_fails(
         )
         for _ in range(10):
             clock.advance(seconds=3600)
-            deliveries.process_due(database, settings=settings, config=config, options=options)
+            settle()
     [delivery] = service_deliveries(client, admin_token, connector.id)
     assert (delivery["status"], delivery["attempts"]) == ("failed", 8)
     assert "unexpected answer from the helpdesk (KeyError" in delivery["error"]

@@ -1,4 +1,4 @@
-"""`carebase serve|migrate|token|version`."""
+"""`carebase serve|worker|migrate|token|jobs|version`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import connectors, datasets, demo, tokens
+from carebase.cli import connectors, datasets, demo, jobs, tokens
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.demo.service import has_data
@@ -28,6 +28,8 @@ app.command("import")(datasets.import_command)
 app.command("demo")(demo.demo_command)
 app.add_typer(connectors.app, name="connector")
 app.command("backfill")(connectors.backfill_command)
+app.command("worker")(jobs.worker_command)
+app.add_typer(jobs.app, name="jobs")
 
 
 @app.command()
@@ -45,7 +47,8 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Migrate the database, then serve the HTTP API."""
+    """Migrate the database, then serve the HTTP API (and run jobs in-process unless
+    CAREBASE_IN_PROCESS_WORKER=false)."""
     settings = load_settings()
     configure_logging(settings)
     bind_host = host or settings.host
@@ -63,6 +66,8 @@ def serve(
     url = f"http://{_display_host(bind_host)}:{bind_port}"
     out.print(f"carebase {__version__} on {settings.database_url.split(':', 1)[0]}: {url}")
     out.print(f"API docs: {url}/docs", highlight=False)
+    if not settings.in_process_worker:
+        out.print("Jobs are left to `carebase worker` (CAREBASE_IN_PROCESS_WORKER=false).")
     if bootstrap is not None:
         out.print(
             "First start: an admin token was created. It is shown once; keep it now:",

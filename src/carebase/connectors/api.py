@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from carebase.auth.scopes import ADMIN
@@ -131,13 +131,13 @@ def receive_webhook(
     connector_id: str,
     request: Request,
     body: Annotated[bytes, Depends(_raw_body)],
-    background: BackgroundTasks,
     session: DbSession,
     now: Now,
 ) -> WebhookAccepted | JSONResponse:
     """Receive a helpdesk webhook. No API token: Zendesk deliveries are verified by their
-    signature, Gorgias and Freshdesk ones by the connector's secret. The delivery is stored,
-    then answered 202; the ticket is fetched and ingested right after."""
+    signature, Gorgias and Freshdesk ones by the connector's secret. The delivery is stored
+    with the job that processes it, then answered 202; a worker fetches and ingests the ticket
+    right after (this process's workers are woken by the commit)."""
     started = time.perf_counter()
     connector = service.get_connector(session, connector_id)
     settings = request.app.state.settings
@@ -150,10 +150,6 @@ def receive_webhook(
         # Answer instead of raising, so the unit of work commits the log entry.
         service.refuse_webhook(session, connector, error, now=now, started=started)
         return error_response(error.status_code, error.code, error.message, error.details)
-    worker = request.app.state.delivery_worker
-    if not receipt.duplicate and worker is not None:
-        # Woken after this answer's commit: the dependency commits before the response.
-        background.add_task(worker.wake)
     return WebhookAccepted(
         delivery_id=receipt.delivery_id, ticket_id=receipt.ticket_id, duplicate=receipt.duplicate
     )

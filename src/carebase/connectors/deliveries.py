@@ -1,157 +1,119 @@
-"""Processing stored webhook deliveries: fetch the ticket from the helpdesk, map it, ingest it
-in one transaction with the delivery's completion; on failure retry with backoff."""
+"""Processing a stored webhook delivery, as a job: fetch the ticket from the helpdesk, map it,
+ingest it in one transaction with the delivery's and the job's completion. A failure is retried
+by the job runner with backoff; the delivery mirrors its job (pending, processing, done,
+rejected, skipped, failed) so that the deliveries API keeps answering what happened."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
-from carebase.connectors.service import ClientOptions, get_connector, open_client
-from carebase.db.session import Database
+from carebase.connectors.service import (
+    WEBHOOK_DELIVERY,
+    ClientOptions,
+    get_connector,
+    open_client,
+)
 from carebase.http.outbound import OutboundError
 from carebase.ingest import service as ingest
 from carebase.ingest.batch import load_batch
 from carebase.ingest.schemas import IngestResult
 from carebase.ingest.tickets import RECORD_TYPE as TICKETS
+from carebase.kit.jobs import Failure, JobContext, JobKind, RetryLater
 from carebase.settings import Settings
 
-logger = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)
-MAX_ATTEMPTS = 8
+# A delivery in one of these states has been dealt with; a re-run of its job changes nothing.
+ENDED = frozenset({"done", "rejected", "skipped", "failed"})
 
 
-@dataclass(slots=True)
-class Processed:
-    """What processing did."""
+def job_kind(settings: Settings, config: ingest.IngestConfig, options: ClientOptions) -> JobKind:
+    """The `webhook_delivery` job kind, bound to how this process reaches helpdesks."""
 
-    done: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    retried: int = 0
-    failed: int = 0
-    log_ids: list[str] = field(default_factory=list)
+    def handle(context: JobContext) -> dict[str, Any] | None:
+        return process_delivery(context, settings=settings, config=config, options=options)
 
-    @property
-    def handled(self) -> int:
-        """Deliveries this run took in hand, whatever came of them."""
-        return self.done + self.skipped + self.rejected + self.retried + self.failed
+    return JobKind(WEBHOOK_DELIVERY, handle, on_failure=_mirror_failure)
 
 
 def process_delivery(
-    database: Database,
-    delivery_id: str,
+    context: JobContext,
     *,
     settings: Settings,
     config: ingest.IngestConfig,
     options: ClientOptions,
-    result: Processed | None = None,
-) -> Processed:
-    """Fetch, map and ingest one delivery's ticket, if it is due and nobody else has it;
-    anything unexpected stays with the delivery (its lease lapses, it is taken again)."""
-    result = result or Processed()
-    now = options.clock()
+) -> dict[str, Any] | None:
+    """Fetch, map and ingest one delivery's ticket. An outage or an answer the mapping does not
+    know raises RetryLater (retried, then failed, never claimed forever)."""
+    database = context.database
+    delivery_id = str(context.payload["delivery_id"])
     with database.unit_of_work() as session:
-        if not repository.claim(session, delivery_id, now, now + LEASE):
-            return result
         delivery = repository.get_delivery(session, delivery_id)
+        if delivery is None or delivery.status in ENDED:
+            # Deleted with its connector, or finished by an attempt whose job update was lost.
+            state = "gone" if delivery is None else delivery.status
+            context.complete(session, {"delivery": state})
+            return None
+        repository.finish(session, delivery_id, status="processing", attempts=context.attempt)
         connector = get_connector(session, delivery.connector_id)
         session.expunge(connector)
     try:
-        with open_client(connector, settings, options) as client:
+        with open_client(connector, settings, options, database=database) as client:
             event = KINDS[connector.kind].fetch(client, delivery.ticket_id)
     except OutboundError as error:
-        _retry_later(database, delivery_id, delivery.attempts, str(error), result, options.clock())
-        return result
+        raise RetryLater(str(error)) from error
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         # The helpdesk answered with a shape the mapping does not know: retried like an
-        # outage (a later answer may differ), then failed, never claimed forever.
-        reason = f"unexpected answer from the helpdesk ({type(error).__name__}: {error})"[:500]
-        _retry_later(database, delivery_id, delivery.attempts, reason, result, options.clock())
-        return result
+        # outage (a later answer may differ), then failed.
+        raise RetryLater(
+            f"unexpected answer from the helpdesk ({type(error).__name__}: {error})"[:500]
+        ) from error
     if event is None:
         with database.unit_of_work() as session:
             repository.finish(
                 session,
                 delivery_id,
                 status="skipped",
-                processed_at=options.clock(),
+                processed_at=context.clock(),
                 error="the ticket no longer exists in the helpdesk (deleted)",
             )
-        result.skipped += 1
-        return result
+            context.complete(session, {"delivery": "skipped"})
+        return None
 
     def finish(session: Session, answer: IngestResult) -> None:
         reasons = [f"{p.field}: {p.reason}" for r in answer.rejections for p in r.errors]
+        status = "rejected" if reasons else "done"
         repository.finish(
             session,
             delivery_id,
-            status="rejected" if reasons else "done",
-            processed_at=options.clock(),
+            status=status,
+            processed_at=context.clock(),
             log_id=answer.log_id,
             error="; ".join(reasons)[:2000] or None,
         )
+        context.complete(session, {"delivery": status, "log_id": answer.log_id})
 
-    # The ticket and the delivery's completion commit together, or neither does.
-    answer = load_batch(
+    # The ticket, the delivery's completion and the job's commit together, or none does.
+    load_batch(
         database,
         connector.dataset_id,
         TICKETS,
         [event],
         config=config,
         source=f"webhook:{connector.kind}",
-        now=options.clock(),
+        now=context.clock(),
         then=finish,
     )
-    result.log_ids.append(answer.log_id)
-    if answer.rejected:
-        result.rejected += 1
+    return None
+
+
+def _mirror_failure(session: Session, payload: dict[str, Any], failure: Failure) -> None:
+    """The delivery follows its job: pending again until the last attempt, then failed."""
+    values: dict[str, Any] = {"attempts": failure.attempts, "error": failure.error}
+    if failure.final:
+        values.update(status="failed", processed_at=failure.at)
     else:
-        result.done += 1
-    return result
-
-
-def _retry_later(
-    database: Database,
-    delivery_id: str,
-    attempts: int,
-    error: str,
-    result: Processed,
-    now: datetime,
-) -> None:
-    with database.unit_of_work() as session:
-        if attempts >= MAX_ATTEMPTS:
-            repository.finish(session, delivery_id, status="failed", processed_at=now, error=error)
-            result.failed += 1
-        else:
-            wait = timedelta(minutes=min(2 ** (attempts - 1), 60))
-            repository.finish(
-                session, delivery_id, status="pending", next_attempt_at=now + wait, error=error
-            )
-            result.retried += 1
-    logger.warning(
-        "webhook delivery %s not processed (attempt %s): %s", delivery_id, attempts, error
-    )
-
-
-def process_due(
-    database: Database,
-    *,
-    settings: Settings,
-    config: ingest.IngestConfig,
-    options: ClientOptions,
-    limit: int = 100,
-) -> Processed:
-    """Process every delivery that is due (new ones, retries, lapsed leases)."""
-    result = Processed()
-    with database.unit_of_work(write=False) as session:
-        due = repository.due_deliveries(session, options.clock(), limit)
-    for delivery_id in due:
-        process_delivery(
-            database, delivery_id, settings=settings, config=config, options=options, result=result
-        )
-    return result
+        values["status"] = "pending"
+    repository.finish(session, str(payload["delivery_id"]), **values)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,23 +62,6 @@ def add_delivery(session: Session, row: dict[str, Any]) -> tuple[str, bool]:
     return str(row["id"]), True
 
 
-def claim(session: Session, delivery_id: str, now: datetime, lease_until: datetime) -> bool:
-    """Take a due delivery for processing (pending, or a lapsed lease); whether this caller won."""
-    deliveries = table(WebhookDelivery)
-    result = session.execute(
-        update(deliveries)
-        .where(
-            deliveries.c.id == delivery_id,
-            deliveries.c.status.in_(("pending", "processing")),
-            deliveries.c.next_attempt_at <= now,
-        )
-        .values(
-            status="processing", attempts=deliveries.c.attempts + 1, next_attempt_at=lease_until
-        )
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 def finish(session: Session, delivery_id: str, **values: Any) -> None:
     """Record how a delivery ended (or when to try it again)."""
     session.execute(
@@ -93,23 +75,6 @@ def get_delivery(session: Session, delivery_id: str) -> Any:
     """One delivery row."""
     deliveries = table(WebhookDelivery)
     return session.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
-
-
-def due_deliveries(session: Session, now: datetime, limit: int) -> list[str]:
-    """Ids of deliveries waiting to be processed (or whose processing lease lapsed)."""
-    deliveries = table(WebhookDelivery)
-    query = (
-        select(deliveries.c.id)
-        .where(
-            or_(
-                and_(deliveries.c.status == "pending", deliveries.c.next_attempt_at <= now),
-                and_(deliveries.c.status == "processing", deliveries.c.next_attempt_at <= now),
-            )
-        )
-        .order_by(deliveries.c.next_attempt_at)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
 
 
 def deliveries_page(

@@ -1,10 +1,11 @@
 """Connectors: configuration, helpdesk API clients, webhook authentication and receipt.
 
 A webhook is stored (deduplicated by its key) in the request's transaction and acknowledged;
-it is processed afterwards (`deliveries.py`): the ticket is fetched whole from the helpdesk's
-API, mapped, and ingested through the ticket service in one transaction with the delivery's
-completion. A failure is retried with backoff; a crash mid-way leaves the delivery to be taken
-again when its lease lapses. So an acknowledged delivery is never lost, nor applied twice.
+a job to process it is queued in the same transaction. The job (`deliveries.py`, run by the job
+runner) fetches the ticket whole from the helpdesk's API, maps it, and ingests it through the
+ticket service in one transaction with the delivery's (and the job's) completion. A failure is
+retried with backoff; a crash mid-way leaves the job to be taken again when its lease lapses.
+So an acknowledged delivery is never lost, nor applied twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,14 +40,20 @@ from carebase.errors import (
     ValidationFailed,
     WebhookUnauthenticated,
 )
-from carebase.http.outbound import HelpdeskClient, OutboundError, Pacer, Pacing, Sleep
+from carebase.http.outbound import HelpdeskClient, OutboundError, Sleep
 from carebase.ids import new_id
 from carebase.ingest import datasets
 from carebase.ingest import service as ingest
+from carebase.kit import jobs
+from carebase.kit.pacing import SharedPacer
 from carebase.models import Connector, utcnow
 from carebase.settings import RateLimit, Settings
 
 SECRET_HEADER = "x-carebase-webhook-secret"  # noqa: S105 - a header name, not a secret
+# Processing one stored delivery: 8 attempts, 1 min doubling to at most 1 h apart.
+WEBHOOK_DELIVERY = jobs.JobSpec(
+    "webhook_delivery", jobs.RetryPolicy(max_attempts=8, first_seconds=60, max_seconds=3600)
+)
 
 
 @dataclass(slots=True)
@@ -56,8 +62,9 @@ class ClientOptions:
     by default; tests inject fakes."""
 
     sleep: Sleep = time.sleep
-    # What `sleep` advances: pacing is measured on it.
-    monotonic: Callable[[], float] = time.monotonic
+    # What `sleep` advances: pacing is measured on it. Wall-clock seconds, because the pacing
+    # of webhook fetches is shared through the database by every process.
+    timer: Callable[[], float] = time.time
     transport: httpx.BaseTransport | None = None
     clock: Callable[[], datetime] = utcnow
 
@@ -164,9 +171,15 @@ def deliveries(session: Session, connector_id: str, status: str | None, limit: i
 
 
 def open_client(
-    connector: Connector, settings: Settings, options: ClientOptions, *, backfill: bool = False
+    connector: Connector,
+    settings: Settings,
+    options: ClientOptions,
+    *,
+    database: Database | None = None,
+    backfill: bool = False,
 ) -> HelpdeskClient:
-    """An API client for the connector's helpdesk, with its credentials decrypted."""
+    """An API client for the connector's helpdesk, with its credentials decrypted; given the
+    database, its requests book slots in the connector's budget shared by every process."""
     helpdesk = KINDS[connector.kind]
     try:
         credentials = orjson.loads(
@@ -182,22 +195,17 @@ def open_client(
         auth=helpdesk.auth(credentials),
         pacing=helpdesk.backfill_pacing if backfill else helpdesk.pacing,
         allow_private=settings.allow_private_outbound,
-        # Webhook fetches of one connector share a budget across deliveries; a backfill (its
-        # own endpoint limits) paces itself.
-        pacer=None if backfill else _shared_pacer(connector.id, helpdesk.pacing),
+        # Webhook fetches of one connector share its budget across deliveries, workers and
+        # machines; a backfill (its own endpoint limits) paces itself.
+        pacer=(
+            SharedPacer(database, f"helpdesk:{connector.id}", helpdesk.pacing)
+            if database is not None and not backfill
+            else None
+        ),
         transport=options.transport,
         sleep=options.sleep,
-        clock=options.monotonic,
+        clock=options.timer,
     )
-
-
-_pacers: dict[str, Pacer] = {}
-_pacers_lock = threading.Lock()
-
-
-def _shared_pacer(connector_id: str, pacing: Pacing) -> Pacer:
-    with _pacers_lock:
-        return _pacers.setdefault(connector_id, Pacer(pacing))
 
 
 @dataclass(slots=True)
@@ -275,7 +283,8 @@ def _basic_password(header: str | None) -> str | None:
 def receive_webhook(
     session: Session, connector: Connector, body: bytes, *, now: datetime
 ) -> Receipt:
-    """Store an authenticated delivery (once per key); processing follows the answer."""
+    """Store an authenticated delivery (once per key) and queue the job that processes it, in
+    the caller's transaction; processing follows the answer."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -304,6 +313,8 @@ def receive_webhook(
             "error": None,
         },
     )
+    if added:
+        jobs.enqueue(session, WEBHOOK_DELIVERY, {"delivery_id": delivery_id}, now=now)
     return Receipt(delivery_id, event.ticket_id, duplicate=not added)
 
 

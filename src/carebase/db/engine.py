@@ -11,7 +11,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.schema import CreateTable
 
 from carebase import jsonutil
-from carebase.models import RateLimitCounter
+from carebase.models import PacingSlot, RateLimitCounter
 from carebase.models.base import table
 from carebase.settings import Settings
 
@@ -89,20 +89,22 @@ def counters_path(database: Path) -> Path:
 def create_counters_engine(settings: Settings) -> Engine:
     """SQLite only: counters in their own file, so that counting a request never waits for
     an ingestion batch's write lock. Losing them in a crash is harmless, so commits are not
-    fsynced, and the file's one table is created on first use (it is not part of the
+    fsynced, and the file's tables are created on first use (it is not part of the
     database the migrations manage)."""
     path = settings.sqlite_path
     assert path is not None
     counters = settings.model_copy(update={"database_url": f"sqlite:///{counters_path(path)}"})
     engine = _sqlite_engine(counters, durable=False)
-    ddl = str(
-        CreateTable(table(RateLimitCounter), if_not_exists=True).compile(dialect=engine.dialect)
-    )
+    ddls = [
+        str(CreateTable(table(model), if_not_exists=True).compile(dialect=engine.dialect))
+        for model in (RateLimitCounter, PacingSlot)
+    ]
 
     @event.listens_for(engine, "connect")
-    def _create_table(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    def _create_tables(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute(ddl)
+        for ddl in ddls:
+            cursor.execute(ddl)
         cursor.close()
 
     return engine

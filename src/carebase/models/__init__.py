@@ -11,6 +11,7 @@ from carebase.models.identity import (
     Suppression,
 )
 from carebase.models.ingest import Dataset, IngestionLog
+from carebase.models.jobs import Job, PacingSlot
 from carebase.models.profiles import (
     CommerceAttributes,
     CustomerAttributes,
@@ -31,7 +32,9 @@ __all__ = [
     "EngagementAttributes",
     "Event",
     "IngestionLog",
+    "Job",
     "MergeBlock",
+    "PacingSlot",
     "Profile",
     "ProfileLink",
     "ProfileMerge",

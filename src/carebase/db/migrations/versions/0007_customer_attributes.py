@@ -1,7 +1,7 @@
 """CRM attributes materialised per profile, backfilled from its customer records.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-24 09:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from carebase.models.base import UTCDateTime
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

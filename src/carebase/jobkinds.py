@@ -1,0 +1,17 @@
+"""Every kind of job carebase runs, in one explicit list: the worker (`carebase worker`, the
+in-process worker of `carebase serve`), the admin API and the CLI all derive from it."""
+
+from __future__ import annotations
+
+from carebase.connectors import deliveries
+from carebase.connectors.service import ClientOptions
+from carebase.ingest.service import IngestConfig
+from carebase.kit.jobs import Registry
+from carebase.settings import Settings
+
+
+def registry(settings: Settings, *, options: ClientOptions | None = None) -> Registry:
+    """Every job kind, bound to this process's settings (and, for tests, client options)."""
+    options = options or ClientOptions()
+    config = IngestConfig.from_settings(settings)
+    return Registry([deliveries.job_kind(settings, config, options)])

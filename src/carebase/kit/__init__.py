@@ -1,0 +1,1 @@
+"""Shared building blocks: outbound pacing, the durable job runner."""
