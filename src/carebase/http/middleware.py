@@ -193,7 +193,8 @@ class ConflictRetryMiddleware:
         for attempt in range(self.attempts):
             try:
                 replay = _replaying(list(recorded), recording_receive)
-                await self.app(dict(scope), replay, tracking_send)
+                # The same scope each attempt: outer middleware reads what routing wrote in it.
+                await self.app(scope, replay, tracking_send)
                 return
             except Exception as error:
                 if started or not retry.is_retryable(error):
