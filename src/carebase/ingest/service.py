@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from carebase.datasets import repository
 from carebase.datasets.service import get_dataset
 from carebase.db.session import Database
-from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed
+from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed, problem
 from carebase.identity import service as identity
 from carebase.identity.links import LinkNormaliser
 from carebase.ids import new_id
@@ -67,12 +67,12 @@ def check_batch_shape(events: Any) -> None:
     if not isinstance(events, list):
         raise ValidationFailed(
             "The body must be a JSON array of events.",
-            details=[{"field": "body", "reason": "must be a JSON array"}],
+            details=[problem("body", "must be a JSON array")],
         )
     if not 1 <= len(events) <= MAX_BATCH:
         raise ValidationFailed(
             f"A batch holds 1 to {MAX_BATCH} events; this one has {len(events)}.",
-            details=[{"field": "body", "reason": f"must hold 1 to {MAX_BATCH} events"}],
+            details=[problem("body", f"must hold 1 to {MAX_BATCH} events")],
         )
 
 
