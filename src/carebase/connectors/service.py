@@ -30,6 +30,7 @@ from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS, Kind
 from carebase.connectors.mapping import MappingError
 from carebase.connectors.zendesk import verify_signature
+from carebase.datasets import service as datasets
 from carebase.db.session import Database
 from carebase.errors import (
     CarebaseError,
@@ -43,7 +44,6 @@ from carebase.errors import (
 )
 from carebase.http.outbound import HelpdeskClient, OutboundError, Sleep
 from carebase.ids import new_id
-from carebase.ingest import datasets
 from carebase.ingest import service as ingest
 from carebase.kit import jobs, pagination
 from carebase.kit.pacing import SharedPacer
