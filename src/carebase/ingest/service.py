@@ -18,6 +18,7 @@ from carebase.db.session import Database
 from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed, problem
 from carebase.identity import service as identity
 from carebase.identity.links import LinkNormaliser
+from carebase.identity.service import Merge
 from carebase.ids import new_id
 from carebase.ingest.schemas import IngestResult, Problem, Rejection
 from carebase.models import Dataset
@@ -141,7 +142,7 @@ def accept_batch(
     outcomes: list[str],
     rejections: list[Rejection],
     warnings: list[dict[str, Any]],
-    merges: list[dict[str, Any]],
+    merges: list[Merge],
     token_id: str | None,
     source: str,
     now: datetime,
@@ -158,10 +159,7 @@ def accept_batch(
         rejected=len(rejections),
         rejections=sorted(rejections, key=lambda item: item.index),
         warnings=sorted(warnings, key=lambda warning: warning["index"]),
-        merges=[
-            {key: merge[key] for key in ("survivor_id", "merged_id", "rule", "links")}
-            for merge in merges
-        ],
+        merges=[merge.public() for merge in merges],
     )
     write_log(
         session,
