@@ -7,7 +7,19 @@ one-line message with a non-zero exit code.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
+
+
+class FieldProblem(TypedDict):
+    """The one shape of a problem with one field, in every 4xx that names fields."""
+
+    field: str
+    reason: str
+
+
+def problem(field: str, reason: str) -> FieldProblem:
+    """A problem with one field: its dotted path and why (never the value itself)."""
+    return {"field": field, "reason": reason}
 
 
 class CarebaseError(Exception):
@@ -123,11 +135,17 @@ class UnsupportedMediaType(CarebaseError):
 
 
 class ValidationFailed(CarebaseError):
-    """The body or parameters do not satisfy the schema; `details` names each field."""
+    """The body or parameters do not satisfy the schema; `details` lists a `{field, reason}`
+    problem for each field."""
 
     status_code = 422
     code = "validation_error"
     default_message = "The request is not valid."
+
+    @classmethod
+    def on(cls, field: str, reason: str) -> ValidationFailed:
+        """A 422 about one field."""
+        return cls(details=[problem(field, reason)])
 
 
 class RateLimited(CarebaseError):

@@ -194,12 +194,12 @@ def test_the_admin_api_lists_shows_and_cancels_jobs(
 ) -> None:
     ids = [add(database, SLOW, clock, n=n) for n in range(3)]
     page = client.get("/v1/jobs?limit=2", headers=auth(admin_token)).json()
-    assert [j["id"] for j in page["jobs"]] == ids[::-1][:2]
+    assert [j["id"] for j in page["items"]] == ids[::-1][:2]
     assert page["counts"] == {"queued": 3}
     rest = client.get(
         f"/v1/jobs?limit=2&cursor={page['next_cursor']}", headers=auth(admin_token)
     ).json()
-    assert [j["id"] for j in rest["jobs"]] == [ids[0]]
+    assert [j["id"] for j in rest["items"]] == [ids[0]]
     assert rest["next_cursor"] is None
     shown = client.get(f"/v1/jobs/{ids[0]}", headers=auth(admin_token)).json()
     assert (shown["kind"], shown["status"], shown["payload"]) == ("test_slow", "queued", {"n": 0})

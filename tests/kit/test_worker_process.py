@@ -49,7 +49,7 @@ def test_a_worker_process_runs_the_deliveries_a_server_without_one_queued(
         )
         assert response.status_code == 202, response.text
         time.sleep(1.0)
-        [queued] = client.get("/v1/jobs", headers=auth(token)).json()["jobs"]
+        [queued] = client.get("/v1/jobs", headers=auth(token)).json()["items"]
         assert (queued["kind"], queued["status"]) == ("webhook_delivery", "queued")
         assert queued["payload"] == {"delivery_id": response.json()["delivery_id"]}
         assert [d["status"] for d in deliveries(client, token, connector.id)] == ["pending"]

@@ -56,11 +56,11 @@ def create_token(
     """Create a token; the secret in the result is shown once and stored only hashed."""
     clean_name = name.strip()
     if not clean_name:
-        raise ValidationFailed(details=[{"field": "name", "message": "must not be empty"}])
+        raise ValidationFailed.on("name", "must not be empty")
     try:
         parsed = parse_scopes(scopes)
     except ValueError as error:
-        raise ValidationFailed(details=[{"field": "scopes", "message": str(error)}]) from error
+        raise ValidationFailed.on("scopes", str(error)) from error
     secret = generate_token()
     token = ApiToken(
         id=new_id("tok"),

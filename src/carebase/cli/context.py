@@ -83,7 +83,7 @@ def handle_errors(function: Callable[P, R]) -> Callable[P, R]:
 def _details_suffix(details: object) -> str:
     if isinstance(details, list):
         parts = [
-            f"{item.get('field')}: {item.get('message')}"
+            f"{item.get('field')}: {item.get('reason')}"
             for item in details
             if isinstance(item, dict)
         ]

@@ -25,6 +25,7 @@ from carebase.errors import CarebaseError
 from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.errors import error_response
 from carebase.http.routing import JSONRoute
+from carebase.kit.pagination import Cursor
 from carebase.models import Connector
 
 router = APIRouter(prefix="/v1/connectors", tags=["connectors"], route_class=JSONRoute)
@@ -104,11 +105,13 @@ def list_deliveries(
     _admin: Admin,
     session: DbSession,
     status: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeliveryList:
-    """A connector's most recent webhook deliveries, to see what failed and why."""
-    rows = service.deliveries(session, connector_id, status, limit)
-    return DeliveryList(deliveries=[DeliveryOut.model_validate(row) for row in rows])
+    """A connector's webhook deliveries, most recent first, to see what failed and why."""
+    rows, following = service.deliveries(session, connector_id, status, cursor=cursor, limit=limit)
+    items = [DeliveryOut.model_validate(row) for row in rows]
+    return DeliveryList(items=items, deliveries=items, next_cursor=following)
 
 
 async def _raw_body(request: Request) -> bytes:

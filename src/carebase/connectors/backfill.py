@@ -20,12 +20,12 @@ from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
 from carebase.connectors.mapping import iso
 from carebase.connectors.service import ClientOptions, get_connector, open_client
+from carebase.datasets import service as datasets
 from carebase.db.session import Database
-from carebase.ingest import datasets
 from carebase.ingest import service as ingest
 from carebase.ingest.batch import load_batch
 from carebase.ingest.schemas import IngestResult
-from carebase.ingest.tickets import RECORD_TYPE as TICKETS
+from carebase.recordtypes.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
 Progress = Callable[["BackfillSummary"], None]

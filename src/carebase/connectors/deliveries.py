@@ -21,8 +21,8 @@ from carebase.http.outbound import OutboundError
 from carebase.ingest import service as ingest
 from carebase.ingest.batch import load_batch
 from carebase.ingest.schemas import IngestResult
-from carebase.ingest.tickets import RECORD_TYPE as TICKETS
 from carebase.kit.jobs import Failure, JobContext, JobKind, RetryLater
+from carebase.recordtypes.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
 # A delivery in one of these states has been dealt with; a re-run of its job changes nothing.

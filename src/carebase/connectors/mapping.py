@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from carebase.ingest.lexer import parse_timestamp
+from carebase.recordtypes.lexer import parse_timestamp
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,13 +79,25 @@ def get_delivery(session: Session, delivery_id: str) -> Any:
 
 
 def deliveries_page(
-    session: Session, connector_id: str, status: str | None, limit: int
+    session: Session,
+    connector_id: str,
+    status: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> Sequence[Any]:
-    """A connector's most recent deliveries."""
+    """A connector's deliveries, most recent first (then by id), after a keyset."""
     deliveries = table(WebhookDelivery)
     query = select(deliveries).where(deliveries.c.connector_id == connector_id)
     if status is not None:
         query = query.where(deliveries.c.status == status)
+    if after is not None:
+        received_at, delivery_id = after
+        query = query.where(
+            or_(
+                deliveries.c.received_at < received_at,
+                and_(deliveries.c.received_at == received_at, deliveries.c.id < delivery_id),
+            )
+        )
     query = query.order_by(deliveries.c.received_at.desc(), deliveries.c.id.desc()).limit(limit)
     return session.execute(query).all()
 

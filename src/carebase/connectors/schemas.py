@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carebase.kit.pagination import Page
+
 
 class ConnectorCreate(BaseModel):
     """A helpdesk to connect. Credentials are encrypted at rest and never returned."""
@@ -84,7 +86,9 @@ class DeliveryOut(BaseModel):
     error: str | None
 
 
-class DeliveryList(BaseModel):
-    """A connector's most recent deliveries."""
+class DeliveryList(Page[DeliveryOut]):
+    """A connector's deliveries, most recent first; pass `next_cursor` as `cursor` for more."""
 
-    deliveries: list[DeliveryOut]
+    deliveries: list[DeliveryOut] = Field(
+        deprecated=True, description="The same deliveries as `items`, under their S4 name."
+    )

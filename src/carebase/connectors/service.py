@@ -30,6 +30,7 @@ from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS, Kind
 from carebase.connectors.mapping import MappingError
 from carebase.connectors.zendesk import verify_signature
+from carebase.datasets import service as datasets
 from carebase.db.session import Database
 from carebase.errors import (
     CarebaseError,
@@ -39,12 +40,12 @@ from carebase.errors import (
     ServiceUnavailable,
     ValidationFailed,
     WebhookUnauthenticated,
+    problem,
 )
 from carebase.http.outbound import HelpdeskClient, OutboundError, Sleep
 from carebase.ids import new_id
-from carebase.ingest import datasets
 from carebase.ingest import service as ingest
-from carebase.kit import jobs
+from carebase.kit import jobs, pagination
 from carebase.kit.pacing import SharedPacer
 from carebase.models import Connector, utcnow
 from carebase.settings import RateLimit, Settings
@@ -72,9 +73,7 @@ class ClientOptions:
 def kind_of(name: str) -> Kind:
     """A helpdesk kind, or a 422 naming the field."""
     if name not in KINDS:
-        raise ValidationFailed(
-            details=[{"field": "kind", "message": "must be one of " + ", ".join(KINDS)}]
-        )
+        raise ValidationFailed(details=[problem("kind", "must be one of " + ", ".join(KINDS))])
     return KINDS[name]
 
 
@@ -95,30 +94,25 @@ def create_connector(
     missing = [f for f in helpdesk.credential_fields if not str(credentials.get(f) or "").strip()]
     if missing:
         raise ValidationFailed(
-            details=[{"field": f"credentials.{f}", "message": "is required"} for f in missing]
+            details=[problem(f"credentials.{f}", "is required") for f in missing]
         )
     unknown = sorted(set(credentials) - set(helpdesk.credential_fields))
     if unknown:
         raise ValidationFailed(
-            details=[
-                {"field": f"credentials.{f}", "message": "is not used by " + kind} for f in unknown
-            ]
+            details=[problem(f"credentials.{f}", "is not used by " + kind) for f in unknown]
         )
     if helpdesk.signed and not (signing_secret or "").strip():
         raise ValidationFailed(
             details=[
-                {
-                    "field": "signing_secret",
-                    "message": "Zendesk signs webhooks: give the webhook's signing secret",
-                }
+                problem(
+                    "signing_secret", "Zendesk signs webhooks: give the webhook's signing secret"
+                )
             ]
         )
     dataset = datasets.get_dataset(session, dataset_id)
     if dataset.record_type != "customer_support_ticket":
         raise ValidationFailed(
-            details=[
-                {"field": "dataset_id", "message": "must be a customer_support_ticket dataset"}
-            ]
+            details=[problem("dataset_id", "must be a customer_support_ticket dataset")]
         )
     key = settings.secret_key.get_secret_value()
     generated = None if helpdesk.signed else "cbw_" + secrets.token_urlsafe(30)
@@ -164,10 +158,14 @@ def delivery_counts(session: Session, connector_id: str) -> dict[str, int]:
     return repository.delivery_counts(session, connector_id)
 
 
-def deliveries(session: Session, connector_id: str, status: str | None, limit: int) -> list[Any]:
-    """A connector's most recent deliveries."""
+def deliveries(
+    session: Session, connector_id: str, status: str | None, *, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """A page of a connector's deliveries, most recent first, and the next page's cursor."""
     get_connector(session, connector_id)
-    return list(repository.deliveries_page(session, connector_id, status, limit))
+    after = pagination.decode(cursor, datetime, str) if cursor else None
+    rows = repository.deliveries_page(session, connector_id, status, after, limit + 1)
+    return pagination.split(rows, limit, lambda row: pagination.encode(row.received_at, row.id))
 
 
 def open_client(
@@ -294,7 +292,7 @@ def receive_webhook(
     except MappingError as error:
         raise ValidationFailed(
             f"The webhook body cannot be mapped: {error}.",
-            details=[{"field": "body", "message": str(error)}],
+            details=[problem("body", str(error))],
         ) from error
     delivery_id, added = repository.add_delivery(
         session,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from carebase import recordtypes
+from carebase.kit.pagination import Page
 
 if TYPE_CHECKING:
     RecordType = str
@@ -71,8 +72,9 @@ class LogOut(BaseModel):
     warnings: list[dict[str, Any]]
 
 
-class LogPage(BaseModel):
-    """A page of log entries, newest first; pass `next_cursor` as `before` for the next."""
+class LogPage(Page[LogOut]):
+    """A page of log entries, newest first; pass `next_cursor` as `cursor` for the next."""
 
-    logs: list[LogOut]
-    next_cursor: str | None
+    logs: list[LogOut] = Field(
+        deprecated=True, description="The same entries as `items`, under their S1 name."
+    )

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from carebase import recordtypes
 from carebase.datasets import repository
 from carebase.datasets.schemas import DatasetOut, LogOut, LogPage
-from carebase.errors import NotFound, ValidationFailed
+from carebase.errors import NotFound, ValidationFailed, problem
 from carebase.ids import new_id
+from carebase.kit import pagination
 from carebase.models import Dataset
 from carebase.records import lexer as lexer_records
 from carebase.records import tickets as ticket_records
@@ -23,12 +24,10 @@ def create_dataset(session: Session, *, name: str, record_type: str, now: dateti
     """Create a dataset of one record type."""
     if record_type not in RECORD_TYPES:
         raise ValidationFailed(
-            details=[
-                {"field": "record_type", "reason": f"must be one of {', '.join(RECORD_TYPES)}"}
-            ]
+            details=[problem("record_type", f"must be one of {', '.join(RECORD_TYPES)}")]
         )
     if not name.strip():
-        raise ValidationFailed(details=[{"field": "name", "reason": "must not be empty"}])
+        raise ValidationFailed(details=[problem("name", "must not be empty")])
     dataset = Dataset(id=new_id("ds"), name=name.strip(), record_type=record_type, created_at=now)
     repository.add_dataset(session, dataset)
     return dataset
@@ -66,9 +65,11 @@ def list_datasets(session: Session) -> Sequence[Dataset]:
     return repository.list_datasets(session)
 
 
-def log_page(session: Session, dataset_id: str, *, limit: int, before: str | None) -> LogPage:
-    """One page of a dataset's log, newest first."""
+def log_page(session: Session, dataset_id: str, *, limit: int, cursor: str | None) -> LogPage:
+    """One page of a dataset's log, newest first. Log ids are time-ordered and unique, so the
+    id itself is the keyset cursor."""
     get_dataset(session, dataset_id)
-    rows = repository.list_logs(session, dataset_id, limit=limit + 1, before=before)
-    logs = [LogOut.model_validate(row) for row in rows[:limit]]
-    return LogPage(logs=logs, next_cursor=logs[-1].id if len(rows) > limit else None)
+    rows = repository.list_logs(session, dataset_id, limit=limit + 1, before=cursor)
+    page, following = pagination.split(rows, limit, lambda row: str(row.id))
+    logs = [LogOut.model_validate(row) for row in page]
+    return LogPage(items=logs, logs=logs, next_cursor=following)

@@ -10,7 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from carebase.errors import CarebaseError, MalformedJSON, ValidationFailed, code_for_status
+from carebase.errors import (
+    CarebaseError,
+    FieldProblem,
+    MalformedJSON,
+    ValidationFailed,
+    code_for_status,
+    problem,
+)
 
 logger = logging.getLogger("carebase.http")
 
@@ -43,14 +50,10 @@ def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
-def validation_details(errors: list[Any]) -> list[dict[str, str]]:
-    """Pydantic errors as `{field, message, type}`; the offending input is never echoed."""
+def validation_details(errors: list[Any]) -> list[FieldProblem]:
+    """Pydantic errors as `{field, reason}` problems; the offending input is never echoed."""
     return [
-        {
-            "field": _field_path(error.get("loc", ())),
-            "message": str(error.get("msg", "invalid")),
-            "type": str(error.get("type", "invalid")),
-        }
+        problem(_field_path(error.get("loc", ())), str(error.get("msg", "invalid")))
         for error in errors
     ]
 

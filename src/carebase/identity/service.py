@@ -42,13 +42,50 @@ class Guards:
 
 
 @dataclass(slots=True)
+class Merge:
+    """One merge a batch made: what the ledger records and the batch's answer reports."""
+
+    id: str
+    survivor_id: str
+    merged_id: str
+    rule: str
+    links: list[dict[str, str]]  # the links that bridged the profiles, as the API shows them
+    ingestion_log_id: str | None
+    created_at: datetime
+    # Every link the merged profile held at that moment: what an undo gives back.
+    merged_links: list[dict[str, Any]] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        """The merge as a batch's answer shows it."""
+        return {
+            "survivor_id": self.survivor_id,
+            "merged_id": self.merged_id,
+            "rule": self.rule,
+            "links": self.links,
+        }
+
+    def row(self) -> dict[str, Any]:
+        """The merge as the ledger stores it."""
+        return {
+            "id": self.id,
+            "survivor_id": self.survivor_id,
+            "merged_id": self.merged_id,
+            "rule": self.rule,
+            "links": self.links,
+            "ingestion_log_id": self.ingestion_log_id,
+            "created_at": self.created_at,
+            "merged_links": self.merged_links,
+        }
+
+
+@dataclass(slots=True)
 class Resolution:
     """Where each record landed and what resolution did on the way."""
 
     profile_of: list[str]
     created_profiles: set[str] = field(default_factory=set)
     merged: dict[str, str] = field(default_factory=dict)  # merged id -> survivor id
-    merges: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[Merge] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -225,15 +262,7 @@ def _merge_or_stop(
             state.counts[survivor][link_type] = held + count
         result.merged[merged] = survivor
         result.merges.append(
-            {
-                "id": new_id("mrg"),
-                "survivor_id": survivor,
-                "merged_id": merged,
-                "rule": state.rule,
-                "links": bridge,
-                "ingestion_log_id": log_id,
-                "created_at": now,
-            }
+            Merge(new_id("mrg"), survivor, merged, state.rule, bridge, log_id, now)
         )
     # state.owner keeps pointing at merged ids; every reader goes through state.live().
     return survivor
@@ -251,14 +280,14 @@ def _merged_links(session: Session, state: _State, result: Resolution) -> None:
     """Give each merge the links its merged profile held at that moment (what an undo
     gives back): its stored links, links it gained earlier in this batch, and the links of
     profiles merged into it earlier in this batch."""
-    stored = repository.links_of_many(session, [merge["merged_id"] for merge in result.merges])
+    stored = repository.links_of_many(session, [merge.merged_id for merge in result.merges])
     held: dict[str, list[Link]] = {pid: list(links) for pid, links in stored.items()}
     for link, profile_id in state.new_links.items():
         held.setdefault(profile_id, []).append(link)
     for merge in result.merges:  # in the order they happened
-        links = held.pop(merge["merged_id"], [])
-        merge["merged_links"] = [link.as_record() for link in sorted(links)]
-        held.setdefault(merge["survivor_id"], []).extend(links)
+        links = held.pop(merge.merged_id, [])
+        merge.merged_links = [link.as_record() for link in sorted(links)]
+        held.setdefault(merge.survivor_id, []).extend(links)
 
 
 def _write(session: Session, state: _State, result: Resolution, now: datetime) -> None:
@@ -287,8 +316,8 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
         _merged_links(session, state, result)
     pairs = []
     for merge in result.merges:
-        merged, survivor = merge["merged_id"], state.live(merge["survivor_id"])
-        merge["survivor_id"] = survivor
+        merged, survivor = merge.merged_id, state.live(merge.survivor_id)
+        merge.survivor_id = survivor
         result.merged[merged] = survivor
         pairs.append((merged, survivor))
     if pairs:
@@ -296,7 +325,7 @@ def _write(session: Session, state: _State, result: Resolution, now: datetime) -
         repository.move_owned(session, pairs)
         repository.move_blocks(session, pairs, now)
         repository.tombstone(session, pairs, now)
-    repository.record_merges(session, result.merges)
+    repository.record_merges(session, [merge.row() for merge in result.merges])
     repository.touch_profiles(session, result.touched - result.created_profiles, now)
 
 

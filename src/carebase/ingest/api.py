@@ -19,6 +19,7 @@ from carebase.http.deps import DbSession, Now, get_database, require_scope
 from carebase.http.routing import JSONRoute, is_json_content_type
 from carebase.ingest import pipeline, service
 from carebase.ingest.schemas import IngestResult
+from carebase.kit.pagination import Cursor
 from carebase.recordtypes import RecordType
 
 _routes = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=JSONRoute)
@@ -159,11 +160,14 @@ def list_logs(
     dataset_id: str,
     _principal: DatasetIngest,
     session: DbSession,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before: Annotated[str | None, Query(max_length=40, description="next_cursor of a page")] = None,
+    before: Annotated[
+        str | None, Query(max_length=512, deprecated=True, description="The S1 name of `cursor`.")
+    ] = None,
 ) -> LogPage:
     """A dataset's ingestion log, newest first."""
-    return datasets.log_page(session, dataset_id, limit=limit, before=before)
+    return datasets.log_page(session, dataset_id, limit=limit, cursor=cursor or before)
 
 
 # What the app mounts: the dataset admin routes, then one ingestion route per record type.

@@ -119,7 +119,7 @@ def _moved(problem: dict[str, str], prefix: str) -> dict[str, str]:
 @dataclass(slots=True)
 class _Stored:
     outcomes: list[str]
-    merges: list[dict[str, Any]] = field(default_factory=list)
+    merges: list[identity.Merge] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
 
 

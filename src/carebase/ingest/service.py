@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from carebase.datasets import repository
 from carebase.datasets.service import get_dataset
 from carebase.db.session import Database
-from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed
+from carebase.errors import CarebaseError, Conflict, MalformedJSON, ValidationFailed, problem
 from carebase.identity import service as identity
 from carebase.identity.links import LinkNormaliser
+from carebase.identity.service import Merge
 from carebase.ids import new_id
 from carebase.ingest.schemas import IngestResult, Problem, Rejection
 from carebase.models import Dataset
@@ -67,12 +68,12 @@ def check_batch_shape(events: Any) -> None:
     if not isinstance(events, list):
         raise ValidationFailed(
             "The body must be a JSON array of events.",
-            details=[{"field": "body", "reason": "must be a JSON array"}],
+            details=[problem("body", "must be a JSON array")],
         )
     if not 1 <= len(events) <= MAX_BATCH:
         raise ValidationFailed(
             f"A batch holds 1 to {MAX_BATCH} events; this one has {len(events)}.",
-            details=[{"field": "body", "reason": f"must hold 1 to {MAX_BATCH} events"}],
+            details=[problem("body", f"must hold 1 to {MAX_BATCH} events")],
         )
 
 
@@ -141,7 +142,7 @@ def accept_batch(
     outcomes: list[str],
     rejections: list[Rejection],
     warnings: list[dict[str, Any]],
-    merges: list[dict[str, Any]],
+    merges: list[Merge],
     token_id: str | None,
     source: str,
     now: datetime,
@@ -158,10 +159,7 @@ def accept_batch(
         rejected=len(rejections),
         rejections=sorted(rejections, key=lambda item: item.index),
         warnings=sorted(warnings, key=lambda warning: warning["index"]),
-        merges=[
-            {key: merge[key] for key in ("survivor_id", "merged_id", "rule", "links")}
-            for merge in merges
-        ],
+        merges=[merge.public() for merge in merges],
     )
     write_log(
         session,

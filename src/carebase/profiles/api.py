@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from carebase.auth.scopes import ADMIN, PROFILES_READ
 from carebase.auth.service import Principal
-from carebase.errors import NotFound, ValidationFailed
+from carebase.errors import NotFound, ValidationFailed, problem
 from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.routing import JSONRoute
 from carebase.identity import service as identity
 from carebase.identity.links import SYSTEM_SCOPED, Link
+from carebase.kit.pagination import Cursor
 from carebase.profiles import history, merges, service
 from carebase.profiles.schemas import (
     Forgotten,
@@ -58,9 +59,7 @@ def get_profile_by_link(
         raw["system_name"] = system_name
     normalised = normaliser.normalise(raw)
     if normalised.errors:
-        raise ValidationFailed(
-            details=[{"field": "value", "message": normalised.errors[0]["reason"]}]
-        )
+        raise ValidationFailed(details=[problem("value", normalised.errors[0]["reason"])])
     if not normalised.links:
         raise NotFound(f"No profile has that {link_type}.")
     link: Link = normalised.links[0]
@@ -171,15 +170,16 @@ def forget_profile(profile_id: str, _admin: Admin, session: DbSession, now: Now)
 def list_suppressions(
     _admin: Admin,
     session: DbSession,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[str | None, Query(max_length=40)] = None,
+    after: Annotated[
+        str | None, Query(max_length=512, deprecated=True, description="The S2 name of `cursor`.")
+    ] = None,
 ) -> SuppressionPage:
     """Suppressed links (hashes only), oldest first."""
-    rows, cursor = identity.suppression_page(session, limit=limit, after=after)
-    return SuppressionPage(
-        suppressions=[SuppressionOut.model_validate(row, from_attributes=True) for row in rows],
-        next_cursor=cursor,
-    )
+    rows, following = identity.suppression_page(session, limit=limit, after=cursor or after)
+    items = [SuppressionOut.model_validate(row, from_attributes=True) for row in rows]
+    return SuppressionPage(items=items, suppressions=items, next_cursor=following)
 
 
 @router.delete(

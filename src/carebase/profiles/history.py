@@ -3,21 +3,19 @@ each with a one-line human summary and its full record."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
 
 from carebase import recordtypes
 from carebase.attributes.commerce import COMMERCE_TYPES
 from carebase.errors import NotFound, ValidationFailed
 from carebase.identity import service as identity
+from carebase.kit import pagination
 from carebase.profiles.schemas import TicketOut
 from carebase.records import lexer as lexer_records
 from carebase.records import timeline_repository as timeline
@@ -55,9 +53,7 @@ def read(
         raise NotFound(f"No profile with id {profile_id!r}.")
     unknown = sorted(set(types) - set(HISTORY_TYPES))
     if unknown:
-        raise ValidationFailed(
-            details=[{"field": "type", "message": "must be among " + ", ".join(HISTORY_TYPES)}]
-        )
+        raise ValidationFailed.on("type", "must be among " + ", ".join(HISTORY_TYPES))
     found = timeline.page(
         session,
         live_id,
@@ -108,19 +104,11 @@ def _attach_products(session: Session, items: list[HistoryItem]) -> None:
 
 
 def _encode(position: timeline.Position) -> str:
-    raw = orjson.dumps([position.at.isoformat(), position.source, position.pk])
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    return pagination.encode(position.at, position.source, position.pk)
 
 
 def _decode(cursor: str) -> timeline.Position:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, source, pk = orjson.loads(base64.urlsafe_b64decode(padded))
-        return timeline.Position(datetime.fromisoformat(at), str(source), int(pk))
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as error:
-        raise ValidationFailed(
-            details=[{"field": "cursor", "message": "is not a cursor this API gave"}]
-        ) from error
+    return timeline.Position(*pagination.decode(cursor, datetime, str, int))
 
 
 def _item(record_type: str, row: dict[str, Any]) -> HistoryItem:

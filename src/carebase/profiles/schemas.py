@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from carebase.kit.pagination import Page
+
 
 class LinkOut(BaseModel):
     """A normalised identifier of the profile."""
@@ -233,11 +235,12 @@ class SuppressionOut(BaseModel):
     created_at: datetime
 
 
-class SuppressionPage(BaseModel):
-    """Suppressions, oldest first; pass `next_cursor` as `after`."""
+class SuppressionPage(Page[SuppressionOut]):
+    """Suppressions, oldest first; pass `next_cursor` as `cursor` for the next page."""
 
-    suppressions: list[SuppressionOut]
-    next_cursor: str | None
+    suppressions: list[SuppressionOut] = Field(
+        deprecated=True, description="The same entries as `items`, under their S2 name."
+    )
 
 
 class HistoryProduct(BaseModel):

@@ -31,7 +31,7 @@ def list_jobs(
         session, status=status, kind=kind, cursor=cursor, limit=limit
     )
     return JobList(
-        jobs=[JobOut.model_validate(row) for row in rows],
+        items=[JobOut.model_validate(row) for row in rows],
         counts=service.status_counts(session),
         next_cursor=following,
     )

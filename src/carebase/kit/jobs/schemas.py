@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carebase.kit.pagination import Page
+
 
 class JobOut(BaseModel):
     """One job: what it is, where it stands, and how its last attempt ended."""
@@ -33,9 +35,7 @@ class JobOut(BaseModel):
     finished_at: datetime | None
 
 
-class JobList(BaseModel):
+class JobList(Page[JobOut]):
     """A page of jobs, newest first."""
 
-    jobs: list[JobOut]
     counts: dict[str, int] = Field(description="{status: count} over every job.")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")

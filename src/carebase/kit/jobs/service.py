@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from carebase.errors import Conflict, NotFound, ValidationFailed
+from carebase.kit import pagination
 from carebase.kit.jobs import repository
 from carebase.kit.jobs.registry import Failure, Registry
 
@@ -17,21 +16,7 @@ STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
 def _bad(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(details=[{"field": field, "message": message}])
-
-
-def _encode_cursor(row: Any) -> str:
-    raw = f"{row.created_at.isoformat()}|{row.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, job_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), job_id
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise _bad("cursor", "is not a cursor this API gave") from error
+    return ValidationFailed.on(field, message)
 
 
 def list_jobs(
@@ -45,10 +30,9 @@ def list_jobs(
     """A page of jobs, newest first, and the cursor of the next page."""
     if status is not None and status not in STATUSES:
         raise _bad("status", "must be one of " + ", ".join(STATUSES))
-    before = _decode_cursor(cursor) if cursor else None
+    before = pagination.decode(cursor, datetime, str) if cursor else None
     rows = repository.jobs_page(session, status=status, kind=kind, before=before, limit=limit + 1)
-    following = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], following
+    return pagination.split(rows, limit, lambda row: pagination.encode(row.created_at, row.id))
 
 
 def status_counts(session: Session) -> dict[str, int]:
