@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
+from carebase.connectors.mapping import TicketRejected
 from carebase.connectors.service import ClientOptions, get_connector, open_client
 from carebase.db.session import Database
 from carebase.http.outbound import OutboundError
@@ -66,6 +67,18 @@ def process_delivery(
             event = KINDS[connector.kind].fetch(client, delivery.ticket_id)
     except OutboundError as error:
         _retry_later(database, delivery_id, delivery.attempts, str(error), result, options.clock())
+        return result
+    except TicketRejected as rejected:
+        # The helpdesk answered clearly and a retry would get the same answer.
+        with database.unit_of_work() as session:
+            repository.finish(
+                session,
+                delivery_id,
+                status="rejected",
+                processed_at=options.clock(),
+                error=f"{rejected.field}: {rejected.reason}"[:2000],
+            )
+        result.rejected += 1
         return result
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         # The helpdesk answered with a shape the mapping does not know: retried like an
