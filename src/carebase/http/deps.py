@@ -65,12 +65,13 @@ async def _unit_of_work(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        if inline:
+        # A session that never reached the database (a refused request) has nothing to end.
+        if inline or not session.in_transaction():
             database.finish(session, commit=False)
         else:
             await run_in_threadpool(database.finish, session, commit=False)
         raise
-    if inline:
+    if inline or not session.in_transaction():
         database.finish(session, commit=True)
     else:
         await run_in_threadpool(database.finish, session, commit=True)
@@ -95,19 +96,25 @@ def require_scope(
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
         api_token: Annotated[str | None, Depends(api_token_scheme)],
+        session: DbSession,
     ) -> Principal:
         raw = bearer.credentials if bearer is not None else api_token
         resource = request.path_params.get(resource_param) if resource_param else None
         settings, database, now = get_settings(request), get_database(request), get_now(request)
         policy = settings.rate_limit_for(scope)
-        # Reading the token is one indexed SELECT on a small table: on SQLite a page-cache
-        # lookup that never waits for a writer (WAL), cheaper than a thread hop; on
-        # PostgreSQL a network round trip, so it goes to a worker thread.
+        # A read request reads its token in its own read transaction (no second session);
+        # a write request reads it in a short one of its own, so that it does not start
+        # its write transaction (and, on SQLite, wait for the write lock) before it is
+        # authenticated.
+        reader = session if request.method in _SAFE_METHODS else None
+        # One indexed SELECT on a small table: on SQLite a page-cache lookup that never
+        # waits for a writer (WAL), cheaper than a thread hop; on PostgreSQL a network
+        # round trip, so it goes to a worker thread.
         if database.dialect == "sqlite":
-            principal, stale = _authenticate(database, raw, scope, resource, now)
+            principal, stale = _authenticate(database, reader, raw, scope, resource, now)
         else:
             principal, stale = await run_in_threadpool(
-                _authenticate, database, raw, scope, resource, now
+                _authenticate, database, reader, raw, scope, resource, now
             )
         # Counting and stamping write, and may wait for a lock: always on a worker thread,
         # in one hop, and only when there is something to write.
@@ -127,12 +134,18 @@ def require_scope(
 # the counters live in their own file): read the token, count the request, and - once a
 # minute per token - stamp last_used_at.
 def _authenticate(
-    database: Database, raw: str | None, scope: str, resource: str | None, now: datetime
+    database: Database,
+    session: Session | None,
+    raw: str | None,
+    scope: str,
+    resource: str | None,
+    now: datetime,
 ) -> tuple[Principal, bool]:
-    with database.unit_of_work(write=False) as session:
-        return auth_service.authenticate(
-            session, raw.strip() if raw else None, required=scope, resource=resource, now=now
-        )
+    token = raw.strip() if raw else None
+    if session is not None:
+        return auth_service.authenticate(session, token, required=scope, resource=resource, now=now)
+    with database.unit_of_work(write=False) as own:
+        return auth_service.authenticate(own, token, required=scope, resource=resource, now=now)
 
 
 def _count_and_record(
