@@ -1,25 +1,44 @@
-"""Ingest throughput through a real server process, against a raw SQLite baseline.
+"""Ingest throughput through a real server process, against a raw baseline on the same engine.
 
 Generates N realistic tickets over M profiles, posts them in 1,000-event batches to
-`carebase serve` (SQLite, durable commits), and prints events/s. The raw baseline, measured
-in the same run: the same batches decoded with orjson and inserted with `executemany` into a
-bare SQLite table, one durable (WAL, synchronous=FULL) transaction per batch.
+`carebase serve` (durable commits), and prints events/s. The raw baseline, measured in the
+same run: the same batches decoded with orjson and written into a bare table, one durable
+transaction per batch - on SQLite with `executemany` (WAL, synchronous=FULL), on PostgreSQL
+with COPY from as many concurrent connections as there are clients.
 
-    .venv/bin/python -m bench.ingest [--events 100000] [--profiles 20000]
+With several clients, each posts the tickets of its own customers (customer number modulo
+the client count), so no two concurrent batches share a link; answers that are not 2xx are
+counted and printed, not raised. `--engine postgresql` (or `both`) starts a throwaway
+PostgreSQL cluster from the local binaries, as tests/pg.py does, but durable (fsync and
+synchronous_commit on), and prints the PostgreSQL ratio too.
+
+    .venv/bin/python -m bench.ingest [--events 100000] [--profiles 20000] [--clients 2]
+        [--workers 2] [--engine sqlite|postgresql|both]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pwd
+import shutil
 import sqlite3
+import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
+import psycopg
 from tests.conftest import make_token, test_settings
+from tests.pg import PostgresServer, find_pg_bin, free_port
 from tests.serverproc import running_server
 
 from bench.data import tickets
@@ -29,17 +48,53 @@ from carebase.db.session import Database
 BATCH = 1000
 
 
-def batches(events: int, profiles: int) -> list[bytes]:
-    """The events as request bodies of 1,000."""
-    bodies, batch = [], []
+def batches(events: int, profiles: int, clients: int = 1) -> list[list[bytes]]:
+    """Each client's share of the events as request bodies of 1,000: client i gets the
+    tickets of customers whose number is i modulo `clients`, so shares never share a link."""
+    shares: list[list[bytes]] = [[] for _ in range(clients)]
+    pending: list[list[dict[str, Any]]] = [[] for _ in range(clients)]
     for event in tickets(events, profiles):
+        customer = int(event["link"]["email"].removeprefix("customer").split("@")[0])
+        batch = pending[customer % clients]
         batch.append(event)
         if len(batch) == BATCH:
-            bodies.append(orjson.dumps(batch))
-            batch = []
-    if batch:
-        bodies.append(orjson.dumps(batch))
-    return bodies
+            shares[customer % clients].append(orjson.dumps(batch))
+            batch.clear()
+    for share, batch in zip(shares, pending, strict=True):
+        if batch:
+            share.append(orjson.dumps(batch))
+    return shares
+
+
+def _row(e: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        e["ticket_id"],
+        e["action_at"],
+        e["link"].get("email"),
+        e["link"].get("mobile"),
+        e["title"],
+        e["ticket_url"],
+        e["description"],
+        e["timeline"]["created_at"],
+        e["timeline"].get("closed_at"),
+        e["timeline"]["duration"],
+        e["timeline"]["reply_time"],
+        e["timeline"]["first_reply_time"],
+        orjson.dumps(e["channel"]["type"]).decode(),
+        orjson.dumps(e["channel"]["name"]).decode(),
+        e["status"],
+        orjson.dumps(e["tags"]).decode(),
+        orjson.dumps(e["agents"]).decode(),
+        e["satisfaction_score"],
+    )
+
+
+RAW_COLUMNS = (
+    "ticket_id TEXT, action_at TEXT, email TEXT, mobile TEXT, title TEXT, ticket_url TEXT, "
+    "description TEXT, created_at TEXT, closed_at TEXT, duration {real}, reply_time {real}, "
+    "first_reply_time {real}, channel_types TEXT, channel_names TEXT, status TEXT, tags TEXT, "
+    "agents TEXT, satisfaction_score TEXT"
+)
 
 
 def raw_baseline(bodies: list[bytes], path: Path) -> float:
@@ -47,38 +102,11 @@ def raw_baseline(bodies: list[bytes], path: Path) -> float:
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    connection.execute(
-        "CREATE TABLE tickets (ticket_id TEXT, action_at TEXT, email TEXT, mobile TEXT, title TEXT,"
-        " ticket_url TEXT, description TEXT, created_at TEXT, closed_at TEXT, duration REAL,"
-        " reply_time REAL, first_reply_time REAL, channel_types TEXT, channel_names TEXT,"
-        " status TEXT, tags TEXT, agents TEXT, satisfaction_score TEXT)"
-    )
+    connection.execute(f"CREATE TABLE tickets ({RAW_COLUMNS.format(real='REAL')})")
     started = time.perf_counter()
     count = 0
     for body in bodies:
-        rows = [
-            (
-                e["ticket_id"],
-                e["action_at"],
-                e["link"].get("email"),
-                e["link"].get("mobile"),
-                e["title"],
-                e["ticket_url"],
-                e["description"],
-                e["timeline"]["created_at"],
-                e["timeline"].get("closed_at"),
-                e["timeline"]["duration"],
-                e["timeline"]["reply_time"],
-                e["timeline"]["first_reply_time"],
-                orjson.dumps(e["channel"]["type"]),
-                orjson.dumps(e["channel"]["name"]),
-                e["status"],
-                orjson.dumps(e["tags"]),
-                orjson.dumps(e["agents"]),
-                e["satisfaction_score"],
-            )
-            for e in orjson.loads(body)
-        ]
+        rows = [_row(e) for e in orjson.loads(body)]
         connection.execute("BEGIN")
         connection.executemany(f"INSERT INTO tickets VALUES ({', '.join('?' * 18)})", rows)  # noqa: S608
         connection.execute("COMMIT")
@@ -88,10 +116,78 @@ def raw_baseline(bodies: list[bytes], path: Path) -> float:
     return count / elapsed
 
 
-def through_server(
-    bodies: list[bytes], url: str, *, clients: int, workers: int
-) -> tuple[float, list[float]]:
-    """(events/s, per-batch latencies in ms) posting every body to a fresh server."""
+def raw_postgres_baseline(shares: list[list[bytes]], dsn: str) -> float:
+    """Events/s of decode + COPY into a bare table, one durable commit per batch, one
+    connection per client share, all at once."""
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(
+            f"CREATE TABLE raw_tickets ({RAW_COLUMNS.format(real='DOUBLE PRECISION')})"
+        )
+
+    def load(share: list[bytes]) -> int:
+        count = 0
+        with psycopg.connect(dsn) as connection:
+            for body in share:
+                rows = [_row(e) for e in orjson.loads(body)]
+                with (
+                    connection.cursor() as cursor,
+                    cursor.copy("COPY raw_tickets FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+                connection.commit()
+                count += len(rows)
+        return count
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(shares)) as pool:
+        count = sum(pool.map(load, shares))
+    return count / (time.perf_counter() - started)
+
+
+@contextmanager
+def durable_postgres() -> Iterator[PostgresServer]:
+    """A throwaway cluster from the local binaries, as tests/pg.py starts one, but with
+    fsync and synchronous_commit on: the baseline and carebase both pay for durable commits."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        raise SystemExit("PostgreSQL binaries (initdb, pg_ctl) not found")
+    run_as = "postgres" if os.geteuid() == 0 else None  # PostgreSQL refuses to run as root
+    if run_as:
+        pwd.getpwnam(run_as)
+    root = Path(tempfile.mkdtemp(prefix="carebase-bench-pg-"))
+    if run_as:
+        shutil.chown(root, user=run_as)
+    data_dir, port = root / "data", free_port()
+    initdb = [str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "carebase", "-A", "trust"]
+    subprocess.run([*initdb, "-E", "UTF8"], user=run_as, check=True, capture_output=True)
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {root} -c max_connections=100"
+    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data_dir)]
+    subprocess.run(
+        [*pg_ctl, "-o", options, "-l", str(root / "server.log"), "-w", "-t", "60", "start"],
+        user=run_as,
+        check=True,
+        capture_output=True,
+    )
+    server = PostgresServer(bin_dir, data_dir, port, run_as)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Posted:
+    """What posting every share through the server did."""
+
+    events_per_second: float
+    latencies: list[float] = field(default_factory=list)
+    accepted: int = 0
+    failures: dict[int, int] = field(default_factory=dict)
+
+
+def through_server(shares: list[list[bytes]], url: str, *, workers: int) -> Posted:
+    """Post each client's share at once, one client per share, to a fresh server."""
     database = Database.from_settings(test_settings(url))
     migrate_to_head(database.engine)
     token = make_token(database, "admin")
@@ -106,23 +202,46 @@ def through_server(
             f"{server.url}/v1/datasets", json={"name": "bench"}, headers=headers
         ).json()["id"]
         path = f"/v1/datasets/{dataset}/customer_support_ticket"
-        latencies: list[float] = []
-        counts: list[int] = []
+        result = Posted(0.0)
+        lock = threading.Lock()
 
         def post(share: list[bytes]) -> None:
             with httpx.Client(base_url=server.url, headers=headers, timeout=300) as client:
                 for body in share:
                     begun = time.perf_counter()
                     response = client.post(path, content=body)
-                    response.raise_for_status()
-                    latencies.append((time.perf_counter() - begun) * 1000)
-                    counts.append(response.json()["received"])
+                    took = (time.perf_counter() - begun) * 1000
+                    with lock:
+                        result.latencies.append(took)
+                        if response.is_success:
+                            result.accepted += response.json()["received"]
+                        else:
+                            status = response.status_code
+                            result.failures[status] = result.failures.get(status, 0) + 1
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(post, [bodies[i::clients] for i in range(clients)]))
-        elapsed = time.perf_counter() - started
-    return sum(counts) / elapsed, latencies
+        with ThreadPoolExecutor(len(shares)) as pool:
+            list(pool.map(post, shares))
+        result.events_per_second = result.accepted / (time.perf_counter() - started)
+    return result
+
+
+def report(engine: str, raw: float, raw_name: str, posted: Posted, args: Any) -> None:
+    """Print one engine's figures and ratio."""
+    latencies = sorted(posted.latencies)
+    p50, p99 = latencies[len(latencies) // 2], latencies[max(int(len(latencies) * 0.99) - 1, 0)]
+    failed = sum(posted.failures.values())
+    print(f"raw baseline ({raw_name}): {raw:10,.0f} events/s")
+    print(
+        f"carebase through HTTP ({engine}, {args.workers} worker(s), {args.clients} "
+        f"client(s)): {posted.events_per_second:,.0f} events/s   batch p50 {p50:.0f} ms, "
+        f"p99 {p99:.0f} ms"
+    )
+    print(
+        f"  batches answered non-2xx: {failed} of {len(latencies)}"
+        + (f" {dict(sorted(posted.failures.items()))}" if failed else "")
+    )
+    print(f"{engine} ratio: {posted.events_per_second / raw:.2f} (target >= 0.40)")
 
 
 def main() -> None:
@@ -131,26 +250,29 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=1, help="concurrent posting clients")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="sqlite")
     args = parser.parse_args()
-    bodies = batches(args.events, args.profiles)
+    shares = batches(args.events, args.profiles, args.clients)
+    bodies = [body for share in shares for body in share]
     size = sum(len(body) for body in bodies)
     print(
         f"{args.events} tickets over {args.profiles} profiles, {len(bodies)} batches, "
-        f"{size / 1e6:.1f} MB of JSON"
+        f"{size / 1e6:.1f} MB of JSON, {args.clients} client share(s) with disjoint customers"
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = raw_baseline(bodies, Path(tmp) / "raw.db")
-        ours, latencies = through_server(
-            bodies, f"sqlite:///{tmp}/carebase.db", clients=args.clients, workers=args.workers
-        )
-    latencies.sort()
-    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
-    print(f"raw baseline (orjson + executemany, SQLite): {raw:10,.0f} events/s")
-    print(
-        f"carebase through HTTP (SQLite, {args.workers} worker(s), {args.clients} client(s)): "
-        f"{ours:,.0f} events/s   batch p50 {p50:.0f} ms, p99 {p99:.0f} ms"
-    )
-    print(f"ratio: {ours / raw:.2f} (target >= 0.40)")
+    if args.engine in {"sqlite", "both"}:
+        with tempfile.TemporaryDirectory() as tmp:
+            raw = raw_baseline(bodies, Path(tmp) / "raw.db")
+            posted = through_server(shares, f"sqlite:///{tmp}/carebase.db", workers=args.workers)
+        report("SQLite", raw, "orjson + executemany, SQLite, one connection", posted, args)
+    if args.engine in {"postgresql", "both"}:
+        with durable_postgres() as server:
+            with psycopg.connect(server.dsn(), autocommit=True) as connection:
+                connection.execute("CREATE DATABASE raw_bench")
+                connection.execute("CREATE DATABASE carebase_bench")
+            raw = raw_postgres_baseline(shares, server.dsn("raw_bench"))
+            posted = through_server(shares, server.url("carebase_bench"), workers=args.workers)
+        name = f"orjson + COPY, PostgreSQL, {args.clients} connection(s)"
+        report("PostgreSQL", raw, name, posted, args)
 
 
 if __name__ == "__main__":

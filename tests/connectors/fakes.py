@@ -142,6 +142,19 @@ ZENDESK_USERS = [
 ]
 
 
+def zendesk_sideload(
+    tickets: list[dict[str, Any]], users: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`include=users` as Zendesk answers it: the users the tickets name, except those it leaves
+    out of sideloads (deleted users, `active: false`, and suspended ones)."""
+    named = {t.get(key) for t in tickets for key in ("requester_id", "submitter_id", "assignee_id")}
+    return [
+        user
+        for user_id, user in users.items()
+        if user_id in named and user.get("active", True) and not user.get("suspended")
+    ]
+
+
 def zendesk_metrics(ticket_id: int) -> dict[str, Any]:
     """A metric set as `GET /api/v2/tickets/{id}/metrics` shows it."""
     return {
@@ -157,9 +170,18 @@ def zendesk_metrics(ticket_id: int) -> dict[str, Any]:
     }
 
 
-def zendesk(tickets: dict[int, dict[str, Any]], *, page_size: int = 2) -> FakeHelpdesk:
-    """A Zendesk fake holding `tickets` (by id)."""
+def zendesk(
+    tickets: dict[int, dict[str, Any]],
+    *,
+    page_size: int = 2,
+    users: list[dict[str, Any]] | None = None,
+) -> FakeHelpdesk:
+    """A Zendesk fake holding `tickets` (by id) and `users` (ZENDESK_USERS by default). A user
+    with `active: false` (deleted) or `suspended: true` is left out of the `include=users`
+    sideloads but still answers `GET /api/v2/users/{id}.json` and `show_many`; a user not held
+    at all (permanently deleted) answers 404 and is left out of `show_many`."""
     fake = FakeHelpdesk("admin@acme.com/token", "zd-token")
+    held = {user["id"]: user for user in (ZENDESK_USERS if users is None else users)}
 
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)\.json")
     def show(query: dict[str, str], ticket_id: str) -> Reply:
@@ -171,11 +193,25 @@ def zendesk(tickets: dict[int, dict[str, Any]], *, page_size: int = 2) -> FakeHe
             200,
             {
                 "ticket": ticket,
-                "users": ZENDESK_USERS,
+                "users": zendesk_sideload([ticket], held),
                 "metric_sets": [zendesk_metrics(ticket["id"])],
             },
             {},
         )
+
+    @fake.route(r"/api/v2/users/(?P<user_id>\d+)\.json")
+    def show_user(_query: dict[str, str], user_id: str) -> Reply:
+        user = held.get(int(user_id))
+        if user is None:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        return 200, {"user": user}, {}
+
+    @fake.route(r"/api/v2/users/show_many\.json")
+    def show_many(query: dict[str, str]) -> Reply:
+        ids = [int(part) for part in query["ids"].split(",")]
+        if len(ids) > 100:  # the documented limit of one call
+            return 400, {"error": "InvalidEndpoint", "description": "Too many ids"}, {}
+        return 200, {"users": [held[i] for i in ids if i in held]}, {}
 
     @fake.route(r"/api/v2/incremental/tickets/cursor\.json")
     def export(query: dict[str, str]) -> Reply:
@@ -185,7 +221,7 @@ def zendesk(tickets: dict[int, dict[str, Any]], *, page_size: int = 2) -> FakeHe
         end = start + page_size >= len(ordered)
         body = {
             "tickets": page,
-            "users": ZENDESK_USERS,
+            "users": zendesk_sideload(page, held),
             "metric_sets": [zendesk_metrics(t["id"]) for t in page],
             "after_cursor": str(start + page_size),
             "after_url": f"{fake.url}/api/v2/incremental/tickets/cursor.json"
@@ -329,6 +365,7 @@ def freshdesk_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
     ticket = {
         "id": ticket_id,
         "subject": "Refund request",
+        "description": "<div>Please refund order 1234</div>",
         "description_text": "Please refund order 1234",
         "status": 4,
         "priority": 2,
@@ -396,7 +433,8 @@ def freshdesk(
     tickets: dict[int, dict[str, Any]], *, page_size: int = 2, page_limit: int = 300
 ) -> FakeHelpdesk:
     """A Freshdesk fake holding `tickets`; lists oldest-updated first, refuses pages past the
-    limit as Freshdesk does."""
+    limit, and leaves `description` and `description_text` out of list entries unless asked
+    with `include=description`, as Freshdesk does for accounts created after 2018-11-30."""
     fake = FakeHelpdesk("fd-key", "X")
 
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)")
@@ -450,6 +488,12 @@ def freshdesk(
         )
         start = (page - 1) * page_size
         chunk = ordered[start : start + page_size]
+        # Embedded only when asked for: `include=requester,stats,description`.
+        asked = set(query.get("include", "").split(","))
+        left_out = {"requester", "stats", "description"} - asked
+        if "description" in left_out:
+            left_out.add("description_text")
+        chunk = [{k: v for k, v in t.items() if k not in left_out} for t in chunk]
         headers = {}
         if start + page_size < len(ordered):
             headers["Link"] = f'<{fake.url}/api/v2/tickets?page={page + 1}>; rel="next"'

@@ -74,6 +74,11 @@ def run(
     with open_client(connector, settings, options, backfill=True) as client:
         for page in helpdesk.backfill(client, since, position):
             summary.pages += 1
+            # Tickets the helpdesk module rejected itself (e.g. a requester Zendesk no longer
+            # has) are counted and reported as ingestion's rejections are.
+            summary.tickets += len(page.rejections)
+            summary.rejected += len(page.rejections)
+            summary.rejections += page.rejections[: max(100 - len(summary.rejections), 0)]
             state = {"since": iso(since), "position": page.state, "done": page.done}
             size = ingest.MAX_BATCH
             # At least one (possibly empty) batch, so that the page's position is saved.
@@ -122,4 +127,5 @@ def _ingest(
     summary.updated += result.updated
     summary.unchanged += result.unchanged
     summary.rejected += result.rejected
-    summary.rejections += [r.model_dump() for r in result.rejections][:100]
+    room = max(100 - len(summary.rejections), 0)
+    summary.rejections += [r.model_dump() for r in result.rejections[:room]]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
+from carebase.connectors.mapping import TicketRejected
 from carebase.connectors.service import (
     WEBHOOK_DELIVERY,
     ClientOptions,
@@ -64,6 +65,18 @@ def process_delivery(
             event = KINDS[connector.kind].fetch(client, delivery.ticket_id)
     except OutboundError as error:
         raise RetryLater(str(error)) from error
+    except TicketRejected as rejected:
+        # The helpdesk answered clearly and a retry would get the same answer.
+        with database.unit_of_work() as session:
+            repository.finish(
+                session,
+                delivery_id,
+                status="rejected",
+                processed_at=context.clock(),
+                error=f"{rejected.field}: {rejected.reason}"[:2000],
+            )
+            context.complete(session, {"delivery": "rejected"})
+        return None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         # The helpdesk answered with a shape the mapping does not know: retried like an
         # outage (a later answer may differ), then failed.

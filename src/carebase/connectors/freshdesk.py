@@ -222,7 +222,9 @@ def backfill(
             "order_type": "asc",
             "per_page": 100,
             "page": page,
-            "include": "requester,stats",
+            # Accounts created after 2018-11-30 list tickets without their description unless
+            # it is asked for (developers.freshdesk.com/api, List All Tickets).
+            "include": "requester,stats,description",
         }
         response = client.get("/api/v2/tickets", params)
         tickets = response.json()

@@ -109,3 +109,21 @@ def is_ticket_id(value: Any) -> bool:
 
 class MappingError(ValueError):
     """A helpdesk payload or ticket that cannot be turned into a ticket event."""
+
+
+class TicketRejected(MappingError):
+    """A ticket the helpdesk returned that carebase cannot store, with the reason for the admin
+    (e.g. its requester is gone, so there is no email or phone to link it to)."""
+
+    def __init__(self, ticket_id: str, field: str, reason: str) -> None:
+        super().__init__(f"ticket {ticket_id}: {field}: {reason}")
+        self.ticket_id, self.field, self.reason = ticket_id, field, reason
+
+    def rejection(self, index: int) -> dict[str, Any]:
+        """The rejection as ingestion reports one (index in its page, ticket_id, errors)."""
+        return {
+            "index": index,
+            "ticket_id": self.ticket_id,
+            "record_id": self.ticket_id,
+            "errors": [{"field": self.field, "reason": self.reason}],
+        }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -23,3 +23,5 @@ class Page:
     events: list[dict[str, Any]]
     state: dict[str, Any]
     done: bool
+    # Tickets the helpdesk module could not map, as ingestion reports rejections.
+    rejections: list[dict[str, Any]] = field(default_factory=list)

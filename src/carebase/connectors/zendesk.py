@@ -15,6 +15,7 @@ from typing import Any
 
 from carebase.connectors.mapping import (
     MappingError,
+    TicketRejected,
     helpdesk_url,
     is_ticket_id,
     iso,
@@ -29,6 +30,8 @@ KIND = "zendesk"
 # The smallest plan's budget (Team: 200/min); the incremental export allows 10/min.
 PACING = Pacing(requests=200, seconds=60)
 EXPORT_PACING = Pacing(requests=10, seconds=60)
+# `GET /api/v2/users/show_many.json` takes at most 100 ids a call.
+SHOW_MANY = 100
 STATUS = {
     "new": "new",
     "open": "open",
@@ -181,8 +184,50 @@ def _calendar(value: Any) -> float | None:
     return None
 
 
+def _look_up_missing_users(
+    client: HelpdeskClient, tickets: list[dict[str, Any]], users: dict[Any, dict[str, Any]]
+) -> None:
+    """Add to `users` the requesters and assignees the sideload left out, one batched call.
+
+    Zendesk leaves deleted (`active: false`) and suspended users out of `include=users`, yet
+    their tickets stay; a lookup by id still finds those it has not deleted permanently, and a
+    deleted user often keeps the email the ticket came from.
+    """
+    wanted = {t.get(key) for t in tickets for key in ("requester_id", "assignee_id")}
+    missing = sorted(i for i in wanted if isinstance(i, int) and i not in users)
+    for start in range(0, len(missing), SHOW_MANY):
+        ids = ",".join(str(i) for i in missing[start : start + SHOW_MANY])
+        body = client.get_json("/api/v2/users/show_many.json", {"ids": ids})
+        users.update((user.get("id"), user) for user in body.get("users") or [])
+
+
+def _map_linked(
+    ticket: dict[str, Any],
+    users: dict[Any, dict[str, Any]],
+    metrics: dict[str, Any] | None,
+    helpdesk_url: str,
+) -> dict[str, Any]:
+    """map_ticket, or TicketRejected naming the requester when there is nothing to link."""
+    event = map_ticket(ticket, users, metrics, helpdesk_url)
+    if event["link"]:
+        return event
+    requester_id = ticket.get("requester_id")
+    requester = users.get(requester_id)
+    if requester is None:
+        reason = (
+            f"requester {requester_id} is not in Zendesk's users, not even looked up by id: "
+            "the user may have been deleted or suspended, so there is no email or phone to link"
+        )
+    elif requester.get("active") is False:
+        reason = f"requester {requester_id} was deleted in Zendesk and has no email or phone left"
+    else:
+        reason = f"requester {requester_id} has no email or phone in Zendesk to link"
+    raise TicketRejected(str(ticket.get("id")), "link", reason)
+
+
 def fetch(client: HelpdeskClient, ticket_id: str) -> dict[str, Any] | None:
-    """One ticket, mapped; None when Zendesk no longer has it."""
+    """One ticket, mapped; None when Zendesk no longer has it; TicketRejected when its
+    requester cannot be linked."""
     try:
         body = client.get_json(
             f"/api/v2/tickets/{ticket_id}.json", {"include": "users,metric_sets"}
@@ -193,11 +238,12 @@ def fetch(client: HelpdeskClient, ticket_id: str) -> dict[str, Any] | None:
         raise
     ticket = body.get("ticket") or {}
     users = {user.get("id"): user for user in body.get("users") or []}
+    _look_up_missing_users(client, [ticket], users)
     metrics = next(
         (m for m in body.get("metric_sets") or [] if m.get("ticket_id") == ticket.get("id")),
         None,
     )
-    return map_ticket(ticket, users, metrics, client.base_url)
+    return _map_linked(ticket, users, metrics, client.base_url)
 
 
 def backfill(
@@ -212,15 +258,20 @@ def backfill(
         else:
             params["start_time"] = int(since.timestamp())
         body = client.get_json("/api/v2/incremental/tickets/cursor.json", params)
+        tickets = [t for t in body.get("tickets") or [] if t.get("status") != "deleted"]
         users = {user.get("id"): user for user in body.get("users") or []}
+        _look_up_missing_users(client, tickets, users)
         metrics = {m.get("ticket_id"): m for m in body.get("metric_sets") or []}
-        events = [
-            map_ticket(ticket, users, metrics.get(ticket.get("id")), client.base_url)
-            for ticket in body.get("tickets") or []
-            if ticket.get("status") != "deleted"
-        ]
+        events, rejections = [], []
+        for index, ticket in enumerate(tickets):
+            try:
+                events.append(
+                    _map_linked(ticket, users, metrics.get(ticket.get("id")), client.base_url)
+                )
+            except TicketRejected as rejected:
+                rejections.append(rejected.rejection(index))
         cursor = body.get("after_cursor") or cursor
         done = bool(body.get("end_of_stream"))
-        yield Page(events, {"cursor": cursor}, done)
+        yield Page(events, {"cursor": cursor}, done, rejections)
         if done:
             return
