@@ -443,3 +443,36 @@ def test_the_delivery_worker_processes_webhooks_off_the_request_path(
         stored = client.get(f"/v1/datasets/{connector.dataset_id}", headers=auth(admin_token))
         assert stored.json()["records"] == 5
     database.dispose()
+
+
+def test_a_template_body_is_taken_again_for_each_change_of_the_ticket(
+    client: TestClient, admin_token: str, settle: Callable[[], RunSummary]
+) -> None:
+    """Freshdesk's and carebase's Gorgias template bodies name only the ticket, so every
+    change of it sends the same bytes: a twin of a delivery still waiting is a duplicate, but
+    once it has been processed the same body announces a new change."""
+    ticket = fakes.freshdesk_ticket(101)
+    tickets = {101: ticket}
+    with fakes.serve(fakes.freshdesk(tickets)) as fake:
+        connector = connect(client, admin_token, "freshdesk", fake.url)
+        headers = {"X-Carebase-Webhook-Secret": connector.secret or ""}
+        body = {"ticket_id": 101}
+        first = client.post(f"/v1/connectors/{connector.id}/webhook", json=body, headers=headers)
+        twin = client.post(f"/v1/connectors/{connector.id}/webhook", json=body, headers=headers)
+        assert (first.json()["duplicate"], twin.json()["duplicate"]) == (False, True)
+        settle()
+        assert profile(client, admin_token, "email", "bob@fake.com")["tickets"][0]["tags"] == (
+            ticket.get("tags") or []
+        )
+        # The agent tags the ticket; Freshdesk sends the same body again.
+        tickets[101] = {**ticket, "tags": ["vip"], "updated_at": "2024-11-07T10:00:00Z"}
+        later = client.post(f"/v1/connectors/{connector.id}/webhook", json=body, headers=headers)
+        assert later.json()["duplicate"] is False
+        assert later.json()["delivery_id"] == first.json()["delivery_id"]
+        settle()
+    [stored] = profile(client, admin_token, "email", "bob@fake.com")["tickets"]
+    assert stored["tags"] == ["vip"]
+    deliveries = client.get(
+        f"/v1/connectors/{connector.id}/deliveries", headers=auth(admin_token)
+    ).json()["items"]
+    assert [(d["status"], d["attempts"]) for d in deliveries] == [("done", 1)]

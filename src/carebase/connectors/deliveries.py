@@ -27,7 +27,7 @@ from carebase.recordtypes.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
 # A delivery in one of these states has been dealt with; a re-run of its job changes nothing.
-ENDED = frozenset({"done", "rejected", "skipped", "failed"})
+ENDED = frozenset(repository.ENDED_STATUSES)
 
 
 def job_kind(settings: Settings, config: ingest.IngestConfig, options: ClientOptions) -> JobKind:

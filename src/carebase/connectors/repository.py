@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 from carebase.models import Connector, WebhookDelivery
 from carebase.models.base import table
 
+# A delivery in one of these states has been dealt with.
+ENDED_STATUSES = ("done", "rejected", "skipped", "failed")
+
 
 def add_connector(session: Session, connector: Connector) -> None:
     """Insert a connector."""
@@ -41,6 +44,26 @@ def save_backfill_state(session: Session, connector_id: str, state: dict[str, An
     session.execute(
         update(Connector).where(Connector.id == connector_id).values(backfill_state=state)
     )
+
+
+def rearm_delivery(session: Session, delivery_id: str, now: datetime) -> bool:
+    """Take an ended delivery in hand again (pending, a fresh attempt count); False when it
+    has not ended (a concurrent twin re-armed it, or it is still being processed)."""
+    deliveries = table(WebhookDelivery)
+    result = session.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.status.in_(ENDED_STATUSES))
+        .values(
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            received_at=now,
+            processed_at=None,
+            log_id=None,
+            error=None,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def add_delivery(session: Session, row: dict[str, Any]) -> tuple[str, bool]:

@@ -311,6 +311,12 @@ def receive_webhook(
             "error": None,
         },
     )
+    if not added and not event.delivery_key.startswith("event:"):
+        # Only Zendesk's event webhooks carry an id of the event itself. Other bodies are
+        # keyed by their content, and a template body ({"ticket_id": …}) is the same for
+        # every change of a ticket: it collapses with a twin still waiting, but once that
+        # one has been processed it announces a new change, and is taken in hand again.
+        added = repository.rearm_delivery(session, delivery_id, now)
     if added:
         jobs.enqueue(session, WEBHOOK_DELIVERY, {"delivery_id": delivery_id}, now=now)
     return Receipt(delivery_id, event.ticket_id, duplicate=not added)
