@@ -82,7 +82,7 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
     if isinstance(ticket_id, str):
         ticket_id = ticket_id.strip().lstrip("#")
     if not is_ticket_id(ticket_id):
-        raise MappingError("the body needs ticket_id: use the template in the README")
+        raise MappingError("the body needs ticket_id: use the template in docs/connectors.md")
     digest = hashlib.sha256(body).hexdigest()
     event = (
         fields.get("triggered_event") if isinstance(fields.get("triggered_event"), str) else None

@@ -70,7 +70,9 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
         raise MappingError("ticket must be an object")
     ticket_id = ticket.get("id", payload.get("ticket_id"))
     if not is_ticket_id(ticket_id):
-        raise MappingError("the body needs ticket.id or ticket_id: use the template in the README")
+        raise MappingError(
+            "the body needs ticket.id or ticket_id: use the template in docs/connectors.md"
+        )
     event = payload.get("event") if isinstance(payload.get("event"), str) else None
     digest = hashlib.sha256(body).hexdigest()
     return WebhookEvent(str(ticket_id), f"body:{digest}", event)

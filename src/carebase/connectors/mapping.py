@@ -1,6 +1,6 @@
 """What the three helpdesk mappings share: timestamps, and timeline minutes from messages.
 
-Timeline from a conversation (Gorgias, Freshdesk; also documented in the README):
+Timeline from a conversation (Gorgias, Freshdesk; also documented in docs/connectors.md):
 - only customer messages and public replies by human agents count: private notes, internal
   notes and automated messages (rules, macros sent by automations) are left out;
 - first_reply_time: minutes from the first customer message to the first public agent reply

@@ -124,7 +124,9 @@ def parse_webhook(payload: Any, body: bytes) -> WebhookEvent:
         return WebhookEvent(str(ticket_id), f"event:{event_id}"[:200], event_type[:200])
     ticket_id = payload.get("ticket_id")
     if not is_ticket_id(ticket_id):
-        raise MappingError("a trigger webhook needs ticket_id: use the JSON template in the README")
+        raise MappingError(
+            "a trigger webhook needs ticket_id: use the JSON template in docs/connectors.md"
+        )
     digest = hashlib.sha256(body).hexdigest()
     return WebhookEvent(str(ticket_id).strip(), f"trigger:{digest}", "trigger")
 

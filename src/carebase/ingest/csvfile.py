@@ -1,6 +1,6 @@
 """CSV rows to records: dotted headers become nested objects, typed by the record's schema.
 
-Column mapping (also in the README):
+Column mapping (also in docs/ingestion.md):
 - `link.email`, `custom_fields.loyalty_points`: a dot nests one object in another.
 - `products.0.price_paid` (or `products[0].price_paid`): a number is a position in a list.
 - An empty cell leaves the field out.

@@ -19,7 +19,7 @@ class LinkOut(BaseModel):
 
 
 class SupportAttributesOut(BaseModel):
-    """Support attributes; definitions in the README."""
+    """Support attributes; definitions in docs/attributes.md."""
 
     last_ticket_date: datetime | None
     last_satisfaction_score: str | int | float | None
