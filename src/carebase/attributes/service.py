@@ -102,4 +102,3 @@ def refresh(
             )
         elif survivors:
             update(session, each, rebuild=survivors, added={}, new_profiles=set(), now=now)
-

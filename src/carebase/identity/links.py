@@ -12,6 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import ClassVar, NamedTuple
 
 import phonenumbers
 
@@ -31,15 +32,34 @@ _EMAIL_PATTERN = re.compile(r"^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$")
 _MOBILE_PUNCTUATION = re.compile(r"[\s().\-/]")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Link:
-    """A normalised identifier."""
-
+class _LinkFields(NamedTuple):
     link_type: str
     value: str
     system_name: str = ""
-    # A hash carebase computed from a plain email: it links, but is not shown.
-    derived: bool = field(default=False, compare=False)
+
+
+class Link(_LinkFields):
+    """A normalised identifier: (link_type, value, system_name), compared and hashed as that
+    tuple (in C: ingestion looks links up, sorts and hashes them tens of thousands of times a
+    batch). `derived` (a hash carebase computed from a plain email: it links, but is not
+    shown) is the subclass's, so it takes no part in equality, as before."""
+
+    __slots__ = ()
+    derived: ClassVar[bool] = False
+
+    def __new__(
+        cls, link_type: str, value: str, system_name: str = "", derived: bool = False
+    ) -> Link:
+        """A link; `derived=True` gives the derived kind."""
+        return tuple.__new__(_DerivedLink if derived else Link, (link_type, value, system_name))
+
+    def __getnewargs__(self) -> tuple[str, str, str, bool]:
+        """What copy and pickle rebuild it from, derived flag included."""
+        return (self.link_type, self.value, self.system_name, self.derived)
+
+    def __repr__(self) -> str:
+        derived = ", derived=True" if self.derived else ""
+        return f"Link({self.link_type!r}, {self.value!r}, {self.system_name!r}{derived})"
 
     def as_dict(self) -> dict[str, str]:
         """The link as the API shows it."""
@@ -56,6 +76,11 @@ class Link:
         """The SHA-256 kept on the suppression list in place of the value."""
         material = f"{self.link_type}\x1f{self.system_name}\x1f{self.value}"
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class _DerivedLink(Link):
+    __slots__ = ()
+    derived: ClassVar[bool] = True
 
 
 @dataclass(slots=True)
