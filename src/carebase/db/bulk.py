@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
@@ -21,24 +22,42 @@ from carebase import jsonutil
 from carebase.models.base import UTCDateTime, to_sqlite_text
 
 Converter = Callable[[Any], Any]
-_cache: dict[tuple[str, str], tuple[str, list[str], list[Converter | None]]] = {}
+# Converts a whole column at once: a loop in one frame costs far less than a call per value.
+ColumnConverter = Callable[[Sequence[Any]], Sequence[Any]]
+_cache: dict[tuple[str, str], tuple[str, list[str], list[ColumnConverter | None]]] = {}
 
 
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return to_sqlite_text(value if value.tzinfo is UTC else value.astimezone(UTC))
+def _sqlite_datetimes(values: Sequence[datetime | None]) -> list[str | None]:
+    # A batch repeats a few instants (its `now` on every row): each is formatted once.
+    texts: dict[datetime, str] = {}
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        text = texts.get(value)
+        if text is None:
+            utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+            text = texts[value] = to_sqlite_text(utc)
+        append(text)
+    return out
 
 
-def _json_text(value: Any) -> str | None:
-    return None if value is None else jsonutil.dumps_text(value)
+def _json_texts(values: Sequence[Any]) -> list[str | None]:
+    dumps = orjson.dumps
+    try:
+        return [None if value is None else dumps(value).decode() for value in values]
+    except (orjson.JSONEncodeError, TypeError):
+        # A value orjson refuses (an integer beyond 64 bits): jsonutil's fallback, per value.
+        return [None if value is None else jsonutil.dumps_text(value) for value in values]
 
 
-def _jsonb(value: Any) -> Any:
-    return None if value is None else Jsonb(value, dumps=jsonutil.dumps_text)
+def _jsonbs(values: Sequence[Any]) -> list[Any]:
+    return [None if value is None else Jsonb(value, dumps=jsonutil.dumps_text) for value in values]
 
 
-def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | None]]:
+def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[ColumnConverter | None]]:
     key = (table.name, dialect)
     if key in _cache:
         return _cache[key]
@@ -47,11 +66,11 @@ def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | 
         if column.autoincrement is True and column.primary_key:
             continue
         names.append(column.name)
-        converter: Converter | None = None
+        converter: ColumnConverter | None = None
         if isinstance(column.type, UTCDateTime) and dialect == "sqlite":
-            converter = _sqlite_datetime
+            converter = _sqlite_datetimes
         elif isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
-            converter = _jsonb if dialect == "postgresql" else _json_text
+            converter = _jsonbs if dialect == "postgresql" else _json_texts
         converters.append(converter)
     marker = "?" if dialect == "sqlite" else "%s"
     placeholders = ", ".join([marker] * len(names))
@@ -141,10 +160,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     connection = session.connection()
     sql, names, converters = _plan(table, connection.dialect.name)
     # Column-wise: pick every value with one C-level itemgetter per row, then convert
-    # only the columns that need it (timestamps, JSON) with map().
+    # only the columns that need it (timestamps, JSON), each in one pass.
     pick = itemgetter(*names)
     columns: list[Any] = list(zip(*map(pick, rows), strict=True))
     for position, convert in enumerate(converters):
         if convert is not None:
-            columns[position] = map(convert, columns[position])
+            columns[position] = convert(columns[position])
     connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))
