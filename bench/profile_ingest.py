@@ -2,7 +2,10 @@
 migrated temp SQLite file (durable commits, as the server runs), timed per stage and,
 with `--cprofile`, under cProfile.
 
-    .venv/bin/python -m bench.profile_ingest [--events 10000] [--cprofile] [--top 40]
+    .venv/bin/python -m bench.profile_ingest [--events 10000] [--cprofile] [--top 40] [--http]
+
+`--http` posts the bodies to the app in process (TestClient: middleware, auth, the route,
+the response) instead of calling `load_batch`; what is not a stage is then the HTTP layer.
 
 The batches are the bench's (`bench.data.tickets`, 1,000 per batch, decoded from JSON as
 the API does), so the figures compare with `bench.ingest`.
@@ -30,7 +33,7 @@ from carebase.datasets import service as datasets
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.identity import service as identity
-from carebase.ingest import batch
+from carebase.ingest import batch, pipeline
 from carebase.ingest.service import IngestConfig, decode_batch, may_contain_nul
 from carebase.models import utcnow
 from carebase.profiles import service as profiles
@@ -80,6 +83,7 @@ class Stages:
         """Wrap the stages for the duration."""
         undo = [
             self.wrap(batch, "prepare", "prepare (validate + normalise)"),
+            self.wrap(pipeline, "prepare", "prepare (validate + normalise)"),
             self.wrap(identity, "resolve", "identity.resolve"),
             self.wrap(ticket_records, "store", "ticket store"),
             self.wrap(profiles, "refresh", "attribute refresh"),
@@ -91,7 +95,7 @@ class Stages:
                 each()
 
 
-def run(events: int, profiles_count: int, *, cprofile: bool, top: int) -> None:
+def run(events: int, profiles_count: int, *, cprofile: bool, top: int, http: bool) -> None:
     """Load every batch through `load_batch`, and print the stage shares (and the profile)."""
     payloads = bodies(events, profiles_count)
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,6 +107,7 @@ def run(events: int, profiles_count: int, *, cprofile: bool, top: int) -> None:
                 session, name="bench", record_type="customer_support_ticket", now=utcnow()
             ).id
         config = IngestConfig.from_settings(settings)
+        post = _poster(settings, database, dataset_id) if http else None
         tune_garbage_collector()  # as the server does at start-up
         stages = Stages()
         profiler = cProfile.Profile() if cprofile else None
@@ -112,6 +117,9 @@ def run(events: int, profiles_count: int, *, cprofile: bool, top: int) -> None:
             if profiler is not None:
                 profiler.enable()
             for body in payloads:
+                if post is not None:
+                    post(body)
+                    continue
                 begun, begun_cpu = time.perf_counter(), time.process_time()
                 records = decode_batch(body)
                 nul = may_contain_nul(body)
@@ -134,7 +142,7 @@ def run(events: int, profiles_count: int, *, cprofile: bool, top: int) -> None:
         f"{events} tickets over {profiles_count} profiles: {total:.2f} s wall "
         f"({events / total:,.0f}/s), {total_cpu:.2f} s CPU ({events / total_cpu:,.0f}/s)"
     )
-    rest = "the rest (locks, suppress, log, commit)"
+    rest = "the rest (locks, suppress, log, commit" + (", HTTP)" if http else ")")
     walls = {"decode JSON": decode, **stages.seconds}
     walls[rest] = total - sum(walls.values())
     cpus = {"decode JSON": decode_cpu, **stages.cpu}
@@ -154,14 +162,33 @@ def run(events: int, profiles_count: int, *, cprofile: bool, top: int) -> None:
         print(out.getvalue())
 
 
+def _poster(settings: Any, database: Database, dataset_id: str) -> Callable[[bytes], None]:
+    """Post a body to the app in process, as the bench's client does."""
+    from fastapi.testclient import TestClient
+    from tests.conftest import make_token
+
+    from carebase.app import create_app
+
+    token = make_token(database, "admin")
+    client = TestClient(create_app(settings))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    path = f"/v1/datasets/{dataset_id}/customer_support_ticket"
+
+    def post(body: bytes) -> None:
+        client.post(path, content=body, headers=headers).raise_for_status()
+
+    return post
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--profiles", type=int, default=20_000)
     parser.add_argument("--cprofile", action="store_true", help="also profile with cProfile")
     parser.add_argument("--top", type=int, default=40, help="lines of the cProfile listing")
+    parser.add_argument("--http", action="store_true", help="post to the app in process")
     args = parser.parse_args()
-    run(args.events, args.profiles, cprofile=args.cprofile, top=args.top)
+    run(args.events, args.profiles, cprofile=args.cprofile, top=args.top, http=args.http)
 
 
 if __name__ == "__main__":

@@ -27,16 +27,23 @@ ColumnConverter = Callable[[Sequence[Any]], Sequence[Any]]
 _cache: dict[tuple[str, str], tuple[str, list[str], list[ColumnConverter | None]]] = {}
 
 
+# Formatted instants, shared by every insert: a batch repeats its `now` on every row, and
+# a ticket's dates are written again as its profile's attributes. Bounded by clearing.
+_TEXTS: dict[datetime, str] = {}
+_TEXTS_MAX = 100_000
+
+
 def _sqlite_datetimes(values: Sequence[datetime | None]) -> list[str | None]:
-    # A batch repeats a few instants (its `now` on every row): each is formatted once.
-    texts: dict[datetime, str] = {}
+    if len(_TEXTS) > _TEXTS_MAX:
+        _TEXTS.clear()
+    texts = _TEXTS
     out: list[str | None] = []
     append = out.append
     for value in values:
         if value is None:
             append(None)
             continue
-        text = texts.get(value)
+        text = texts.get(value)  # equal instants in any zone are one key, one UTC text
         if text is None:
             utc = value if value.tzinfo is UTC else value.astimezone(UTC)
             text = texts[value] = to_sqlite_text(utc)
