@@ -100,8 +100,20 @@ def _decoder(column: Any, dialect: str) -> Converter | None:
     return None
 
 
+# The other way: stored texts parsed once (attribute rows read back the instants a batch
+# wrote; datetimes are immutable, so sharing them is safe). Bounded by clearing.
+_INSTANTS: dict[str, datetime] = {}
+
+
 def _sqlite_read_datetime(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value is None:
+        return None
+    instant = _INSTANTS.get(value)
+    if instant is None:
+        if len(_INSTANTS) > _TEXTS_MAX:
+            _INSTANTS.clear()
+        instant = _INSTANTS[value] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return instant
 
 
 def _utc(value: datetime | None) -> datetime | None:
