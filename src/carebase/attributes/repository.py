@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -42,13 +42,23 @@ _GET_ONE = {
 }
 
 
-def replace(session: Session, model: type[Base], rows: dict[str, dict[str, Any]]) -> None:
-    """Store freshly computed rows of one family, replacing the old ones."""
+def replace(
+    session: Session,
+    model: type[Base],
+    rows: dict[str, dict[str, Any]],
+    *,
+    new_profiles: Collection[str] = (),
+) -> None:
+    """Store freshly computed rows of one family, replacing the old ones; `new_profiles`
+    were created in this transaction, so they have none to delete."""
     attributes = table(model)
     ids = sorted(rows)
-    for chunk in bulk.chunks(ids):
+    stale = [profile_id for profile_id in ids if profile_id not in new_profiles]
+    for chunk in bulk.chunks(stale):
         session.connection().execute(_DELETE_IN[attributes], {"ids": list(chunk)})
-    bulk.insert_rows(session, attributes, [{"profile_id": pid, **rows[pid]} for pid in ids])
+    for profile_id in ids:  # the rows are the caller's, built for this call
+        rows[profile_id]["profile_id"] = profile_id
+    bulk.insert_rows(session, attributes, [rows[profile_id] for profile_id in ids])
 
 
 def rows_of(

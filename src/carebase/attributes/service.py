@@ -64,7 +64,10 @@ def update(
         states.update(family.rebuild(session, full))
     if states:
         repository.replace(
-            session, family.model, {p: family.row(state, now) for p, state in states.items()}
+            session,
+            family.model,
+            {p: family.row(state, now) for p, state in states.items()},
+            new_profiles=new_profiles,
         )
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
+import orjson
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
@@ -21,24 +22,49 @@ from carebase import jsonutil
 from carebase.models.base import UTCDateTime, to_sqlite_text
 
 Converter = Callable[[Any], Any]
-_cache: dict[tuple[str, str], tuple[str, list[str], list[Converter | None]]] = {}
+# Converts a whole column at once: a loop in one frame costs far less than a call per value.
+ColumnConverter = Callable[[Sequence[Any]], Sequence[Any]]
+_cache: dict[tuple[str, str], tuple[str, list[str], list[ColumnConverter | None]]] = {}
 
 
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return to_sqlite_text(value if value.tzinfo is UTC else value.astimezone(UTC))
+# Formatted instants, shared by every insert: a batch repeats its `now` on every row, and
+# a ticket's dates are written again as its profile's attributes. Bounded by clearing.
+_TEXTS: dict[datetime, str] = {}
+_TEXTS_MAX = 100_000
 
 
-def _json_text(value: Any) -> str | None:
-    return None if value is None else jsonutil.dumps_text(value)
+def _sqlite_datetimes(values: Sequence[datetime | None]) -> list[str | None]:
+    if len(_TEXTS) > _TEXTS_MAX:
+        _TEXTS.clear()
+    texts = _TEXTS
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        text = texts.get(value)  # equal instants in any zone are one key, one UTC text
+        if text is None:
+            utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+            text = texts[value] = to_sqlite_text(utc)
+        append(text)
+    return out
 
 
-def _jsonb(value: Any) -> Any:
-    return None if value is None else Jsonb(value, dumps=jsonutil.dumps_text)
+def _json_texts(values: Sequence[Any]) -> list[str | None]:
+    dumps = orjson.dumps
+    try:
+        return [None if value is None else dumps(value).decode() for value in values]
+    except (orjson.JSONEncodeError, TypeError):
+        # A value orjson refuses (an integer beyond 64 bits): jsonutil's fallback, per value.
+        return [None if value is None else jsonutil.dumps_text(value) for value in values]
 
 
-def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | None]]:
+def _jsonbs(values: Sequence[Any]) -> list[Any]:
+    return [None if value is None else Jsonb(value, dumps=jsonutil.dumps_text) for value in values]
+
+
+def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[ColumnConverter | None]]:
     key = (table.name, dialect)
     if key in _cache:
         return _cache[key]
@@ -47,11 +73,11 @@ def _plan(table: Table, dialect: str) -> tuple[str, list[str], list[Converter | 
         if column.autoincrement is True and column.primary_key:
             continue
         names.append(column.name)
-        converter: Converter | None = None
+        converter: ColumnConverter | None = None
         if isinstance(column.type, UTCDateTime) and dialect == "sqlite":
-            converter = _sqlite_datetime
+            converter = _sqlite_datetimes
         elif isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON):
-            converter = _jsonb if dialect == "postgresql" else _json_text
+            converter = _jsonbs if dialect == "postgresql" else _json_texts
         converters.append(converter)
     marker = "?" if dialect == "sqlite" else "%s"
     placeholders = ", ".join([marker] * len(names))
@@ -74,8 +100,20 @@ def _decoder(column: Any, dialect: str) -> Converter | None:
     return None
 
 
+# The other way: stored texts parsed once (attribute rows read back the instants a batch
+# wrote; datetimes are immutable, so sharing them is safe). Bounded by clearing.
+_INSTANTS: dict[str, datetime] = {}
+
+
 def _sqlite_read_datetime(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if value is None:
+        return None
+    instant = _INSTANTS.get(value)
+    if instant is None:
+        if len(_INSTANTS) > _TEXTS_MAX:
+            _INSTANTS.clear()
+        instant = _INSTANTS[value] = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return instant
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -141,10 +179,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     connection = session.connection()
     sql, names, converters = _plan(table, connection.dialect.name)
     # Column-wise: pick every value with one C-level itemgetter per row, then convert
-    # only the columns that need it (timestamps, JSON) with map().
+    # only the columns that need it (timestamps, JSON), each in one pass.
     pick = itemgetter(*names)
     columns: list[Any] = list(zip(*map(pick, rows), strict=True))
     for position, convert in enumerate(converters):
         if convert is not None:
-            columns[position] = map(convert, columns[position])
+            columns[position] = convert(columns[position])
     connection.exec_driver_sql(sql, list(zip(*columns, strict=True)))

@@ -42,18 +42,21 @@ def key_id(key: str) -> int:
 
 def lock_keys(session: Session, keys: Iterable[str]) -> None:
     """Hold a lock on each key until this transaction ends; keys already held are skipped."""
-    held: set[int] = session.info.setdefault(_HELD, set())
-    wanted = sorted({key_id(key) for key in keys} - held)
+    # Held keys are kept by name: SQLite, where the locks are only bookkept, never hashes
+    # them (tens of thousands a batch). Two names sharing an id are both taken on
+    # PostgreSQL, which is harmless: a transaction's advisory locks are re-entrant.
+    held: set[str] = session.info.setdefault(_HELD, set())
+    wanted = set(keys) - held
     if not wanted:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_ALL, {"keys": wanted})
+        session.execute(_LOCK_ALL, {"keys": sorted({key_id(key) for key in wanted})})
     held.update(wanted)
 
 
 def holds(session: Session, key: str) -> bool:
     """Whether this transaction already holds the lock on `key`."""
-    return key_id(key) in session.info.get(_HELD, set())
+    return key in session.info.get(_HELD, set())
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -12,9 +12,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
+from phonenumbers.phonenumberutil import _extract_country_code
 
 EMAIL = "email"
 EMAIL_SHA256 = "email_sha256"
@@ -30,17 +32,37 @@ _HEX = {EMAIL_SHA256: re.compile(r"^[0-9a-f]{64}$"), EMAIL_MD5: re.compile(r"^[0
 # The pattern Lexer's link schema gives for EmailLink.
 _EMAIL_PATTERN = re.compile(r"^[a-zA-Z0-9_.+-]+@[a-zA-Z0-9-]+\.[a-zA-Z0-9-.]+$")
 _MOBILE_PUNCTUATION = re.compile(r"[\s().\-/]")
+_PLUS_DIGITS = re.compile(r"\+[1-9][0-9]{2,19}").fullmatch
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Link:
-    """A normalised identifier."""
-
+class _LinkFields(NamedTuple):
     link_type: str
     value: str
     system_name: str = ""
-    # A hash carebase computed from a plain email: it links, but is not shown.
-    derived: bool = field(default=False, compare=False)
+
+
+class Link(_LinkFields):
+    """A normalised identifier: (link_type, value, system_name), compared and hashed as that
+    tuple (in C: ingestion looks links up, sorts and hashes them tens of thousands of times a
+    batch). `derived` (a hash carebase computed from a plain email: it links, but is not
+    shown) is the subclass's, so it takes no part in equality, as before."""
+
+    __slots__ = ()
+    derived: ClassVar[bool] = False
+
+    def __new__(
+        cls, link_type: str, value: str, system_name: str = "", derived: bool = False
+    ) -> Link:
+        """A link; `derived=True` gives the derived kind."""
+        return tuple.__new__(_DerivedLink if derived else Link, (link_type, value, system_name))
+
+    def __getnewargs__(self) -> tuple[str, str, str, bool]:
+        """What copy and pickle rebuild it from, derived flag included."""
+        return (self.link_type, self.value, self.system_name, self.derived)
+
+    def __repr__(self) -> str:
+        derived = ", derived=True" if self.derived else ""
+        return f"Link({self.link_type!r}, {self.value!r}, {self.system_name!r}{derived})"
 
     def as_dict(self) -> dict[str, str]:
         """The link as the API shows it."""
@@ -73,6 +95,11 @@ class Link:
         """The SHA-256 kept on the suppression list in place of the value."""
         material = f"{self.link_type}\x1f{self.system_name}\x1f{self.value}"
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+class _DerivedLink(Link):
+    __slots__ = ()
+    derived: ClassVar[bool] = True
 
 
 @dataclass(slots=True)
@@ -119,6 +146,10 @@ def normalise_mobile(raw: str, region: str | None) -> str | None:
             attempts.append((text, region))
         attempts.append(("+" + text, None))
     for candidate, candidate_region in attempts:
+        if candidate_region is None:
+            fast = plus_digits_e164(candidate)
+            if fast is not None:
+                return fast
         try:
             number = phonenumbers.parse(candidate, candidate_region)
         except phonenumbers.NumberParseException:
@@ -126,6 +157,33 @@ def normalise_mobile(raw: str, region: str | None) -> str | None:
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def plus_digits_e164(text: str) -> str | None:
+    """`text` when it is `+` and digits that phonenumbers parses, unchanged, into a valid
+    number; None when that is not certain (the caller then asks phonenumbers itself).
+
+    Half the cost of phonenumbers is `parse`; for this form it is taken here in parse's own
+    steps (its country code extraction and metadata), and the rest is provably the identity:
+    no phone-context, extension or second number can be written with digits alone, and the
+    national number is kept as it is unless the region's national prefix matches its start
+    (then: unsure) or it starts with 0 (Italian leading zeros: unsure). Validity is still
+    phonenumbers' `is_valid_number`. `tests/identity/test_mobile_fast_path.py` compares.
+    """
+    if _PLUS_DIGITS(text) is None:
+        return None
+    country_code, national = _extract_country_code(text[1:])
+    if country_code == 0 or not 2 <= len(national) <= 17 or national[0] == "0":
+        return None
+    region = phonenumbers.region_code_for_country_code(country_code)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    if metadata is None:
+        return None
+    prefix = metadata.national_prefix_for_parsing
+    if prefix and re.match(prefix, national):
+        return None  # parse may strip it as a national prefix
+    number = phonenumbers.PhoneNumber(country_code=country_code, national_number=int(national))
+    return text if phonenumbers.is_valid_number(number) else None
 
 
 class LinkNormaliser:

@@ -46,14 +46,22 @@ def store(
     for ticket_id, position in decision.winners.items():
         columns = tickets[position].columns
         assert columns is not None
-        row = columns | {"profile_id": profile_ids[position], "received_at": now}
+        profile_id = profile_ids[position]
         known = stored.get(ticket_id)
         if known is None:
-            row["ticket_id"] = ticket_id
-            result.added.setdefault(row["profile_id"], []).append(row)
-            inserts.append(row | {"dataset_id": dataset_id})
+            # One row serves the insert and the attribute fold (which reads only its fields).
+            row = columns | {
+                "profile_id": profile_id,
+                "received_at": now,
+                "ticket_id": ticket_id,
+                "dataset_id": dataset_id,
+            }
+            result.added.setdefault(profile_id, []).append(row)
+            inserts.append(row)
         else:
-            updates.append(row | {"_pk": known["pk"]})
+            updates.append(
+                columns | {"profile_id": profile_id, "received_at": now, "_pk": known["pk"]}
+            )
     repository.insert_tickets(session, inserts)
     repository.update_tickets(session, updates)
     return result

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any
 
+import orjson
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -26,6 +27,7 @@ from pydantic import (
 from carebase import jsonutil
 from carebase.recordtypes.registry import Parsed, RecordType
 from carebase.recordtypes.text import clip
+from carebase.recordtypes.tickets_fast import FastTicket, fast_ticket
 from carebase.recordtypes.timestamps import Timestamp
 from carebase.recordtypes.validation import field_errors, scan_hostile
 
@@ -136,42 +138,77 @@ def parse_ticket(raw: Any, may_contain_nul: bool = True) -> Parsed | list[dict[s
         if hostile is not None:
             return [hostile]
     try:
-        event = TicketEvent.model_validate(raw)
-    except ValidationError as error:
-        return field_errors(error)
+        canonical = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        # Beyond orjson (surrogates, huge integers): pydantic decides, the stdlib hashes.
+        canonical, event = None, None
+    else:
+        event = fast_ticket(raw)
+    if event is None:
+        try:
+            event = _from_model(TicketEvent.model_validate(raw))
+        except ValidationError as error:
+            return field_errors(error)
     custom = dict(event.custom_fields or {})
-    custom.update(event.model_extra or {})
-    custom.update({f"timeline.{k}": v for k, v in (event.timeline.model_extra or {}).items()})
-    if event.channel is not None:
-        custom.update({f"channel.{k}": v for k, v in (event.channel.model_extra or {}).items()})
+    custom.update(event.extra)
+    custom.update({f"timeline.{k}": v for k, v in event.timeline_extra.items()})
+    custom.update({f"channel.{k}": v for k, v in event.channel_extra.items()})
     if not may_contain_nul:
         hostile = scan_hostile(custom, "custom_fields")
         if hostile is not None:
             return [hostile]
-    digest = hashlib.sha256(jsonutil.dumps(raw, sort_keys=True)).hexdigest()
-    link = event.link.model_dump(exclude_none=True)
-    timeline, channel = event.timeline, event.channel
+    if canonical is None:
+        canonical = jsonutil.dumps(raw, sort_keys=True)
+    digest = hashlib.sha256(canonical).hexdigest()
     columns = {
         "action_at": event.action_at,
-        "created_at": timeline.created_at,
-        "closed_at": timeline.closed_at,
-        "duration": timeline.duration,
-        "reply_time": timeline.reply_time,
-        "first_reply_time": timeline.first_reply_time,
+        "created_at": event.created_at,
+        "closed_at": event.closed_at,
+        "duration": event.duration,
+        "reply_time": event.reply_time,
+        "first_reply_time": event.first_reply_time,
         "status": event.status,
         "title": event.title,
         "ticket_url": event.ticket_url,
         "description": event.description,
-        "channel_types": channel.type if channel else [],
-        "channel_names": channel.name if channel else [],
+        "channel_types": event.channel_types,
+        "channel_names": event.channel_names,
         "tags": event.tags,
         "agents": event.agents,
         "satisfaction_score": event.satisfaction_score,
         "custom_fields": custom,
-        "link": link,
+        "link": event.link,
         "content_hash": digest,
     }
-    return Parsed(raw, event.ticket_id, event.action_at, [link], digest, columns)
+    return Parsed(raw, event.ticket_id, event.action_at, [event.link], digest, columns)
+
+
+def _from_model(event: TicketEvent) -> FastTicket:
+    """The validated model's values, in the fast path's shape."""
+    timeline, channel = event.timeline, event.channel
+    return FastTicket(
+        ticket_id=event.ticket_id,
+        action_at=event.action_at,
+        link=event.link.model_dump(exclude_none=True),
+        created_at=timeline.created_at,
+        closed_at=timeline.closed_at,
+        duration=timeline.duration,
+        reply_time=timeline.reply_time,
+        first_reply_time=timeline.first_reply_time,
+        timeline_extra=timeline.model_extra or {},
+        channel_types=channel.type if channel else [],
+        channel_names=channel.name if channel else [],
+        channel_extra=(channel.model_extra or {}) if channel else {},
+        title=event.title,
+        ticket_url=event.ticket_url,
+        description=event.description,
+        status=event.status,
+        tags=event.tags,
+        agents=event.agents,
+        satisfaction_score=event.satisfaction_score,
+        custom_fields=event.custom_fields,
+        extra=event.model_extra or {},
+    )
 
 
 def history_line(row: Mapping[str, Any]) -> str:
