@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carebase.db import locks
 from carebase.errors import Conflict, NotFound
-from carebase.identity import repository
+from carebase.identity import merges_repository, repository
 from carebase.identity.links import Link
 from carebase.identity.service import lock_live_profile
 from carebase.models import ProfileMerge
@@ -100,7 +100,7 @@ def prepare_undo(session: Session, profile_id: str, merge_id: str) -> UndoTarget
     survivor = lock_live_profile(session, profile_id)
     if survivor is None:
         raise NotFound(f"No profile with id {profile_id!r}.")
-    merge = repository.get_merge(session, merge_id)
+    merge = merges_repository.get_merge(session, merge_id)
     history = {survivor, *repository.merged_ids_of(session, survivor)}
     if merge is None or merge.survivor_id not in history:
         raise NotFound(f"No merge {merge_id!r} in the history of profile {profile_id!r}.")
@@ -115,7 +115,7 @@ def prepare_undo(session: Session, profile_id: str, merge_id: str) -> UndoTarget
     if restored is None or restored.merged_into_id != survivor:
         raise Conflict(f"Merge {merge_id} can no longer be undone.", details={"merge_id": merge_id})
     locks.lock_profiles(session, [merge.merged_id])
-    aged = repository.links_with_age(session, survivor)
+    aged = merges_repository.links_with_age(session, survivor)
     restored_links = {Link.from_record(item) for item in merge.merged_links}
     current = {link for link, _ in aged}
     return UndoTarget(
@@ -134,10 +134,10 @@ def apply_undo(
     """Give the links back, revive the restored profile (and what had merged into it before),
     block the pair and mark the ledger; records and attributes are the caller's."""
     restored, merge = target.restored_id, target.merge
-    repository.give_links(session, sorted(links), restored)
-    earlier = repository.merged_before(session, {restored}, merge.created_at)
-    repository.set_merged_into(session, earlier, restored)
-    repository.set_merged_into(session, [restored], None)
-    repository.add_block(session, restored, target.survivor_id, merge.id, now)
-    repository.mark_undone(session, merge.id, now, by)
+    merges_repository.give_links(session, sorted(links), restored)
+    earlier = merges_repository.merged_before(session, {restored}, merge.created_at)
+    merges_repository.set_merged_into(session, earlier, restored)
+    merges_repository.set_merged_into(session, [restored], None)
+    merges_repository.add_block(session, restored, target.survivor_id, merge.id, now)
+    merges_repository.mark_undone(session, merge.id, now, by)
     repository.touch_profiles(session, {restored, target.survivor_id}, now)
