@@ -299,6 +299,12 @@ def main() -> None:
         help="alternate carebase and the bare app this many times (the machine's other load "
         "drifts; alternating spreads it over both)",
     )
+    parser.add_argument(
+        "--rate-limit",
+        default="unlimited",
+        help="carebase's profiles:read policy; a real one (e.g. 1000000/1m) counts every "
+        "request in the shared counters",
+    )
     args = parser.parse_args()
     slice_seconds = args.seconds / args.rounds
     carebase_runs: list[Run] = []
@@ -310,7 +316,10 @@ def main() -> None:
         token = make_token(database, "profiles:read")
         database.dispose()
         raw = raw_baseline(path, args.profiles)
-        env = {"CAREBASE_LOG_LEVEL": "WARNING", "CAREBASE_RATE_LIMITS": "profiles:read=unlimited"}
+        env = {
+            "CAREBASE_LOG_LEVEL": "WARNING",
+            "CAREBASE_RATE_LIMITS": f"profiles:read={args.rate_limit}",
+        }
         for _ in range(args.rounds):
             with running_server(url, workers=args.workers, env=env) as server:
                 carebase_runs.append(
@@ -322,7 +331,7 @@ def main() -> None:
     print(
         f"{args.profiles:,} profiles, {args.clients} client processes, {args.workers} server "
         f"workers each, {args.rounds} alternating rounds, {os.cpu_count()} CPUs shared by "
-        "clients and servers"
+        f"clients and servers, profiles:read rate limit {args.rate_limit}"
     )
     rate = report("carebase", carebase_run)
     bare = report("bare ASGI app (same uvicorn, same two SELECTs, no auth)", bare_run)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Refused when CAREBASE_ENV=production.
@@ -240,6 +240,9 @@ class Settings(BaseSettings):
             return tuple(str(item).strip().lower() for item in value)
         return value
 
+    # rate_limit_for's parsed policies, by scope (filled on first use).
+    _policies: dict[str, RateLimit] = PrivateAttr(default_factory=dict)
+
     @field_validator("webhook_rate_limit")
     @classmethod
     def _valid_webhook_rate(cls, value: str) -> str:
@@ -327,8 +330,13 @@ class Settings(BaseSettings):
 
     def rate_limit_for(self, scope_name: str) -> RateLimit:
         """The policy that applies to requests needing `scope_name`."""
-        spec = self.rate_limits.get(scope_name) or DEFAULT_RATE_LIMITS.get(scope_name)
-        return RateLimit.parse(spec) if spec else RateLimit(0, 1)
+        # Asked on every authenticated request; the settings are frozen, so parse once.
+        policy = self._policies.get(scope_name)
+        if policy is None:
+            spec = self.rate_limits.get(scope_name) or DEFAULT_RATE_LIMITS.get(scope_name)
+            policy = RateLimit.parse(spec) if spec else RateLimit(0, 1)
+            self._policies[scope_name] = policy
+        return policy
 
 
 @lru_cache(maxsize=1)

@@ -83,33 +83,48 @@ class ProfileView:
 
 def read(session: Session, profile_id: str, *, tickets: int, now: datetime) -> ProfileView:
     """A profile by id (a merged id answers with its survivor), or NotFound."""
-    live_id = identity.live_profile_id(session, profile_id)
-    if live_id is None:
+    near, far = attribute_read.windows(now)
+    whole = repository.whole_profile(session, profile_id, near, far)
+    if whole is not None and whole.merged_into_id is not None:
+        whole = repository.whole_profile(session, whole.merged_into_id, near, far)
+        # A survivor merged on in turn is not followed (as identity.live_profile_id).
+        if whole is not None and whole.merged_into_id is not None:
+            whole = None
+    if whole is None:
         raise NotFound(f"No profile with id {profile_id!r}.")
-    return _view(session, live_id, profile_id, tickets=tickets, now=now)
+    return _view(session, whole, profile_id, tickets=tickets, now=now)
 
 
 def read_by_link(session: Session, link: Link, *, tickets: int, now: datetime) -> ProfileView:
-    """The profile owning a link, or NotFound."""
-    owner = identity.owner_of(session, link)
-    if owner is None:
+    """The profile owning a link, or NotFound. Three statements: the profile with its
+    attributes and ticket windows, its links, its recent tickets (none when `tickets` is 0),
+    and a product lookup only for a profile that bought something."""
+    whole = repository.whole_profile_by_link(session, link, *attribute_read.windows(now))
+    if whole is None:
         raise NotFound(f"No profile has that {link.link_type}.")
-    return _view(session, owner, owner, tickets=tickets, now=now)
+    # Links move to the survivor on a merge, so a link's owner is live.
+    assert whole.merged_into_id is None
+    return _view(session, whole, whole.id, tickets=tickets, now=now)
 
 
 def _view(
-    session: Session, live_id: str, requested_id: str, *, tickets: int, now: datetime
+    session: Session,
+    whole: repository.WholeProfile,
+    requested_id: str,
+    *,
+    tickets: int,
+    now: datetime,
 ) -> ProfileView:
-    profile = identity.get_live_profile(session, live_id)
-    sections = attribute_read.sections(session, [live_id], now=now)[live_id]
+    rows = attribute_read.by_family(whole.families)
+    products = attribute_read.products_bought(session, [rows])
     return ProfileView(
-        id=live_id,
+        id=whole.id,
         requested_id=requested_id,
-        created_at=profile.created_at,
-        updated_at=profile.updated_at,
-        links=identity.profile_links(session, live_id),
-        tickets=ticket_records.recent(session, live_id, tickets) if tickets else [],
-        **sections,
+        created_at=whole.created_at,
+        updated_at=whole.updated_at,
+        links=repository.shown_links_of(session, whole.id),
+        tickets=ticket_records.recent(session, whole.id, tickets) if tickets else [],
+        **attribute_read.assemble(rows, whole.windows, products, now),
     )
 
 
