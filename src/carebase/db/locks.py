@@ -1,18 +1,28 @@
-"""Row-free locks for write paths that read, decide in Python, then write.
+"""Locks for write paths that read, decide in Python, then write.
 
 On PostgreSQL, transactions run at READ COMMITTED in parallel, so two batches that create
-the same link, or upsert the same natural key, would both read "absent" and both insert.
-Each such key is locked first with a transaction-scoped advisory lock
-(`pg_advisory_xact_lock`), released by the commit or rollback: batches that share a key
-queue for it, batches that share none run in parallel. Keys are taken in sorted order, in
-one statement, so two batches never wait on each other in a circle for their first set of
-keys; keys taken later (profiles found by a lookup) can still deadlock, which PostgreSQL
-detects and the unit of work retries (see `carebase.db.retry`).
+the same link, or upsert the same natural key, would both read "absent" and both insert. Each
+such key is locked first, until the transaction ends: batches that share a key queue for it,
+batches that share none run in parallel.
+
+The locks are row locks, not advisory locks. A batch of 1,000 records takes thousands of
+keys, and every advisory lock occupies a slot of PostgreSQL's shared lock table
+(max_locks_per_transaction times max_connections, 6,400 by default): four such batches at once
+answered "out of shared memory". A row lock lives in the row itself and costs no slot.
+- A key is a row of `lock_keys` (unlogged: losing it in a crash loses nothing), keyed by a
+  64-bit hash of the key's name. The batch inserts the keys it lacks (a concurrent twin's
+  uncommitted insert of the same key makes it wait, as a lock would), then locks them all
+  with `SELECT … ORDER BY key FOR NO KEY UPDATE`: both in sorted order, in one statement
+  each, so two batches never wait on each other in a circle for their keys.
+- A profile is locked through its own row (`FOR NO KEY UPDATE`, which foreign-key checks of
+  rows being inserted for it do not wait on). Profiles found by a lookup are locked after the
+  keys and can still deadlock; PostgreSQL detects that and the unit of work runs again
+  (`carebase.db.retry`).
 
 SQLite serialises writers (BEGIN IMMEDIATE), so there the locks are only bookkept.
 
-Key namespaces, by convention: `link:<type>:<system>:<value>`, `profile:<id>`,
-`record:<dataset>:<record type>:<natural key>`.
+Key namespaces, by convention: `link:<type>:<system>:<value>`,
+`record:<dataset>:<record type>:<natural key>`; `profile:<id>` names a profile's lock.
 """
 
 from __future__ import annotations
@@ -21,21 +31,27 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import bindparam, event, text
+from sqlalchemy import String, bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
-_HELD = "carebase.advisory_locks"
-# unnest() yields the array in order and the aggregate consumes rows as they come, so the
-# locks are taken in the (sorted) order of the array, in one round trip.
-_LOCK_ALL = text("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(:keys) AS key").bindparams(
-    bindparam("keys", type_=ARRAY(BIGINT))
-)
+_HELD = "carebase.locks_held"
+_PROFILE = "profile:"
+_CLAIM = text(
+    "INSERT INTO lock_keys (key) SELECT key FROM unnest(:keys) AS key ORDER BY key"
+    " ON CONFLICT DO NOTHING"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+_TAKE = text(
+    "SELECT key FROM lock_keys WHERE key = ANY(:keys) ORDER BY key FOR NO KEY UPDATE"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+_TAKE_PROFILES = text(
+    "SELECT id FROM profiles WHERE id = ANY(:ids) ORDER BY id FOR NO KEY UPDATE"
+).bindparams(bindparam("ids", type_=ARRAY(String)))
 
 
 def key_id(key: str) -> int:
-    """The signed 64-bit advisory-lock id of a key (a collision only serialises more)."""
+    """The signed 64-bit id of a key's lock row (a collision only serialises more)."""
     digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
@@ -43,14 +59,15 @@ def key_id(key: str) -> int:
 def lock_keys(session: Session, keys: Iterable[str]) -> None:
     """Hold a lock on each key until this transaction ends; keys already held are skipped."""
     # Held keys are kept by name: SQLite, where the locks are only bookkept, never hashes
-    # them (tens of thousands a batch). Two names sharing an id are both taken on
-    # PostgreSQL, which is harmless: a transaction's advisory locks are re-entrant.
+    # them (tens of thousands a batch).
     held: set[str] = session.info.setdefault(_HELD, set())
     wanted = set(keys) - held
     if not wanted:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK_ALL, {"keys": sorted({key_id(key) for key in wanted})})
+        ids = sorted({key_id(key) for key in wanted})
+        session.execute(_CLAIM, {"keys": ids})
+        session.execute(_TAKE, {"keys": ids})
     held.update(wanted)
 
 
@@ -61,19 +78,25 @@ def holds(session: Session, key: str) -> bool:
 
 @event.listens_for(Session, "after_transaction_end")
 def _released(session: Session, transaction: object) -> None:
-    # The outermost transaction's end releases every advisory lock it held.
+    # The outermost transaction's end releases every lock it held.
     if getattr(transaction, "parent", None) is None:
         session.info.pop(_HELD, None)
 
 
 def profile_key(profile_id: str) -> str:
-    """The lock key of one profile: held by whoever changes its rows or attributes."""
-    return f"profile:{profile_id}"
+    """The lock name of one profile: held by whoever changes its rows or attributes."""
+    return _PROFILE + profile_id
 
 
 def lock_profiles(session: Session, profile_ids: Iterable[str]) -> None:
-    """Lock profiles (sorted, in one statement)."""
-    lock_keys(session, (profile_key(profile_id) for profile_id in profile_ids))
+    """Lock profiles through their rows (sorted, in one statement)."""
+    held: set[str] = session.info.setdefault(_HELD, set())
+    wanted = {profile_id for profile_id in profile_ids if _PROFILE + profile_id not in held}
+    if not wanted:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_TAKE_PROFILES, {"ids": sorted(wanted)})
+    held.update(_PROFILE + profile_id for profile_id in wanted)
 
 
 def read_with_profiles_locked(

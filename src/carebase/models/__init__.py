@@ -4,6 +4,7 @@ from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.connectors import Connector, WebhookDelivery
 from carebase.models.identity import (
+    LockKey,
     MergeBlock,
     Profile,
     ProfileLink,
@@ -33,6 +34,7 @@ __all__ = [
     "Event",
     "IngestionLog",
     "Job",
+    "LockKey",
     "MergeBlock",
     "PacingSlot",
     "Profile",

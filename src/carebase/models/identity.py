@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebase.models.base import Base, UTCDateTime
@@ -94,3 +94,13 @@ class Suppression(Base):
     group_id: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LockKey(Base):
+    """One lockable key (a link, a natural key), by the 64-bit hash of its name: ingestion
+    locks the row to serialise writers of the same key on PostgreSQL (`carebase.db.locks`).
+    Unlogged on PostgreSQL; unused on SQLite, whose writers are serialised."""
+
+    __tablename__ = "lock_keys"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
