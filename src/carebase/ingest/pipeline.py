@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase import recordtypes
+from carebase.attributes import service as attributes
 from carebase.db import locks
 from carebase.identity import service as identity
 from carebase.identity.links import Link
@@ -24,7 +25,6 @@ from carebase.ids import new_id
 from carebase.ingest.schemas import IngestResult, Rejection
 from carebase.ingest.service import IngestConfig, accept_batch, check_record_type, rejection
 from carebase.models import Dataset
-from carebase.profiles import service as profiles
 from carebase.records import lexer as lexer_records
 from carebase.records import tickets as ticket_records
 from carebase.records.rules import CREATED, UNCHANGED, UPDATED
@@ -236,7 +236,7 @@ def _resolve_and_store(
         outcomes, rebuild = result.outcomes, result.rebuild
     else:
         outcomes = [_unify_outcome(links, owners) for _, links in every]
-    profiles.refresh(
+    attributes.refresh(
         session,
         record_type=kind.name,
         rebuild=rebuild,

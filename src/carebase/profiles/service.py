@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.attributes import read as attribute_read
-from carebase.attributes import service as attributes
 from carebase.errors import NotFound
 from carebase.identity import service as identity
 from carebase.identity.links import Link
@@ -25,29 +24,6 @@ from carebase.profiles.schemas import (
     TicketOut,
 )
 from carebase.records import tickets as ticket_records
-
-
-def refresh(
-    session: Session,
-    *,
-    record_type: str,
-    rebuild: Iterable[str],
-    added: Mapping[str, Sequence[Mapping[str, Any]]],
-    new_profiles: set[str],
-    merged: Mapping[str, str],
-    now: datetime,
-) -> None:
-    """Bring attributes up to date after a batch of `record_type` records was stored (see
-    `attributes.service.refresh`, which this delegates to for ingestion's sake)."""
-    attributes.refresh(
-        session,
-        record_type=record_type,
-        rebuild=rebuild,
-        added=added,
-        new_profiles=new_profiles,
-        merged=merged,
-        now=now,
-    )
 
 
 @dataclass(slots=True)
