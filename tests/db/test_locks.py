@@ -13,15 +13,18 @@ from carebase.db import locks
 from carebase.db.session import Database
 from tests.conftest import test_settings
 
+# Row locks are PostgreSQL's: SQLite serialises writers, so there they are only bookkept.
+on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def pg(database_url: str) -> Database:
-    """A PostgreSQL database (these behaviours are PostgreSQL's; SQLite serialises writers)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("row locks only exist on PostgreSQL; SQLite serialises writers")
+    """This test's PostgreSQL database."""
     return Database.from_settings(test_settings(database_url))
 
 
+@on_postgresql
 def test_many_transactions_holding_thousands_of_keys_at_once(pg: Database) -> None:
     """Four 1,000-record batches hold about 4 x 3,000 keys at once: advisory locks ran out of
     PostgreSQL's shared lock table (6,400 slots by default); row locks need none."""
@@ -45,6 +48,7 @@ def test_many_transactions_holding_thousands_of_keys_at_once(pg: Database) -> No
     assert errors == []
 
 
+@on_postgresql
 def test_a_shared_key_makes_the_second_writer_wait_for_the_first(pg: Database) -> None:
     order: list[str] = []
     first_holds = threading.Event()
@@ -71,6 +75,7 @@ def test_a_shared_key_makes_the_second_writer_wait_for_the_first(pg: Database) -
     assert order == ["first commits", "second holds"]
 
 
+@on_postgresql
 def test_a_locked_profile_still_takes_new_rows_pointing_at_it(pg: Database) -> None:
     """FOR NO KEY UPDATE does not block the foreign-key check of an insert that names the
     profile, so holding a profile never stalls unrelated inserts; it does block another
@@ -104,9 +109,8 @@ def test_a_locked_profile_still_takes_new_rows_pointing_at_it(pg: Database) -> N
     pg.dispose()
 
 
+@on_sqlite
 def test_sqlite_only_bookkeeps(database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the SQLite half")
     database = Database.from_settings(test_settings(database_url))
     with database.unit_of_work() as session:
         locks.lock_keys(session, ["link:email::x@x.test"])
