@@ -67,6 +67,10 @@ def _sqlite_engine(settings: Settings, *, durable: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten with zeros (in the main file and in the WAL frames
+        # written from now on) instead of lingering in free pages: a forget must leave no copy.
+        # Some SQLite builds default to it; say it rather than rely on the build.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
         # 32 MiB of page cache per connection (SQLite's default is 2 MiB): index lookups
         # for a batch touch pages all over a large database.

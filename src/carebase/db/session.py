@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from carebase.db import retry
@@ -17,6 +17,17 @@ from carebase.settings import Settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+_CHECKPOINT_KEY = "carebase_checkpoint_after_commit"
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """Ask for the SQLite WAL to be checkpointed and truncated once `session` commits.
+
+    A forget asks for it: the WAL frames written before the delete still hold the deleted
+    values until a checkpoint copies the (securely deleted) pages into the main file and the
+    WAL is truncated. It cannot run inside the transaction, so the commit runs it.
+    """
+    session.info[_CHECKPOINT_KEY] = True
 
 
 class Database:
@@ -30,6 +41,7 @@ class Database:
         self._read = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
         self._write = sessionmaker(bind=writer(engine), expire_on_commit=False, autoflush=False)
         self._counters = sessionmaker(bind=writer(counters_engine), expire_on_commit=False)
+        event.listen(self._write, "after_commit", self._after_commit)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -84,6 +96,30 @@ class Database:
                 session.rollback()
         finally:
             session.close()
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_CHECKPOINT_KEY, False):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL into the main file and truncate it to zero bytes, so that
+        content deleted before now survives in neither; PostgreSQL: nothing (see
+        docs/identity.md on VACUUM)."""
+        if self.dialect != "sqlite":
+            return
+        # A raw connection of its own, outside any transaction (SQLAlchemy's would BEGIN):
+        # the committing session's is still checked out while its after_commit hooks run.
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            cursor.close()
+        finally:
+            raw.close()
+        if busy:
+            # A reader held an older snapshot past the busy timeout: those frames stay in
+            # the WAL until the next checkpoint (SQLite's automatic one, or the next forget).
+            logger.warning("WAL checkpoint after a forget was blocked by a reader")
 
     @contextmanager
     def counters(self) -> Iterator[Session]:

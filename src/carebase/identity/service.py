@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.db import locks
+from carebase.db.session import checkpoint_after_commit
 from carebase.errors import NotFound
 from carebase.identity import repository
 from carebase.identity.links import EMAIL, EMAIL_MD5, EMAIL_SHA256, Link, derived_hashes
@@ -109,6 +110,8 @@ def forget_profile(session: Session, profile_id: str, *, now: datetime, reason: 
     repository.delete_owned(session, profile_id)
     suppressed = suppress_links(session, links, now=now, reason=reason)
     repository.delete_profile(session, profile_id)
+    # Whoever commits (request, job, CLI) then flushes the deleted values out of the WAL.
+    checkpoint_after_commit(session)
     return suppressed
 
 

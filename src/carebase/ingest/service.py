@@ -23,6 +23,7 @@ from carebase.ids import new_id
 from carebase.ingest.schemas import IngestResult, Problem, Rejection
 from carebase.models import Dataset
 from carebase.records.rules import CREATED, UNCHANGED, UPDATED
+from carebase.recordtypes.redact import safe_field
 from carebase.settings import Settings
 
 MAX_BATCH = 1000
@@ -230,5 +231,6 @@ def rejection(
         index=index,
         ticket_id=record_id if id_field == "ticket_id" else None,
         record_id=record_id,
-        errors=[Problem(field=p["field"], reason=p["reason"]) for p in problems],
+        # The log outlives a forget: no record key that may be personal goes into it.
+        errors=[Problem(field=safe_field(p["field"], raw), reason=p["reason"]) for p in problems],
     )

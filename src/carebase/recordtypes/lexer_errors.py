@@ -7,6 +7,8 @@ from typing import Any
 
 import jsonschema
 
+from carebase.recordtypes.redact import PLACEHOLDER, known_fields
+
 Problem = dict[str, str]
 LINK_FORMS = (
     "one link form: {email}, {email_sha256}, {email_md5}, {mobile}, {customer_id[, system_name]}, "
@@ -71,7 +73,17 @@ def _describe(error: jsonschema.ValidationError) -> Problem:
     elif kind == "pattern":
         reason = "not a valid email address" if "@" in str(expected) else "has the wrong format"
     elif kind == "additionalProperties":
-        reason = "unexpected field(s): " + error.message.split("(")[-1].rstrip(")")
+        # Name the unexpected keys only when they are field names: a key may be an email.
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        known = known_fields()
+        extra = (
+            [k for k in error.instance if k not in allowed]
+            if isinstance(error.instance, dict)
+            else []
+        )
+        reason = "unexpected field(s): " + ", ".join(
+            dict.fromkeys(repr(k) if k in known else PLACEHOLDER for k in extra)
+        )
     else:
         # jsonschema's own messages quote the value, which may be personal data.
         reason = f"fails the schema's {kind} rule"
