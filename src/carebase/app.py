@@ -91,6 +91,9 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # A slash redirect's Location is built from the client's Host header (an open
+        # redirect); `GET /v1/tokens/` answers 404 naming the route without the slash instead.
+        redirect_slashes=False,
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
