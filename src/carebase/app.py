@@ -24,6 +24,7 @@ from carebase.http.middleware import (
     ConflictRetryMiddleware,
     RequestContextMiddleware,
 )
+from carebase.http.openapi import document_errors
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
@@ -91,6 +92,9 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        # A slash redirect's Location is built from the client's Host header (an open
+        # redirect); `GET /v1/tokens/` answers 404 naming the route without the slash instead.
+        redirect_slashes=False,
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
@@ -118,7 +122,8 @@ def create_app(
 
 
 def _document_extra_schemas(app: FastAPI) -> None:
-    """Add the schemas that raw-body endpoints reference to the OpenAPI components."""
+    """Add the schemas that raw-body endpoints reference to the OpenAPI components, and
+    every error status each operation can answer, with the error schema."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -127,6 +132,7 @@ def _document_extra_schemas(app: FastAPI) -> None:
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             for name, schema in batch_components().items():
                 schemas.setdefault(name, schema)
+            document_errors(document)
             app.openapi_schema = document
         return app.openapi_schema
 

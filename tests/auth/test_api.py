@@ -120,3 +120,45 @@ def test_last_used_at_is_recorded(client: TestClient, admin_token: str, clock: F
     client.get("/v1/tokens", headers=bearer(admin_token))
     tokens = client.get("/v1/tokens", headers=bearer(admin_token)).json()["tokens"]
     assert tokens[0]["last_used_at"] == clock.now.isoformat().replace("+00:00", "Z")
+
+
+def _token_id(client: TestClient, admin_token: str, name: str) -> str:
+    tokens = client.get("/v1/tokens", headers=bearer(admin_token)).json()["tokens"]
+    return str(next(token["id"] for token in tokens if token["name"] == name))
+
+
+def test_revoking_the_last_admin_token_is_refused(client: TestClient, admin_token: str) -> None:
+    # A revoked admin token and an ingest token do not count as another admin.
+    spare = client.post(
+        "/v1/tokens", json={"name": "spare", "scopes": ["admin"]}, headers=bearer(admin_token)
+    ).json()
+    client.delete(f"/v1/tokens/{spare['id']}", headers=bearer(admin_token))
+    client.post("/v1/tokens", json={"name": "i", "scopes": ["ingest"]}, headers=bearer(admin_token))
+    own_id = _token_id(client, admin_token, "admin")
+
+    response = client.delete(f"/v1/tokens/{own_id}", headers=bearer(admin_token))
+
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "conflict"
+    assert "last active admin token" in error["message"]
+    assert error["details"] == {"reason": "last_admin_token", "token_id": own_id}
+    assert client.get("/v1/tokens", headers=bearer(admin_token)).status_code == 200
+
+
+def test_revoking_an_admin_token_while_another_is_active_works(
+    client: TestClient, admin_token: str
+) -> None:
+    other = client.post(
+        "/v1/tokens", json={"name": "other", "scopes": ["admin"]}, headers=bearer(admin_token)
+    ).json()
+    own_id = _token_id(client, admin_token, "admin")
+
+    response = client.delete(f"/v1/tokens/{own_id}", headers=bearer(other["token"]))
+
+    assert response.status_code == 200
+    assert response.json()["revoked_at"] is not None
+    assert client.get("/v1/tokens", headers=bearer(admin_token)).status_code == 401
+    # Now `other` is the last one.
+    last = client.delete(f"/v1/tokens/{other['id']}", headers=bearer(other["token"]))
+    assert last.status_code == 409

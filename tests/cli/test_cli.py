@@ -38,7 +38,7 @@ def test_token_create_prints_the_secret_alone_on_the_last_line(database_url: str
 
 
 def test_token_list_and_revoke(database_url: str) -> None:
-    invoke(database_url, "token", "create", "--name", "a", "--scope", "admin")
+    invoke(database_url, "token", "create", "--name", "a", "--scope", "ingest")
     code, stdout, _ = invoke(database_url, "token", "list", "--json")
     assert code == 0
     tokens = json.loads(stdout)
@@ -50,6 +50,22 @@ def test_token_list_and_revoke(database_url: str) -> None:
     assert "Revoked" in stderr
     _, stdout, _ = invoke(database_url, "token", "list", "--json", "--active")
     assert json.loads(stdout) == []
+
+
+def test_revoking_the_last_admin_token_is_refused(database_url: str) -> None:
+    invoke(database_url, "token", "create", "--name", "first", "--scope", "admin")
+    invoke(database_url, "token", "create", "--name", "second", "--scope", "admin")
+    _, stdout, _ = invoke(database_url, "token", "list", "--json")
+    first, second = (token["id"] for token in json.loads(stdout))
+
+    code, _, stderr = invoke(database_url, "token", "revoke", first)
+    assert code == 0, stderr
+    code, stdout, stderr = invoke(database_url, "token", "revoke", second)
+    assert code == 1
+    assert "last active admin token" in stderr
+    assert "Traceback" not in stdout + stderr
+    _, stdout, _ = invoke(database_url, "token", "list", "--json", "--active")
+    assert [token["id"] for token in json.loads(stdout)] == [second]
 
 
 def test_bad_scope_is_a_clear_error_without_traceback(database_url: str) -> None:

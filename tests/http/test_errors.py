@@ -162,3 +162,31 @@ def test_every_response_has_a_request_id(client: TestClient) -> None:
     # An id a client could use to inject into logs is replaced, not echoed.
     unsafe = client.get("/v1/health", headers={"X-Request-Id": "a b\tc"})
     assert unsafe.headers["X-Request-Id"] != "a b\tc"
+
+
+def test_405_allow_lists_every_method_on_the_path(client: TestClient) -> None:
+    # GET and POST /v1/tokens are two routes; Starlette's Allow named only the first.
+    response = client.put("/v1/tokens")
+    assert response.status_code == 405
+    assert_error_shape(response.json(), "method_not_allowed")
+    allowed = {method.strip() for method in response.headers["Allow"].split(",")}
+    assert allowed == {"GET", "POST"}
+
+    item = client.post("/v1/tokens/tok_x")
+    assert item.status_code == 405
+    assert {m.strip() for m in item.headers["Allow"].split(",")} == {"GET", "DELETE"}
+
+
+def test_trailing_slash_is_not_redirected_to_the_clients_host(
+    client: TestClient, admin_token: str
+) -> None:
+    response = client.get(
+        "/v1/tokens/",
+        headers={"Host": "evil.example", "Authorization": f"Bearer {admin_token}"},
+        follow_redirects=False,
+    )
+    assert "location" not in response.headers
+    assert response.status_code == 404
+    assert_error_shape(response.json(), "not_found")
+    assert response.json()["error"]["details"] == {"path": "/v1/tokens"}
+    assert "/v1/tokens" in response.json()["error"]["message"]

@@ -43,7 +43,12 @@ def get_token(token_id: str, _admin: Admin, session: DbSession) -> TokenOut:
     return TokenOut.model_validate(service.get_token(session, token_id))
 
 
-@router.delete("/{token_id}", operation_id="revokeToken", response_model=TokenOut)
+@router.delete(
+    "/{token_id}",
+    operation_id="revokeToken",
+    response_model=TokenOut,
+    responses={409: {"description": "The token is the last active admin token."}},
+)
 def revoke_token(token_id: str, _admin: Admin, session: DbSession, now: Now) -> TokenOut:
     """Revoke a token: from now on it answers 401. Revoking twice is harmless."""
     return TokenOut.model_validate(service.revoke_token(session, token_id, now=now))

@@ -85,6 +85,13 @@ def count_active_tokens(session: Session) -> int:
     return session.scalar(query) or 0
 
 
+def lock_active_tokens(session: Session) -> Sequence[ApiToken]:
+    """Every token not revoked, locked until the transaction ends (PostgreSQL; SQLite's
+    write transaction already excludes other writers)."""
+    query = select(ApiToken).where(ApiToken.revoked_at.is_(None)).with_for_update()
+    return session.scalars(query).all()
+
+
 def touch_token(session: Session, token_id: str, at: datetime) -> None:
     """Record that the token was used."""
     session.connection().execute(_TOUCH, {"token_id": token_id, "at": at})

@@ -13,6 +13,7 @@ from carebase.auth import ratelimit, repository
 from carebase.auth.scopes import ADMIN, Scope, any_grants, parse_scopes
 from carebase.auth.secrets import DISPLAY_PREFIX_LENGTH, generate_token, hash_token, is_well_formed
 from carebase.errors import (
+    Conflict,
     InsufficientScope,
     InvalidToken,
     NotFound,
@@ -92,9 +93,25 @@ def revoke_token(session: Session, token_id: str, *, now: datetime) -> ApiToken:
     """Revoke a token; revoking twice keeps the first revocation time."""
     token = get_token(session, token_id)
     if token.revoked_at is None:
+        _refuse_revoking_last_admin(session, token)
         token.revoked_at = now
         session.flush()
     return token
+
+
+def _refuse_revoking_last_admin(session: Session, token: ApiToken) -> None:
+    # Without an active admin token nobody can create or revoke tokens again through the
+    # API. The active tokens are locked, so two concurrent revocations of the last two
+    # admin tokens cannot both pass this check.
+    if ADMIN not in token.scopes:
+        return
+    admins = [t for t in repository.lock_active_tokens(session) if ADMIN in t.scopes]
+    if [t.id for t in admins] == [token.id]:
+        raise Conflict(
+            f"Token {token.id!r} is the last active admin token; create another admin token "
+            "before revoking it.",
+            details={"reason": "last_admin_token", "token_id": token.id},
+        )
 
 
 def ensure_bootstrap_admin(session: Session, *, now: datetime) -> CreatedToken | None:

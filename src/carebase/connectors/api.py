@@ -47,7 +47,13 @@ def _out(session: Any, connector: Connector) -> dict[str, Any]:
     }
 
 
-@router.post("", status_code=201, operation_id="createConnector", response_model=ConnectorCreated)
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createConnector",
+    response_model=ConnectorCreated,
+    responses={404: {"description": "No dataset has the body's dataset_id."}},
+)
 def create_connector(
     body: ConnectorCreate, request: Request, _admin: Admin, session: DbSession, now: Now
 ) -> ConnectorCreated:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from carebase.errors import (
     CarebaseError,
@@ -85,13 +88,53 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+_ROUTE_TABLE_STATE_KEY = "route_methods"
+
+
+def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Each route's path pattern and methods, flattened through included routers."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, _ROUTE_TABLE_STATE_KEY, None
+    )
+    if table is None:
+        table = [
+            (compile_path(context.path)[0], frozenset(context.methods or ()))
+            for context in iter_route_contexts(app.routes)
+            if context.path
+        ]
+        setattr(app.state, _ROUTE_TABLE_STATE_KEY, table)
+    return table
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route on `path` accepts, sorted; empty when no route has the path."""
+    methods: set[str] = set()
+    for pattern, route_methods in _route_table(app):
+        if pattern.match(path):
+            methods.update(route_methods)
+    return sorted(methods)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     message = _STATUS_MESSAGES.get(exc.status_code)
     if message is None:
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
+    headers = dict(exc.headers or {})
+    details = None
+    if exc.status_code == 405:
+        # Starlette's Allow names only the first route matching the path; several routes
+        # can share a path (GET and POST /v1/tokens are two), so ask them all.
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    elif exc.status_code == 404:
+        # Trailing slashes are not redirected (a redirect would be built from the client's
+        # Host header); the 404 says where the route is instead.
+        path = request.url.path
+        if path.endswith("/") and path != "/" and allowed_methods(request.app, path.rstrip("/")):
+            message = f"No such route; drop the trailing slash: {path.rstrip('/')}"
+            details = {"path": path.rstrip("/")}
     return error_response(
-        exc.status_code, code_for_status(exc.status_code), message, None, dict(exc.headers or {})
+        exc.status_code, code_for_status(exc.status_code), message, details, headers
     )
 
 

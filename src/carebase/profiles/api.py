@@ -148,6 +148,7 @@ def get_profile_merges(profile_id: str, _reader: Reader, session: DbSession) -> 
     "/v1/profiles/{profile_id}/merges/{merge_id}/undo",
     operation_id="undoProfileMerge",
     response_model=UndoneMerge,
+    responses={409: {"description": "The merge was already undone, or can no longer be."}},
 )
 def undo_profile_merge(
     profile_id: str,

@@ -43,7 +43,12 @@ def get_job(job_id: str, _admin: Admin, session: DbSession) -> JobOut:
     return JobOut.model_validate(service.get_job(session, job_id))
 
 
-@router.post("/{job_id}/cancel", operation_id="cancelJob", response_model=JobOut)
+@router.post(
+    "/{job_id}/cancel",
+    operation_id="cancelJob",
+    response_model=JobOut,
+    responses={409: {"description": "The job already ended."}},
+)
 def cancel_job(
     job_id: str, request: Request, _admin: Admin, session: DbSession, now: Now
 ) -> JobOut:
