@@ -22,6 +22,7 @@ from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import (
     BodyLimitMiddleware,
     ConflictRetryMiddleware,
+    NulGuardMiddleware,
     RequestContextMiddleware,
 )
 from carebase.ingest.api import batch_components
@@ -93,6 +94,7 @@ def create_app(
         openapi_url="/openapi.json",
         middleware=[
             Middleware(RequestContextMiddleware),
+            Middleware(NulGuardMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(ConflictRetryMiddleware),
         ],
