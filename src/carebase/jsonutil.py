@@ -48,15 +48,18 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 def count_values(body: bytes) -> int:
     """An upper bound of the JSON values in `body`, counted before decoding it.
 
-    Every value but the first follows a `[`, `{` or `,`. Counted over the whole body first
-    (cheap, C-speed); only when that passes the bound are strings, whose commas and
-    brackets are no structure, skipped and the count made again.
+    A value is the top one, or the first in its container, or follows a `,`: so there are
+    1 + (commas) + (non-empty containers) of them. Counted over the whole body first,
+    brackets of empty containers included (cheap, C-speed, at most twice the truth); only
+    when that passes the bound are strings, whose commas and brackets are no structure,
+    and whitespace dropped, empty containers told apart, and the count made again.
     """
     quick = body.count(b"[") + body.count(b"{") + body.count(b",") + 1
     if quick <= MAX_VALUES_PER_REQUEST:
         return quick
-    bare = _STRING.sub(b"", body)
-    return bare.count(b"[") + bare.count(b"{") + bare.count(b",") + 1
+    bare = _STRING.sub(b"", body).translate(None, b" \t\r\n")
+    empty = bare.count(b"[]") + bare.count(b"{}")
+    return bare.count(b"[") + bare.count(b"{") + bare.count(b",") + 1 - empty
 
 
 def check_value_count(body: bytes) -> None:

@@ -205,6 +205,23 @@ def test_a_batch_with_too_many_values_is_a_413_before_decoding(
     assert error["details"] == {"max_values": MAX_VALUES_PER_REQUEST}
 
 
+def test_a_batch_just_under_the_bound_is_decoded_and_its_record_judged(
+    client: TestClient, admin_token: str
+) -> None:
+    dataset_id = create_dataset(client, admin_token)
+    # Empty objects count once each, not twice: the pre-count is exact for them.
+    body = _many_empty_objects(MAX_VALUES_PER_REQUEST - 1_000)
+    response = client.post(
+        f"/v1/datasets/{dataset_id}/customer_support_ticket",
+        content=body,
+        headers={**auth(admin_token), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["rejected"] == 1
+    [problem] = response.json()["rejections"][0]["errors"]
+    assert problem["reason"] == f"holds more than {MAX_VALUES} values"
+
+
 def test_commas_inside_strings_are_not_counted_as_values(
     client: TestClient, admin_token: str
 ) -> None:
