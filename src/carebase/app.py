@@ -22,6 +22,7 @@ from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import (
     BodyLimitMiddleware,
     ConflictRetryMiddleware,
+    NulGuardMiddleware,
     RequestContextMiddleware,
 )
 from carebase.http.openapi import document_errors
@@ -97,6 +98,7 @@ def create_app(
         redirect_slashes=False,
         middleware=[
             Middleware(RequestContextMiddleware),
+            Middleware(NulGuardMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(ConflictRetryMiddleware),
         ],

@@ -23,7 +23,7 @@ import httpx
 import orjson
 from sqlalchemy.orm import Session
 
-from carebase import crypto
+from carebase import crypto, jsonutil
 from carebase.auth import ratelimit
 from carebase.auth.secrets import hash_token
 from carebase.connectors import repository
@@ -283,6 +283,7 @@ def receive_webhook(
 ) -> Receipt:
     """Store an authenticated delivery (once per key) and queue the job that processes it, in
     the caller's transaction; processing follows the answer."""
+    jsonutil.check_value_count(body)
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as error:

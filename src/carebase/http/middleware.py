@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, access log without PII, rate-limit headers, body limit."""
+"""ASGI middleware: request ids, access log without PII, rate-limit headers, NUL guard,
+body limit."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebase.db import retry
-from carebase.errors import Contended
+from carebase.errors import Contended, ValidationFailed, problem
 from carebase.http.errors import error_body
 
 access_log = logging.getLogger("carebase.access")
@@ -78,6 +80,66 @@ class RequestContextMiddleware:
                 (time.perf_counter() - started) * 1000,
                 request_id,
             )
+
+
+# A query parameter name safe to name in an error; any other is reported as `query`.
+_SAFE_PARAMETER = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+
+
+class NulGuardMiddleware:
+    """Answer 422 for a NUL character (raw, or `%00` once decoded) in the path, a query
+    parameter's name or value, or a header value, before any route or database work.
+
+    PostgreSQL cannot store or compare NUL in text, so such a value reaching a query was a
+    500; nothing legitimate sends it. Checked here once for every route, including the
+    tokenless webhook. Bodies are checked by `JSONRoute` (admin) and per record (ingestion).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        field = _nul_field(scope)
+        if field is None:
+            await self.app(scope, receive, send)
+            return
+        refusal = ValidationFailed(
+            "The request holds a NUL character.",
+            details=[problem(field, "contains a NUL character")],
+        )
+        payload = orjson.dumps(error_body(refusal.code, refusal.message, refusal.details))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": refusal.status_code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _nul_field(scope: Scope) -> str | None:
+    """Where the request holds a NUL character (`path`, `query.<name>`, `header.<name>`)."""
+    raw_path = scope.get("raw_path") or b""
+    if "\x00" in scope.get("path", "") or b"\x00" in raw_path or b"%00" in raw_path:
+        return "path"
+    query = bytes(scope.get("query_string", b"")).decode("latin-1")
+    if "\x00" in query or "%00" in query:
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return f"query.{name}" if _SAFE_PARAMETER.match(name) else "query"
+        return None if "\x00" not in query else "query"
+    for name, value in scope.get("headers", []):
+        if b"\x00" in value:
+            header = bytes(name).decode("latin-1").lower()
+            return f"header.{header}" if _SAFE_PARAMETER.match(header) else "header"
+    return None
 
 
 class BodyLimitMiddleware:

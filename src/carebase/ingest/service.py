@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from sqlalchemy.orm import Session
 
+from carebase import jsonutil
 from carebase.datasets import repository
 from carebase.datasets.service import get_dataset
 from carebase.db.session import Database
@@ -50,6 +51,7 @@ class IngestConfig:
 
 def decode_batch(body: bytes) -> list[Any]:
     """The events of a request body: a JSON array of 1 to 1,000 items, or a 4xx error."""
+    jsonutil.check_value_count(body)
     try:
         events = orjson.loads(body)
     except orjson.JSONDecodeError as error:

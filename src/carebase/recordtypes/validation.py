@@ -1,5 +1,5 @@
-"""Checks every record needs before its own schema: no NUL characters, bounded nesting,
-and pydantic errors turned into `{field, reason}` pairs."""
+"""Checks every record needs before its own schema: no NUL characters, bounded nesting
+and number of values, and pydantic errors turned into `{field, reason}` pairs."""
 
 from __future__ import annotations
 
@@ -8,13 +8,28 @@ from typing import Any
 from pydantic import ValidationError
 
 MAX_DEPTH = 32
+# JSON values (objects, arrays and scalars) one record may hold. Depth alone does not bound
+# a record: a flat custom field of millions of empty objects passes any depth check and
+# costs ~70 bytes per object, in memory and again in storage. A real ticket holds tens to
+# a few hundred values; 10,000 leaves room for rich custom fields and keeps one record's
+# decoded size under a megabyte.
+MAX_VALUES = 10_000
 
 
-def scan_hostile(value: Any, path: str = "", depth: int = 0) -> dict[str, str] | None:
-    """The first NUL character or over-deep nesting in a decoded record, or None.
+def scan_hostile(value: Any, path: str = "") -> dict[str, str] | None:
+    """The first NUL character, over-deep nesting or excess of values in a decoded record,
+    or None.
 
     PostgreSQL cannot store NUL in text, and nothing legitimate sends it.
     """
+    budget = [MAX_VALUES]
+    return _scan(value, path, 0, budget)
+
+
+def _scan(value: Any, path: str, depth: int, budget: list[int]) -> dict[str, str] | None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return {"field": path or "(record)", "reason": f"holds more than {MAX_VALUES} values"}
     if depth > MAX_DEPTH:
         return {"field": path or "(record)", "reason": f"nested deeper than {MAX_DEPTH} levels"}
     if isinstance(value, str):
@@ -26,13 +41,13 @@ def scan_hostile(value: Any, path: str = "", depth: int = 0) -> dict[str, str] |
             child = f"{path}.{key}" if path else str(key)
             if "\x00" in key:
                 return {"field": path or "(record)", "reason": "a key contains a NUL character"}
-            problem = scan_hostile(item, child, depth + 1)
+            problem = _scan(item, child, depth + 1, budget)
             if problem:
                 return problem
         return None
     if isinstance(value, list):
         for position, item in enumerate(value):
-            problem = scan_hostile(item, f"{path}[{position}]", depth + 1)
+            problem = _scan(item, f"{path}[{position}]", depth + 1, budget)
             if problem:
                 return problem
     return None
