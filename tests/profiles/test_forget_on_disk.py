@@ -138,12 +138,12 @@ def test_a_forget_leaves_no_copy_anywhere(
     assert not [value for value in FORGOTTEN if value in logged]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_old_wal_frames_are_truncated_after_a_forget(
     client: TestClient, admin_token: str, settings: Settings
 ) -> None:
-    """The WAL is empty after a forget, even though frames before it held the person."""
-    if not settings.is_sqlite:
-        pytest.skip("SQLite's write-ahead log")
+    """The WAL (SQLite's) is empty after a forget, even though frames before it held the
+    person."""
     brand = Brand(client, admin_token)
     profile_id = _ingest_the_person(brand)
     path = settings.sqlite_path
