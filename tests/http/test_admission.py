@@ -9,7 +9,9 @@ import sqlite3
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -17,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from carebase.db.retry import is_retryable
+from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import AdmissionMiddleware
 
 
@@ -137,3 +140,20 @@ def test_sqlite_database_is_locked_is_retryable() -> None:
     assert is_retryable(locked)
     other = OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: x"))
     assert not is_retryable(other)
+
+
+@pytest.mark.anyio
+async def test_a_pool_checkout_timeout_answers_503_overloaded() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/read")
+    async def read() -> None:
+        raise PoolTimeout("QueuePool limit of size 2 overflow 2 reached")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/read")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "overloaded"
