@@ -20,6 +20,7 @@ from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import (
+    AdmissionMiddleware,
     BodyLimitMiddleware,
     ConflictRetryMiddleware,
     NulGuardMiddleware,
@@ -100,6 +101,13 @@ def create_app(
             Middleware(RequestContextMiddleware),
             Middleware(NulGuardMiddleware),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            # Outside the retries: a request run again keeps its turn.
+            Middleware(
+                AdmissionMiddleware,
+                max_in_flight=settings.in_flight_limit,
+                queue_timeout=settings.queue_timeout_ms / 1000,
+                one_writer=settings.is_sqlite,
+            ),
             Middleware(ConflictRetryMiddleware),
         ],
     )

@@ -171,6 +171,13 @@ class Contended(ServiceUnavailable):
     default_message = "Concurrent writes to the same records kept colliding; retry shortly."
 
 
+class Overloaded(ServiceUnavailable):
+    """The process has more requests in hand and waiting than it can serve promptly."""
+
+    code = "overloaded"
+    default_message = "The server is busy; retry shortly."
+
+
 _CODES_BY_STATUS: dict[int, str] = {
     400: BadRequest.code,
     401: Unauthenticated.code,

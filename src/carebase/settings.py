@@ -151,6 +151,19 @@ class Settings(BaseSettings):
         default=5000, ge=0, description="How long a SQLite writer waits for the lock."
     )
     db_pool_size: int = Field(default=10, ge=1, description="Connections kept per process.")
+    max_in_flight: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Requests one process works on at once (0: CAREBASE_DB_POOL_SIZE); more wait "
+            "in a queue."
+        ),
+    )
+    queue_timeout_ms: int = Field(
+        default=2000,
+        ge=0,
+        description="How long a request waits in that queue before it answers 503 overloaded.",
+    )
     migrate_on_start: bool = Field(
         default=True, description="Apply pending migrations when the server starts."
     )
@@ -327,6 +340,11 @@ class Settings(BaseSettings):
         if not self.is_sqlite:
             return None
         return Path(self.database_url.removeprefix("sqlite:///").split("?", 1)[0])
+
+    @property
+    def in_flight_limit(self) -> int:
+        """Requests one process works on at once: each can hold a pooled connection."""
+        return self.max_in_flight or self.db_pool_size
 
     def rate_limit_for(self, scope_name: str) -> RateLimit:
         """The policy that applies to requests needing `scope_name`."""

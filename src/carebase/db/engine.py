@@ -20,6 +20,10 @@ from carebase.settings import Settings
 # lock upgrade, which busy_timeout cannot resolve.
 SQLITE_BEGIN_OPTION = "carebase_sqlite_begin"
 
+# A request admitted by AdmissionMiddleware finds a connection at once; waiting longer than
+# this for one means the process is overloaded, answered 503 rather than held for 30 s.
+POOL_TIMEOUT_SECONDS = 5.0
+
 
 def create_db_engine(settings: Settings, *, durable: bool = True) -> Engine:
     """Build the engine for `settings.database_url`.
@@ -33,6 +37,7 @@ def create_db_engine(settings: Settings, *, durable: bool = True) -> Engine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         pool_pre_ping=True,
         pool_recycle=1800,
         json_serializer=jsonutil.dumps_text,
@@ -48,6 +53,7 @@ def _sqlite_engine(settings: Settings, *, durable: bool) -> Engine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args={
             "check_same_thread": False,
             "timeout": settings.sqlite_busy_timeout_ms / 1000,

@@ -2,7 +2,8 @@
 
 On PostgreSQL two transactions can still collide where no lock orders them in advance: a
 deadlock between locks taken after a lookup (40P01), a serialization failure (40001), or a
-unique violation from a key inserted by a concurrent commit (23505). Each leaves the
+unique violation from a key inserted by a concurrent commit (23505). On SQLite a writer
+can wait past busy_timeout for another process's write lock ("database is locked"). Each leaves the
 database unchanged once rolled back, so the whole unit of work is run again, a bounded
 number of times, with jittered backoff.
 """
@@ -10,6 +11,7 @@ number of times, with jittered backoff.
 from __future__ import annotations
 
 import random
+import sqlite3
 
 from sqlalchemy.exc import DBAPIError
 
@@ -22,6 +24,9 @@ def is_retryable(error: BaseException) -> bool:
     """Whether `error` is a transient conflict that a fresh transaction may not meet."""
     if not isinstance(error, DBAPIError):
         return False
+    if isinstance(error.orig, sqlite3.OperationalError):
+        # Another process held SQLite's write lock past busy_timeout: nothing was written.
+        return "database is locked" in str(error.orig)
     sqlstate = getattr(error.orig, "sqlstate", None)
     return sqlstate in RETRYABLE_SQLSTATES
 

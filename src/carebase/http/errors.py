@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -17,6 +18,7 @@ from carebase.errors import (
     CarebaseError,
     FieldProblem,
     MalformedJSON,
+    Overloaded,
     ValidationFailed,
     code_for_status,
     problem,
@@ -161,8 +163,17 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", "<unmatched>"))
 
 
+async def _pool_exhausted(_request: Request, _exc: Exception) -> JSONResponse:
+    # No pooled connection came free in time: the server is busy, not broken.
+    problem = Overloaded()
+    return error_response(
+        problem.status_code, problem.code, problem.message, headers={"Retry-After": "1"}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every failure the server can produce in the one error shape."""
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(CarebaseError, _carebase_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

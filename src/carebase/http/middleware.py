@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebase.db import retry
-from carebase.errors import Contended, ValidationFailed, problem
+from carebase.errors import Contended, Overloaded, ValidationFailed, problem
 from carebase.http.errors import error_body
 
 access_log = logging.getLogger("carebase.access")
@@ -279,3 +279,87 @@ class ConflictRetryMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+
+_ALWAYS_ADMITTED = frozenset({"/v1/health"})
+
+
+class AdmissionMiddleware:
+    """Work on at most `max_in_flight` requests at once; the rest wait in a first-come,
+    first-served queue for at most `queue_timeout` seconds, then answer 503 `overloaded`
+    with Retry-After. With `one_writer` (SQLite: one writer at a time anyway), requests
+    that may write also queue, in order, for the process's single writing turn.
+
+    Bounding the requests in hand to the pool size means a request never waits for a
+    pooled connection that another request holds while it waits for something else: a
+    burst is served at the rate the database allows, or refused at once, and the
+    process is healthy the moment it ends. `/v1/health` is never queued.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_in_flight: int, queue_timeout: float, *, one_writer: bool = False
+    ) -> None:
+        self.app = app
+        self.queue_timeout = queue_timeout
+        # asyncio.Semaphore wakes its waiters in the order they came (FIFO).
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._writer = asyncio.Semaphore(1) if one_writer else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in _ALWAYS_ADMITTED:
+            await self.app(scope, receive, send)
+            return
+        # One deadline for both queues: the wait a client sees is bounded once.
+        deadline = asyncio.get_running_loop().time() + self.queue_timeout
+        if not await _acquire(self._slots, deadline):
+            await _overloaded(send)
+            return
+        try:
+            writer = self._writer if scope["method"] not in _SAFE_METHODS else None
+            if writer is None:
+                await self.app(scope, receive, send)
+                return
+            if not await _acquire(writer, deadline):
+                await _overloaded(send)
+                return
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                writer.release()
+        finally:
+            self._slots.release()
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _acquire(semaphore: asyncio.Semaphore, deadline: float) -> bool:
+    """Take a turn from `semaphore`, waiting in line until `deadline` at most."""
+    remaining = deadline - asyncio.get_running_loop().time()
+    if not semaphore.locked():
+        await semaphore.acquire()
+        return True
+    if remaining <= 0:
+        return False
+    try:
+        await asyncio.wait_for(semaphore.acquire(), remaining)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _overloaded(send: Send) -> None:
+    problem = Overloaded()
+    payload = orjson.dumps(error_body(problem.code, problem.message))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": problem.status_code,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", b"1"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
