@@ -16,7 +16,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebase.db import retry
-from carebase.errors import Contended, Overloaded, ValidationFailed, problem
+from carebase.errors import (
+    BadRequest,
+    CarebaseError,
+    Contended,
+    Overloaded,
+    PayloadTooLarge,
+    ValidationFailed,
+    problem,
+)
 from carebase.http.errors import error_body
 
 access_log = logging.getLogger("carebase.access")
@@ -110,18 +118,7 @@ class NulGuardMiddleware:
             "The request holds a NUL character.",
             details=[problem(field, "contains a NUL character")],
         )
-        payload = orjson.dumps(error_body(refusal.code, refusal.message, refusal.details))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": refusal.status_code,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await send_error(send, refusal)
 
 
 def _nul_field(scope: Scope) -> str | None:
@@ -177,28 +174,13 @@ class BodyLimitMiddleware:
         return f"The request body is larger than {self.max_bytes} bytes."
 
     async def _reject(self, send: Send, *, bad_length: bool) -> None:
-        if bad_length:
-            status, body = 400, error_body("bad_request", "Content-Length is not a number.")
-        else:
-            status, body = (
-                413,
-                error_body(
-                    "payload_too_large", self._too_large_message, {"max_bytes": self.max_bytes}
-                ),
-            )
-        payload = orjson.dumps(body)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        refusal: CarebaseError = (
+            BadRequest("Content-Length is not a number.")
+            if bad_length
+            else PayloadTooLarge(self._too_large_message, details={"max_bytes": self.max_bytes})
         )
-        await send({"type": "http.response.body", "body": payload})
+        # The body was not read: close the connection rather than leave it to drain.
+        await send_error(send, refusal, connection_close=True)
 
 
 def _replaying(replay: list[Message], receive: Receive) -> Receive:
@@ -265,20 +247,7 @@ class ConflictRetryMiddleware:
                     break
                 state[RETRY_STATE_KEY] = attempt + 1
                 await asyncio.sleep(retry.backoff(attempt))
-        problem = Contended()
-        payload = orjson.dumps(error_body(problem.code, problem.message))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": problem.status_code,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"retry-after", b"1"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await send_error(send, Contended(headers={"Retry-After": "1"}))
 
 
 _ALWAYS_ADMITTED = frozenset({"/v1/health"})
@@ -349,17 +318,22 @@ async def _acquire(semaphore: asyncio.Semaphore, deadline: float) -> bool:
 
 
 async def _overloaded(send: Send) -> None:
-    problem = Overloaded()
-    payload = orjson.dumps(error_body(problem.code, problem.message))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": problem.status_code,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"retry-after", b"1"),
-            ],
-        }
-    )
+    await send_error(send, Overloaded(headers={"Retry-After": "1"}))
+
+
+async def send_error(send: Send, error: CarebaseError, *, connection_close: bool = False) -> None:
+    """Answer an error in the one error shape, from middleware that runs outside FastAPI's
+    exception handlers (they would otherwise render it)."""
+    payload = orjson.dumps(error_body(error.code, error.message, error.details))
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *(
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in error.headers.items()
+        ),
+    ]
+    if connection_close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
