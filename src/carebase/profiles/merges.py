@@ -14,7 +14,7 @@ from carebase.attributes import service as attributes
 from carebase.identity import undo
 from carebase.identity.links import Link, LinkNormaliser
 from carebase.models import ProfileMerge
-from carebase.records import ownership
+from carebase.records import ownership_repository as ownership
 
 
 @dataclass(slots=True)
