@@ -21,7 +21,7 @@ from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import (
     AdmissionMiddleware,
-    BodyLimitMiddleware,
+    BodyGuardMiddleware,
     ConflictRetryMiddleware,
     NulGuardMiddleware,
     RequestContextMiddleware,
@@ -100,7 +100,12 @@ def create_app(
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(NulGuardMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyGuardMiddleware,
+                max_bytes=settings.max_body_bytes,
+                min_rate=settings.min_body_rate,
+                grace=settings.body_grace_seconds,
+            ),
             # Outside the retries: a request run again keeps its turn.
             Middleware(
                 AdmissionMiddleware,

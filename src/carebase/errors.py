@@ -110,6 +110,19 @@ class MethodNotAllowed(CarebaseError):
     default_message = "Method not allowed."
 
 
+class RequestTimeout(CarebaseError):
+    """The body arrived slower than CAREBASE_MIN_BODY_RATE allows."""
+
+    status_code = 408
+    code = "request_timeout"
+    default_message = "The request body arrived too slowly."
+
+
+# nginx's "client closed request": the client went away before its request was read whole.
+# Nothing is answered (no one is listening); the access log records it under this status.
+CLIENT_CLOSED_REQUEST = 499
+
+
 class Conflict(CarebaseError):
     """The request conflicts with the current state."""
 
@@ -184,6 +197,7 @@ _CODES_BY_STATUS: dict[int, str] = {
     403: Forbidden.code,
     404: NotFound.code,
     405: MethodNotAllowed.code,
+    408: RequestTimeout.code,
     409: Conflict.code,
     413: PayloadTooLarge.code,
     415: UnsupportedMediaType.code,

@@ -164,6 +164,27 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a request waits in that queue before it answers 503 overloaded.",
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a client may take to send a request's headers (then 408).",
+    )
+    min_body_rate: int = Field(
+        default=1024,
+        ge=1,
+        description=(
+            "Bytes per second a request body must average once CAREBASE_BODY_GRACE_SECONDS "
+            "have passed (then 408)."
+        ),
+    )
+    body_grace_seconds: float = Field(
+        default=10.0, gt=0, description="How long a body may arrive at any pace at first."
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open client connections one process keeps; more answer 503 overloaded.",
+    )
     migrate_on_start: bool = Field(
         default=True, description="Apply pending migrations when the server starts."
     )

@@ -13,6 +13,7 @@ from carebase.cli import connectors, datasets, demo, jobs, tokens
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.demo.service import has_data
+from carebase.http.server import PROTOCOL
 from carebase.logs import configure_logging
 from carebase.models import utcnow
 
@@ -83,6 +84,8 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
+        # A header deadline and a connection cap on top of uvicorn's httptools protocol.
+        http=PROTOCOL,
     )
 
 

@@ -8,13 +8,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from carebase.errors import (
+    CLIENT_CLOSED_REQUEST,
     CarebaseError,
     FieldProblem,
     MalformedJSON,
@@ -117,8 +118,11 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(methods)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == CLIENT_CLOSED_REQUEST:
+        # The client is gone: nothing to render, and the access log's line says so.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     message = _STATUS_MESSAGES.get(exc.status_code)
     if message is None:
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."

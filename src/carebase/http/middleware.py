@@ -1,5 +1,5 @@
 """ASGI middleware: request ids, access log without PII, rate-limit headers, NUL guard,
-body limit."""
+body guard (size, pace, aborts), admission control, conflict retries."""
 
 from __future__ import annotations
 
@@ -17,11 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebase.db import retry
 from carebase.errors import (
+    CLIENT_CLOSED_REQUEST,
     BadRequest,
     CarebaseError,
     Contended,
     Overloaded,
     PayloadTooLarge,
+    RequestTimeout,
     ValidationFailed,
     problem,
 )
@@ -80,13 +82,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             route = scope.get("route")
+            status = status_holder["status"]
             access_log.info(
-                "%s %s %s %.1fms request_id=%s",
+                "%s %s %s %.1fms request_id=%s%s",
                 scope["method"],
                 getattr(route, "path", "<unmatched>"),
-                status_holder["status"],
+                status,
                 (time.perf_counter() - started) * 1000,
                 request_id,
+                " (client closed the request)" if status == CLIENT_CLOSED_REQUEST else "",
             )
 
 
@@ -139,12 +143,36 @@ def _nul_field(scope: Scope) -> str | None:
     return None
 
 
-class BodyLimitMiddleware:
-    """Answer 413 for a body over `max_bytes`: at once by Content-Length, or while streaming."""
+class BodyTimedOut(HTTPException):
+    """The body arrived slower than the minimum rate (408). An HTTPException, because
+    FastAPI's body reader passes those through untouched to the one error handler."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self) -> None:
+        super().__init__(408, detail=RequestTimeout.default_message)
+
+
+class ClientAborted(HTTPException):
+    """The client closed the connection before its body arrived whole: nothing to answer."""
+
+    def __init__(self) -> None:
+        super().__init__(CLIENT_CLOSED_REQUEST, detail="The client closed the request.")
+
+
+class BodyGuardMiddleware:
+    """Guard the request body before any handler holds it:
+
+    - over `max_bytes`: 413, at once by Content-Length, or as soon as the stream passes it;
+    - slower than `min_rate` bytes a second on average after `grace` seconds: 408 (a
+      trickled body would otherwise hold a connection and a request slot for ever);
+    - the client gone mid-body: `ClientAborted`, one access-log line, no traceback;
+    - an answer sent before the body was read whole (a 401, a 404) closes the connection,
+      so the rest of the body is never received.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, *, min_rate: float, grace: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.min_rate, self.grace = min_rate, grace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,20 +182,42 @@ class BodyLimitMiddleware:
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._reject(send, bad_length=not declared.isdigit())
             return
+        chunked = "chunked" in (_header(scope, b"transfer-encoding") or "").lower()
+        if not chunked and declared in (None, "0"):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         received = 0
+        complete = False
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+        async def guarded_receive() -> Message:
+            nonlocal received, complete
+            if complete:
+                # After the body only a disconnect can come, whenever it comes.
+                return await receive()
+            # The body so far must have come at `min_rate` since the grace period ended.
+            deadline = started + self.grace + received / self.min_rate
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+            except TimeoutError:
+                raise BodyTimedOut() from None
+            if message["type"] == "http.disconnect":
+                raise ClientAborted()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    # An HTTPException passes through FastAPI's body reader untouched
-                    # and reaches the one error handler as a 413.
                     raise HTTPException(413, detail=self._too_large_message)
+                complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and not complete:
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, guarded_receive, closing_send)
 
     @property
     def _too_large_message(self) -> str:
