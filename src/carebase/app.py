@@ -37,6 +37,7 @@ from carebase.models import utcnow
 from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
+from carebase.web.app import console_errors, install_console
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def create_app(
     app.state.connector_options = ClientOptions()
     app.state.job_runner = None
     app.state.job_registry = None
-    install_error_handlers(app)
+    install_error_handlers(app, html=console_errors())
     # Routes are matched in order: the profile reads, the hottest GETs, come first. No
     # other router's paths overlap theirs, so no request matches differently.
     app.include_router(profiles_router)
@@ -132,6 +133,7 @@ def create_app(
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    install_console(app)
     _document_extra_schemas(app)
     return app
 
