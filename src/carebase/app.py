@@ -92,7 +92,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are the console's pages, from vendored files (carebase.web).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         # A slash redirect's Location is built from the client's Host header (an open

@@ -73,7 +73,7 @@ def test_sign_in_keeps_only_a_safe_next(client: TestClient) -> None:
 
 
 def test_pages_load_only_this_sites_files(client: TestClient) -> None:
-    for path in ("/sign-in",):
+    for path in ("/sign-in", "/docs", "/redoc"):
         text = client.get(path).text
         urls = ATTRIBUTE_URL.findall(text)
         assert urls, path
@@ -81,6 +81,24 @@ def test_pages_load_only_this_sites_files(client: TestClient) -> None:
             assert re.match(r"^(/(?![/\\])|#)", url), f"{path}: {url}"
             if url.startswith("/static/"):
                 assert client.get(url).status_code == 200, url
+
+
+def test_the_docs_pages_start_the_vendored_uis(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert "/static/vendor/swagger-ui-dist-5.35.0/swagger-ui-bundle.js" in docs.text
+    assert 'data-spec-url="/openapi.json"' in docs.text
+    redoc = client.get("/redoc")
+    assert "/static/vendor/redoc-2.5.4/redoc.standalone.js" in redoc.text
+    assert '<redoc spec-url="/openapi.json">' in redoc.text
+    for response in (docs, redoc):
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self';" in csp
+        assert "style-src 'self' 'unsafe-inline'" in csp
+        assert "worker-src 'self' blob:" in csp
+
+
+def test_swagger_ui_never_calls_the_online_validator() -> None:
+    assert "validatorUrl: null" in (STATIC_DIR / "swagger-init.js").read_text()
 
 
 def test_pages_are_not_in_the_api_document(client: TestClient) -> None:
