@@ -65,6 +65,10 @@ def _postgres_found() -> bool:
     return bool(shutil.which("initdb") or glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 
 
+def _chromium_found() -> bool:
+    return shutil.which(os.environ.get("CAREBASE_CHROMIUM", "/usr/bin/chromium")) is not None
+
+
 def run(args: list[str]) -> int:
     """Start carebase on its embedded SQLite database, with the demo brand loaded on the
     first start (`--empty`: without it)."""
@@ -77,7 +81,8 @@ def run(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    """Lint, type-check and run the whole suite on SQLite and PostgreSQL."""
+    """Lint, type-check and run the whole suite on SQLite and PostgreSQL, browser tests
+    (Chromium) included."""
     ensure_installed("[dev]")
     in_ci = os.environ.get("CI", "").lower() == "true"
     if not _postgres_found():
@@ -90,6 +95,16 @@ def test(args: list[str]) -> int:
         )
         if in_ci:
             print("CI=true: a skipped PostgreSQL run is a failure.", flush=True)
+            return 1
+    if not _chromium_found():
+        banner = "!" * 78
+        print(
+            f"{banner}\n!! Chromium NOT FOUND: the browser tests (tests/browser) will be SKIPPED."
+            f"\n!! Install Debian's `chromium` package or set CAREBASE_CHROMIUM.\n{banner}",
+            flush=True,
+        )
+        if in_ci:
+            print("CI=true: skipped browser tests are a failure.", flush=True)
             return 1
     steps = [
         ["ruff", "check", "src", "tests", "bench", "dev.py"],
