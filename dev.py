@@ -4,6 +4,7 @@
     python3 dev.py run     install into .venv and start carebase on SQLite
     python3 dev.py test    install dev tools, then ruff, mypy --strict and pytest
     python3 dev.py vendor  re-fetch the console's vendored npm assets (needs npm; dev only)
+    python3 dev.py screenshots  render each console page (demo data) into docs/screenshots/
 
 Installs are pinned by pyproject.toml and constraints.txt, and skipped when
 nothing changed since the last one.
@@ -235,9 +236,15 @@ def vendor(args: list[str]) -> int:
     return 0
 
 
+def screenshots(args: list[str]) -> int:
+    """Render a PNG of each console page on the demo brand (needs Chromium)."""
+    ensure_installed("[dev]")
+    return subprocess.call([str(PYTHON), "-m", "tests.browser.screenshots", *args], cwd=ROOT)
+
+
 def main() -> int:
-    """Dispatch `run`, `test` or `vendor`."""
-    commands = {"run": run, "test": test, "vendor": vendor}
+    """Dispatch `run`, `test`, `vendor` or `screenshots`."""
+    commands = {"run": run, "test": test, "vendor": vendor, "screenshots": screenshots}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
