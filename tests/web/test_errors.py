@@ -173,3 +173,29 @@ def test_next_is_a_path_on_this_site_or_nothing(value: str | None, expected: str
 )
 def test_accepts_html(accept: str, expected: bool) -> None:
     assert accepts_html(accept) is expected
+
+
+def test_middleware_refusals_are_pages_for_a_browser(client: TestClient) -> None:
+    page = client.get("/sign-in?next=%00", headers=BROWSER)
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "The request holds a NUL character." in page.text
+    assert "<code>query.next</code>" in page.text
+    api = client.get("/v1/profiles/by/email/a%00b", headers=BROWSER)
+    assert api.status_code == 422
+    assert api.json()["error"]["code"] == "validation_error"
+    program = client.get("/sign-in?next=%00", headers={"Accept": "*/*"})
+    assert program.headers["content-type"] == "application/json"
+
+
+def test_a_body_too_large_is_a_page_that_closes_the_connection(client: TestClient) -> None:
+    limit = client.app.state.settings.max_body_bytes
+    response = client.post(
+        "/sign-in",
+        content=b"x",
+        headers={**BROWSER, "Content-Length": str(limit + 1)},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["connection"] == "close"
+    assert "That is too large" in response.text

@@ -14,6 +14,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+from starlette.types import Scope
 
 from carebase.errors import (
     CLIENT_CLOSED_REQUEST,
@@ -88,6 +89,25 @@ def _answer(
     if html is not None and html.wants_html(request):
         return html.response(request, status_code, code, message, details, dict(headers or {}))
     return error_response(status_code, code, message, details, headers)
+
+
+def html_response_for(scope: Scope, error: CarebaseError) -> Response | None:
+    """`error` as HTML when the request is a person's (for middleware, which answers before
+    any route is matched); None for the API, or when the page cannot be rendered."""
+    app = scope.get("app")
+    html: HtmlErrors | None = getattr(getattr(app, "state", None), _HTML_ERRORS_STATE_KEY, None)
+    if html is None:
+        return None
+    request = Request(scope)
+    try:
+        if not html.wants_html(request):
+            return None
+        return html.response(
+            request, error.status_code, error.code, error.message, error.details, error.headers
+        )
+    except Exception:
+        logger.exception("an HTML error page could not be rendered; answering JSON")
+        return None
 
 
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
