@@ -122,7 +122,9 @@ def test_a_section_shows_in_the_navigation_once_its_page_exists(app: FastAPI) ->
 
     @router.get("/profiles")
     async def profiles(request: Request) -> HTMLResponse:
-        return render(request, "pages/sign_in.html", {"next": "/", "notice": None})
+        return render(
+            request, "pages/sign_in.html", {"next": "/", "notice": None, "values": {}, "errors": {}}
+        )
 
     app.include_router(router)
     with TestClient(app) as client:

@@ -30,6 +30,8 @@ async def sign_in_page(
         "pages/sign_in.html",
         {
             "next": safe_next(next_page),
+            "values": {},
+            "errors": {},
             "notice": "Console accounts are not available yet: use the API with a token.",
         },
     )
