@@ -91,3 +91,20 @@ def test_an_htmx_request_that_fails_shows_a_toast(visit: Callable[..., Visit]) -
     assert page.locator("#sign-in-title").is_visible()  # the page itself is untouched
     page.locator("#flash [data-dismiss='toast']").click()
     assert page.locator("#flash .toast").count() == 0
+
+
+def test_slash_focuses_the_search_box(visit: Callable[..., Visit]) -> None:
+    page = visit("/sign-in").page
+    # No page has a search box yet (profile search will): give this one a box to find.
+    page.evaluate(
+        """() => {
+            const box = document.createElement('input');
+            box.type = 'search'; box.id = 'search'; box.setAttribute('data-search', '');
+            box.setAttribute('aria-label', 'Search');
+            document.querySelector('main').prepend(box);
+        }"""
+    )
+    page.locator("body").click(position={"x": 5, "y": 500})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    assert page.locator("#search").input_value() == ""  # the slash itself is not typed
