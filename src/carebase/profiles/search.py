@@ -1,0 +1,102 @@
+"""Profile search: what an agent types (an email, a mobile, a customer or external id, a
+name, or the start of any of them) to the profiles it names, best match first.
+
+Every candidate is a prefix range over a bytewise index (`kit/searchkey.py`): link values
+as stored (emails lower-cased, mobiles in E.164, ids as given) and the folded name keys of
+customer attributes. A query is tried as typed, lower-cased and, when it reads as a phone
+number, as E.164 digits; names are folded (accents, case, spaces). Each range reads at most
+`limit + 1` index entries, so a search costs the same on ten profiles or ten million.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from carebase.kit.searchkey import fold
+from carebase.profiles import search_repository as repository
+
+MAX_QUERY = 200
+# What a match on each field says about the person, strongest first.
+_RANK = {"email": 0, "mobile": 1, "customer_id": 2, "external_id": 3, "name": 4, "last_name": 5}
+_NAME_FIELDS = {"name_key": "name", "last_name_key": "last_name"}
+_PHONE = re.compile(r"\+?\d{3,}")
+_PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One profile found, with what matched."""
+
+    profile_id: str
+    name: str | None
+    email: str | None
+    mobile: str | None
+    customer_id: str | None
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Profiles found, best first; `truncated` when more matched than were returned."""
+
+    hits: list[SearchHit]
+    truncated: bool
+
+
+def link_prefixes(query: str) -> list[str]:
+    """The link values a query may be the start of: as typed, lower-cased (emails are
+    stored so), and as E.164 when it reads as a phone number."""
+    prefixes = [query, query.lower()]
+    digits = _PHONE_PUNCTUATION.sub("", query)
+    if _PHONE.fullmatch(digits):
+        prefixes.append("+" + digits.lstrip("+"))
+    return list(dict.fromkeys(prefixes))
+
+
+def search(session: Session, query: str, *, limit: int = 20) -> SearchResult:
+    """The profiles `query` names, best match first: exact before prefix, then by field
+    (email, mobile, customer id, external id, name), then alphabetically."""
+    text = query.strip()
+    if not text:
+        return SearchResult([], False)
+    name = fold(text) if "@" not in text else None
+    found = repository.matches(
+        session, link_prefixes=link_prefixes(text), name_prefix=name, limit=limit + 1
+    )
+    best: dict[str, tuple[tuple[int, int, str], str, str]] = {}
+    for profile_id, raw_field, value in found:
+        field = _NAME_FIELDS.get(raw_field, raw_field)
+        exact = value in (text, text.lower(), name)
+        rank = (0 if exact else 1, _RANK.get(field, len(_RANK)), value)
+        if profile_id not in best or rank < best[profile_id][0]:
+            best[profile_id] = (rank, field, value)
+    ordered = sorted(best.items(), key=lambda item: item[1][0])
+    chosen = ordered[:limit]
+    ids = [profile_id for profile_id, _ in chosen]
+    shown = repository.display_fields(session, ids)
+    # A profile's first email and mobile, for the many with no customer record to name them.
+    links: dict[str, dict[str, str]] = {}
+    for profile_id, link_type, value in repository.shown_links(session, ids):
+        links.setdefault(profile_id, {}).setdefault(link_type, value)
+    hits = []
+    for profile_id, (_rank, field, value) in chosen:
+        row = shown.get(profile_id, {})
+        own = links.get(profile_id, {})
+        full_name = " ".join(part for part in (row.get("first_name"), row.get("last_name")) if part)
+        hits.append(
+            SearchHit(
+                profile_id=profile_id,
+                name=full_name or None,
+                email=row.get("email") or own.get("email"),
+                mobile=row.get("mobile") or own.get("mobile"),
+                customer_id=row.get("customer_id"),
+                field=field,
+                # A name matched on its key is shown as the person writes it.
+                value=full_name if field in ("name", "last_name") and full_name else value,
+            )
+        )
+    return SearchResult(hits, truncated=len(ordered) > limit)
