@@ -195,3 +195,27 @@ def test_search_reads_one_index_range_per_key(database: Database) -> None:
                 plan = " ".join(row[0] for row in session.execute(text(statement)))
                 assert "Index" in plan, plan
                 assert "Seq Scan" not in plan, plan
+
+
+def test_identify_tries_external_id_then_email_then_phone(
+    client: TestClient, admin_token: str, database: Database
+) -> None:
+    brand = Brand(client, admin_token)
+    _load(brand)
+    jane = brand.profile("email", "jane.remington@business.io")["id"]
+    janet = brand.profile("email", "janet@example.org")["id"]
+    with database.unit_of_work(write=False) as session:
+
+        def found(**context: str | None) -> tuple[str, str] | None:
+            hit = search_service.identify(session, **context)
+            return None if hit is None else (hit.profile_id, hit.matched_by)
+
+        # The brand's id for the customer, as the helpdesk holds it, comes first.
+        assert found(external_id="C-1001", email="janet@example.org") == (jane, "external_id")
+        # An unknown external id falls through to the email (normalised), then the phone.
+        assert found(external_id="nope", email=" Janet@Example.org ") == (janet, "email")
+        assert found(email="nobody@x.io", phone="+61 404 000 111") == (jane, "phone")
+        assert found(phone="0404000111", region="AU") == (jane, "phone")
+        # Nothing names a profile: None (the embed shows its empty state), never an error.
+        assert found(external_id="", email="not an email", phone="12") is None
+        assert found() is None

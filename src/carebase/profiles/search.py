@@ -1,11 +1,16 @@
-"""Profile search: what an agent types (an email, a mobile, a customer or external id, a
-name, or the start of any of them) to the profiles it names, best match first.
+"""Profile search and lookup.
+
+Search: what an agent types (an email, a mobile, a customer or external id, a name, or the
+start of any of them) to the profiles it names, best match first.
 
 Every candidate is a prefix range over a bytewise index (`kit/searchkey.py`): link values
 as stored (emails lower-cased, mobiles in E.164, ids as given) and the folded name keys of
 customer attributes. A query is tried as typed, lower-cased and, when it reads as a phone
 number, as E.164 digits; names are folded (accents, case, spaces). Each range reads at most
 `limit + 1` index entries, so a search costs the same on ten profiles or ten million.
+
+Lookup (`identify`): the one profile a helpdesk's customer context names (the embed beside a
+conversation), by external id, then email, then phone.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from carebase.identity.links import normalise_email, normalise_mobile
 from carebase.kit.searchkey import fold
 from carebase.profiles import search_repository as repository
 
@@ -100,3 +106,41 @@ def search(session: Session, query: str, *, limit: int = 20) -> SearchResult:
             )
         )
     return SearchResult(hits, truncated=len(ordered) > limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """The profile a helpdesk's context names, and which of its keys found it."""
+
+    profile_id: str
+    matched_by: str
+
+
+# What an external id from a helpdesk may be in carebase: the brand's id for the customer.
+_EXTERNAL_ID_TYPES = ("external_id", "customer_id")
+
+
+def identify(
+    session: Session,
+    *,
+    external_id: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    region: str | None = None,
+) -> Identified | None:
+    """The one profile a helpdesk's customer context names, trying its external id (as an
+    external or customer id in any system), then its email, then its phone (E.164); None
+    when no key names exactly one profile. The context is a lookup key, never a credential:
+    the caller has already authenticated the viewer."""
+    candidates: list[tuple[str, str | None, tuple[str, ...]]] = [
+        ("external_id", (external_id or "").strip() or None, _EXTERNAL_ID_TYPES),
+        ("email", normalise_email(email) if email else None, ("email",)),
+        ("phone", normalise_mobile(phone, region) if phone else None, ("mobile",)),
+    ]
+    for matched_by, value, link_types in candidates:
+        if value is None:
+            continue
+        owners = repository.owners_of(session, value, link_types)
+        if len(owners) == 1:
+            return Identified(owners[0], matched_by)
+    return None

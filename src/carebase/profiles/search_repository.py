@@ -79,3 +79,15 @@ def shown_links(session: Session, profile_ids: Sequence[str]) -> list[tuple[str,
         .order_by(_LINK.profile_id, _LINK.id)
     )
     return [(row[0], row[1], row[2]) for row in rows]
+
+
+def owners_of(session: Session, value: str, link_types: Sequence[str]) -> list[str]:
+    """The profiles owning `value` as any of `link_types` (in any system), at most two: a
+    lookup needs to know only whether the owner is one."""
+    rows = session.execute(
+        select(_LINK.profile_id)
+        .where(_LINK.value == value, _LINK.link_type.in_(link_types), _LINK.derived == false())
+        .distinct()
+        .limit(2)
+    )
+    return [row[0] for row in rows]
