@@ -16,6 +16,7 @@ from carebase.demo.service import has_data
 from carebase.http.server import PROTOCOL
 from carebase.logs import configure_logging
 from carebase.models import utcnow
+from carebase.settings import display_host
 
 app = typer.Typer(
     name="carebase",
@@ -64,7 +65,7 @@ def serve(
     with database.unit_of_work() as session:
         bootstrap = auth_service.ensure_bootstrap_admin(session, now=utcnow())
     database.dispose()
-    url = f"http://{_display_host(bind_host)}:{bind_port}"
+    url = f"http://{display_host(bind_host)}:{bind_port}"
     out.print(f"carebase {__version__} on {settings.database_url.split(':', 1)[0]}: {url}")
     out.print(f"API docs: {url}/docs", highlight=False)
     if not settings.in_process_worker:
@@ -107,12 +108,6 @@ def migrate() -> None:
 def version() -> None:
     """Print carebase's version."""
     print(__version__)
-
-
-def _display_host(host: str) -> str:
-    if host in {"0.0.0.0", "::"}:  # noqa: S104 - a display value, not a bind
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def main() -> None:
