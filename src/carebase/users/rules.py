@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 MAX_EMAIL_LENGTH = 320
-# A pragmatic shape: something@domain.tld, no spaces, no angle brackets or quotes.
+# A pragmatic shape: something@domain.tld; no spaces, angle brackets, double quotes or
+# other separators in the local part (an apostrophe is fine: o'brien@…).
 _EMAIL = re.compile(
-    r"^[^\s@<>\"',;:()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,63}$"
+    r"^[^\s\x00-\x1f\x7f@<>\",;:()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,63}$"
 )
 DEFAULT_TIMEZONE = "UTC"
 
