@@ -1,4 +1,4 @@
-"""`carebase serve|worker|migrate|token|jobs|version`."""
+"""`carebase serve|worker|migrate|token|user|group|jobs|version`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import connectors, datasets, demo, jobs, tokens
+from carebase.cli import connectors, datasets, demo, jobs, tokens, users
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.demo.service import has_data
@@ -25,6 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tokens.app, name="token")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.group_app, name="group")
 app.add_typer(datasets.app, name="dataset")
 app.command("import")(datasets.import_command)
 app.command("demo")(demo.demo_command)
