@@ -6,9 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from carebase.auth import passwords, throttle
+from carebase.auth import passwords, sessions, throttle
 from carebase.db.session import Database
-from carebase.errors import CarebaseError, InvalidCredentials, TooManyAttempts
+from carebase.errors import (
+    CarebaseError,
+    InvalidCredentials,
+    InvalidSession,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from carebase.settings import Environment, Settings
 from carebase.users import service
 from tests.conftest import FakeClock, test_settings
@@ -175,3 +181,64 @@ def test_buckets_never_hold_an_email() -> None:
     assert "jane" not in bucket
     assert len(bucket) <= 120
     assert len(throttle.address_bucket("f" * 500)) == 120
+
+
+def test_changing_the_password_ends_the_other_sessions(
+    database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    here = people.user_with_password(database, settings, clock.now)
+    elsewhere = people.sign_in(database, settings, clock.now)
+
+    def change(current: str, new: str) -> int:
+        return service.change_password(
+            database,
+            settings,
+            user_id=here.user.id,
+            current_password=current,
+            new_password=new,
+            keep_session=here.session.id,
+            ip="192.0.2.1",
+            now=clock.now,
+        )
+
+    with pytest.raises(ValidationFailed) as wrong:
+        change(WRONG, "a brand new password")
+    assert wrong.value.details == [
+        {"field": "current_password", "reason": "is not your current password"}
+    ]
+    with pytest.raises(ValidationFailed) as short:
+        change(people.PASSWORD, "short")
+    assert short.value.details == [
+        {"field": "new_password", "reason": "must be at least 12 characters"}
+    ]
+
+    assert change(people.PASSWORD, "a brand new password") == 1
+
+    with database.unit_of_work(write=False) as session:
+        sessions.resolve(session, settings, here.secret, now=clock.now)
+        with pytest.raises(InvalidSession):
+            sessions.resolve(session, settings, elsewhere.secret, now=clock.now)
+    assert isinstance(failure(database, settings, clock), InvalidCredentials)
+    people.sign_in(database, settings, clock.now, password="a brand new password")
+
+
+def test_guessing_the_current_password_is_throttled(
+    database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    here = people.user_with_password(database, settings, clock.now)
+    answers = []
+    for _ in range(6):
+        try:
+            service.change_password(
+                database,
+                settings,
+                user_id=here.user.id,
+                current_password=WRONG,
+                new_password="a brand new password",
+                keep_session=here.session.id,
+                ip=None,
+                now=clock.now,
+            )
+        except CarebaseError as error:
+            answers.append(error.code)
+    assert answers == ["validation_error"] * 5 + ["too_many_attempts"]
