@@ -70,7 +70,7 @@ def list_groups(_reader: Reader, session: DbSession) -> list[ActivityGroup]:
     status_code=201,
     operation_id="createUser",
     response_model=UserCreated,
-    responses={**_EMAIL_TAKEN},
+    responses=_EMAIL_TAKEN,
 )
 def create_user(
     body: UserCreate, request: Request, admin: Admin, session: DbSession, now: Now
@@ -104,7 +104,7 @@ def get_user(user_id: UserId, _admin: Admin, session: DbSession, now: Now) -> Us
     tags=["users"],
     operation_id="updateUser",
     response_model=UserOut,
-    responses={**_EMAIL_TAKEN},
+    responses=_EMAIL_TAKEN,
 )
 def update_user(
     user_id: UserId, body: UserUpdate, _admin: Admin, session: DbSession, now: Now
@@ -180,7 +180,7 @@ def sign_out_everywhere(
     status_code=201,
     operation_id="createGroup",
     response_model=GroupOut,
-    responses={**_NAME_TAKEN},
+    responses=_NAME_TAKEN,
 )
 def create_group(body: GroupCreate, _admin: Admin, session: DbSession, now: Now) -> GroupOut:
     """Create a group. Users join it through their `groups` (`PATCH /v1/users/{id}`)."""
@@ -201,7 +201,7 @@ def get_group(group_id: GroupId, _admin: Admin, session: DbSession) -> GroupOut:
     tags=["groups"],
     operation_id="updateGroup",
     response_model=GroupOut,
-    responses={**_NAME_TAKEN},
+    responses=_NAME_TAKEN,
 )
 def update_group(
     group_id: GroupId, body: GroupUpdate, _admin: Admin, session: DbSession, now: Now
