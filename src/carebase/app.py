@@ -37,6 +37,7 @@ from carebase.models import utcnow
 from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
+from carebase.users.api import router as users_router
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(profiles_router)
     app.include_router(system_router)
     app.include_router(tokens_router)
+    app.include_router(users_router)
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)

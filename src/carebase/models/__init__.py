@@ -20,6 +20,7 @@ from carebase.models.profiles import (
     SupportAttributes,
 )
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
+from carebase.models.users import Group, GroupMember, SigninLink, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -32,6 +33,8 @@ __all__ = [
     "Dataset",
     "EngagementAttributes",
     "Event",
+    "Group",
+    "GroupMember",
     "IngestionLog",
     "Job",
     "LockKey",
@@ -41,10 +44,13 @@ __all__ = [
     "ProfileLink",
     "ProfileMerge",
     "RateLimitCounter",
+    "SigninLink",
     "SupportAttributes",
     "Suppression",
     "Ticket",
     "UTCDateTime",
+    "User",
+    "UserSession",
     "WebhookDelivery",
     "utcnow",
 ]
