@@ -1,4 +1,4 @@
-"""Migration 0010 on both engines: down to 0009 and back, and the constraints the database
+"""Migration 0011 on both engines: down to 0010 and back, and the constraints the database
 itself keeps (one row per email, known roles and link purposes)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from carebase.db.session import Database
 TABLES = {"users", "groups", "group_members", "user_sessions", "signin_links"}
 
 
-def test_migration_0010_goes_down_and_up(database: Database) -> None:
+def test_migration_0011_goes_down_and_up(database: Database) -> None:
     config = alembic_config(database.engine)
-    command.downgrade(config, "0009")
+    command.downgrade(config, "0010")
     assert TABLES.isdisjoint(inspect(database.engine).get_table_names())
     command.upgrade(config, "head")
     assert current_revision(database.engine) == head_revision()

@@ -1,7 +1,7 @@
 """The people behind the console: users, groups, memberships, sessions, sign-in links.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29 11:07:18.582576
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from carebase.models.base import UTCDateTime
 
-revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
