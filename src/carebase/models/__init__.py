@@ -13,6 +13,7 @@ from carebase.models.identity import (
 )
 from carebase.models.ingest import Dataset, IngestionLog
 from carebase.models.jobs import Job, PacingSlot
+from carebase.models.notes import Note
 from carebase.models.profiles import (
     CommerceAttributes,
     CustomerAttributes,
@@ -39,6 +40,7 @@ __all__ = [
     "Job",
     "LockKey",
     "MergeBlock",
+    "Note",
     "PacingSlot",
     "Profile",
     "ProfileLink",
