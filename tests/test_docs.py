@@ -59,7 +59,7 @@ def test_the_docs_pages_exist() -> None:
     expected = {"api.md", "attributes.md", "configuration.md", "connectors.md", "console.md"}
     expected |= {"demo.md"}
     expected |= {"development.md", "identity.md", "ingestion.md", "operations.md"}
-    expected |= {"profiles.md", "record-types.md", "scaling.md"}
+    expected |= {"profiles.md", "record-types.md", "scaling.md", "users.md"}
     assert expected <= names
 
 

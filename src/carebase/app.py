@@ -34,9 +34,11 @@ from carebase.jobkinds import registry as job_registry
 from carebase.kit.jobs import Runner
 from carebase.kit.jobs.api import router as jobs_router
 from carebase.models import utcnow
+from carebase.notes.api import router as notes_router
 from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
+from carebase.users.api import router as users_router
 from carebase.web.app import console_errors, install_console
 
 logger = logging.getLogger(__name__)
@@ -129,8 +131,10 @@ def create_app(
     # Routes are matched in order: the profile reads, the hottest GETs, come first. No
     # other router's paths overlap theirs, so no request matches differently.
     app.include_router(profiles_router)
+    app.include_router(notes_router)
     app.include_router(system_router)
     app.include_router(tokens_router)
+    app.include_router(users_router)
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)

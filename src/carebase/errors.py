@@ -72,6 +72,21 @@ class InvalidToken(Unauthenticated):
     default_message = "The API token is not valid."
 
 
+class InvalidCredentials(Unauthenticated):
+    """A sign-in failed. One message for every reason (unknown email, wrong password,
+    archived user, no password set yet), so the answer never tells whether an account exists."""
+
+    code = "invalid_credentials"
+    default_message = "The email or password is not right."
+
+
+class InvalidSession(Unauthenticated):
+    """The session cookie is unknown, expired or revoked, or its user is archived."""
+
+    code = "invalid_session"
+    default_message = "The session has ended; sign in again."
+
+
 class WebhookUnauthenticated(Unauthenticated):
     """A webhook delivery's signature or secret is missing, wrong or stale."""
 
@@ -131,6 +146,14 @@ class Conflict(CarebaseError):
     default_message = "The request conflicts with the current state."
 
 
+class InvalidSigninLink(CarebaseError):
+    """A one-time sign-in link that is unknown, already used, expired, or whose user is archived."""
+
+    status_code = 410
+    code = "invalid_link"
+    default_message = "This sign-in link is not valid; ask a manager for a new one."
+
+
 class PayloadTooLarge(CarebaseError):
     """The body is larger than the configured limit."""
 
@@ -167,6 +190,14 @@ class RateLimited(CarebaseError):
     status_code = 429
     code = "rate_limited"
     default_message = "Rate limit exceeded."
+
+
+class TooManyAttempts(RateLimited):
+    """Too many failed sign-ins for this account or from this address; `Retry-After` says
+    when to try again."""
+
+    code = "too_many_attempts"
+    default_message = "Too many failed sign-in attempts; wait and try again."
 
 
 class ServiceUnavailable(CarebaseError):
