@@ -181,6 +181,21 @@ def release(session: Session, job_id: str, owner: str, now: datetime) -> bool:
     )
 
 
+def defer(session: Session, job_id: str, owner: str, run_at: datetime, note: str) -> bool:
+    """Queue the job again for `run_at` without counting the attempt (it could not start:
+    the service it calls has no room yet), keeping `note`; False when not held."""
+    return _finish(
+        session,
+        job_id,
+        owner,
+        status="queued",
+        run_at=run_at,
+        attempts=JOBS.c.attempts - 1,
+        lease_expires_at=None,
+        error=note,
+    )
+
+
 def set_progress(
     session: Session, job_id: str, owner: str, progress: dict[str, Any]
 ) -> bool | None:
