@@ -36,7 +36,7 @@ from carebase.models import utcnow
 logger = logging.getLogger(__name__)
 MAX_ERROR = 2000
 # After the grace, how long handlers asked to stop get to check in before the runner gives
-# their jobs back itself; and how long stopping waits for idle worker threads to end.
+# their jobs back itself; and how long stopping waits for its threads to end.
 CHECK_IN_SECONDS = 1.0
 GIVEN_BACK = "given back: its worker was stopping"
 # PostgreSQL: serialization failure, deadlock detected.
@@ -154,9 +154,13 @@ class Runner:
                 context.interrupted.set()
         self._settle(CHECK_IN_SECONDS)
         self._take_back(only_if_waiting=False)
+        with self._lock:
+            abandoned = bool(self._in_hand)  # threads still inside a given-back handler
         deadline = time.monotonic() + CHECK_IN_SECONDS
-        for thread in [*self._workers, *([self._heartbeat] if self._heartbeat else [])]:
+        for thread in [] if abandoned else self._workers:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._heartbeat is not None:
+            self._heartbeat.join(CHECK_IN_SECONDS)
 
     def _settle(self, timeout: float) -> None:
         """Wait until every job in hand has ended or been given back, or `timeout` seconds."""
