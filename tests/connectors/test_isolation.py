@@ -114,6 +114,54 @@ def test_an_unreachable_helpdesk_does_not_hold_up_another_connector(
     assert sleeps == [], "nothing was slept on the worker thread"
 
 
+def test_a_hung_helpdesk_holds_at_most_half_the_threads(
+    client: TestClient,
+    admin_token: str,
+    database: Database,
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    """Two threads; two deliveries for a helpdesk that accepts connections and never answers
+    are first in line, a Gorgias delivery behind them. One thread waits on the hung helpdesk;
+    the other does not take its second delivery but runs Gorgias's at once."""
+    options = ClientOptions(clock=clock)
+    with (
+        fakes.silent() as hung,
+        fakes.serve(fakes.gorgias({9001: fakes.gorgias_ticket(9001)})) as gorgias,
+    ):
+        stuck = connect(client, admin_token, "freshdesk", hung.url)
+        healthy = connect(client, admin_token, "gorgias", gorgias.url)
+        deliver(client, stuck, 101)
+        clock.advance(1)
+        deliver(client, stuck, 102)
+        clock.advance(1)
+        deliver(client, healthy, 9001)
+        runner = Runner(
+            database,
+            registry(settings, options=options),
+            threads=2,
+            poll_seconds=0.05,
+            clock=clock,
+        )
+        started = time.monotonic()
+        runner.start()
+        try:
+            while time.monotonic() - started < 15:
+                if delivery(client, admin_token, healthy)["status"] == "done":
+                    break
+                time.sleep(0.02)
+            took = time.monotonic() - started
+            assert len(hung.accepted) == 1, "the hung helpdesk's second delivery waits its turn"
+        finally:
+            runner.stop(grace_seconds=1)
+    assert took < 2.0, f"the Gorgias delivery waited {took:.1f} s behind the hung helpdesk"
+    response = client.get(f"/v1/connectors/{stuck.id}/deliveries", headers=auth(admin_token))
+    assert [(d["status"], d["attempts"]) for d in response.json()["deliveries"]] == [
+        ("pending", 0),
+        ("pending", 0),
+    ], "the one in hand was given back when the runner stopped"
+
+
 def test_a_429_schedules_the_retry_and_holds_the_connector_without_sleeping(
     client: TestClient,
     admin_token: str,

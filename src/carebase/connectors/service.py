@@ -333,7 +333,14 @@ def receive_webhook(
         # one has been processed it announces a new change, and is taken in hand again.
         added = repository.rearm_delivery(session, delivery_id, now)
     if added:
-        jobs.enqueue(session, WEBHOOK_DELIVERY, {"delivery_id": delivery_id}, now=now)
+        jobs.enqueue(
+            session,
+            WEBHOOK_DELIVERY,
+            {"delivery_id": delivery_id},
+            now=now,
+            # One helpdesk's deliveries take at most half of a worker's threads.
+            concurrency_key=f"connector:{connector.id}",
+        )
     return Receipt(delivery_id, event.ticket_id, duplicate=not added)
 
 

@@ -11,6 +11,7 @@ import secrets
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,6 +116,11 @@ class Runner:
         self.summary = RunSummary()
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._lease = timedelta(seconds=lease_seconds)
+        # Jobs sharing a concurrency key (the service they call) take at most half of the
+        # threads: one slow or hung service leaves the others threads to run on.
+        self.per_key = max(1, threads // 2)
+        self._keys: Counter[str] = Counter()  # in hand, by concurrency key
+        self._claiming = threading.Lock()
         self._in_hand: dict[str, JobContext] = {}
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)  # a job in hand ended or was given back
@@ -264,18 +270,37 @@ class Runner:
         if self._stopping.is_set() and self._workers:
             return []
         now = self.clock()
-        with self.database.unit_of_work() as session:
-            return repository.claim(
-                session,
-                owner=self.owner,
-                now=now,
-                lease_until=now + self._lease,
-                limit=limit,
-                kinds=self.kinds,
-            )
+        # One claim at a time in this process, so that the keys counted busy stay true.
+        with self._claiming:
+            with self._lock:
+                busy = [key for key, count in self._keys.items() if count >= self.per_key]
+            with self.database.unit_of_work() as session:
+                rows = repository.claim(
+                    session,
+                    owner=self.owner,
+                    now=now,
+                    lease_until=now + self._lease,
+                    limit=limit,
+                    kinds=self.kinds,
+                    busy_keys=busy,
+                )
+            with self._lock:
+                self._keys.update(row.concurrency_key for row in rows if row.concurrency_key)
+        return rows
 
     def _run(self, row: Any) -> str:
-        job_id, kind_name, payload, attempts, max_attempts = row
+        try:
+            return self._run_claimed(row)
+        finally:
+            if row.concurrency_key:
+                with self._lock:
+                    self._keys[row.concurrency_key] -= 1
+                    if self._keys[row.concurrency_key] <= 0:
+                        del self._keys[row.concurrency_key]
+
+    def _run_claimed(self, row: Any) -> str:
+        job_id, kind_name, payload = row.id, row.kind, row.payload
+        attempts, max_attempts = row.attempts, row.max_attempts
         kind = self.registry.get(kind_name)
         assert kind is not None, "only registered kinds are claimed"
         context = JobContext(
