@@ -282,3 +282,33 @@ def test_a_shared_budget_books_nothing_beyond_the_wait_allowed_and_can_be_held(
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_a_started_call_waits_for_its_later_slots_rather_than_waste_its_first_requests() -> None:
+    """A fetch of several requests (a Freshdesk ticket is four) on a budget other workers
+    share: deferring its second request would throw the first away, and under steady sharing
+    no such fetch would ever finish; so a later request waits for its slot in place."""
+    sleeps: list[float] = []
+    pacer = Pacer(Pacing(1, 2))  # one request every 2 s
+
+    def client_on_the_budget(api: Destination) -> OutboundClient:
+        return OutboundClient(
+            api.url,
+            auth=None,
+            pacing=pacer.pacing,
+            pacer=pacer,
+            allow_private=True,
+            sleep=sleeps.append,
+            clock=lambda: 100.0,
+            wait_limit=1.0,
+            started_wait_limit=30.0,
+        )
+
+    with destination() as api:
+        with client_on_the_budget(api) as fetch:
+            fetch.get_json("/tickets/1")
+            fetch.get_json("/tickets/1/conversations")
+        assert sleeps == [2.0]
+        with client_on_the_budget(api) as another, pytest.raises(OutboundDeferred):
+            another.get_json("/tickets/2")  # nothing sent yet: deferred, not waited for
+        assert len(api.calls) == 2

@@ -59,8 +59,10 @@ WEBHOOK_DELIVERY = jobs.JobSpec(
 
 
 # A delivery's fetch waits in place at most this long (a pacing slot, a short Retry-After);
-# a longer wait defers or schedules the job instead of holding a worker thread.
+# a longer wait defers or schedules the job instead of holding a worker thread. Once its first
+# request is sent, a later one of the same fetch waits up to STARTED_SLOT_WAIT for its slot.
 IN_PLACE_WAIT = 1.0
+STARTED_SLOT_WAIT = 30.0
 
 
 @dataclass(slots=True)
@@ -188,8 +190,9 @@ def open_client(
     database, its requests book slots in the connector's budget shared by every process.
 
     A backfill's client waits in place for as long as the helpdesk asks. Any other (a
-    delivery's) waits at most IN_PLACE_WAIT: beyond that it raises, carrying when to try
-    again, for the job runner to schedule; and its waits end when `stop` is set."""
+    delivery's) waits at most IN_PLACE_WAIT per request (STARTED_SLOT_WAIT for the pacing
+    slot of a request after its first): beyond that it raises, carrying when to try again,
+    for the job runner to schedule; and its waits end when `stop` is set."""
     helpdesk = KINDS[connector.kind]
     try:
         credentials = orjson.loads(
@@ -216,6 +219,7 @@ def open_client(
         sleep=options.sleep,
         clock=options.timer,
         wait_limit=None if backfill else IN_PLACE_WAIT,
+        started_wait_limit=None if backfill else STARTED_SLOT_WAIT,
         stop=stop,
     )
 

@@ -174,18 +174,23 @@ class OutboundClient:
         timeout: float = READ_TIMEOUT,
         connect_timeout: float = CONNECT_TIMEOUT,
         wait_limit: float | None = None,
+        started_wait_limit: float | None = None,
         stop: threading.Event | None = None,
         service: str = "helpdesk",
         headers: dict[str, str] | None = None,
     ) -> None:
-        """`sleep` (a test's fake) replaces waiting on `stop`; `wait_limit` is the most seconds
+        """`sleep` (a test's fake) replaces waiting on `stop`. `wait_limit` is the most seconds
         one request may wait in place, pacing and retries together (None: as long as the
-        service asks)."""
+        service asks). Once the client has sent a request, a later one may wait up to
+        `started_wait_limit` for its pacing slot: deferring it then would waste the requests
+        already made (a Freshdesk ticket's fetch is four), and under a budget shared by many
+        workers no fetch of several requests would ever finish."""
         check_destination(base_url, allow_private=allow_private)
         self.base_url = base_url.rstrip("/")
         self.pacer: Budget = pacer or Pacer(pacing)
         self.sleep, self.clock, self.attempts = sleep, clock, attempts
         self.wait_limit = wait_limit
+        self.started_wait_limit = max(started_wait_limit or 0.0, wait_limit or 0.0)
         self.stop = stop or threading.Event()
         self.service = service
         self.requests = 0
@@ -229,9 +234,12 @@ class OutboundClient:
         self._check_stop()
         return max(seconds, 0.0)
 
-    def _room(self, spent: float) -> float:
-        """How much longer this request may wait in place."""
-        return math.inf if self.wait_limit is None else self.wait_limit - spent
+    def _room(self, spent: float, *, for_slot: bool = False) -> float:
+        """How much longer this request may wait in place (for its pacing slot, or to retry)."""
+        if self.wait_limit is None:
+            return math.inf
+        started = for_slot and self.requests > 0
+        return (self.started_wait_limit if started else self.wait_limit) - spent
 
     def request(
         self,
@@ -259,7 +267,7 @@ class OutboundClient:
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
             self._check_stop()
-            room = self._room(spent)
+            room = self._room(spent, for_slot=True)
             wait = self.pacer.reserve(self.clock(), room)
             if wait > room:
                 raise OutboundDeferred(
