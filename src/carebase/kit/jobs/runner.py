@@ -188,9 +188,13 @@ class Runner:
             except Exception:
                 logger.exception("giving job %s back failed; its lease will lapse", context.job_id)
                 continue
-            self.summary.add(outcome)
+            self._count(outcome)
         with self._settled:
             self._settled.notify_all()
+
+    def _count(self, outcome: str) -> None:
+        with self._lock:  # worker threads and a stopping thread count together
+            self.summary.add(outcome)
 
     @property
     def in_hand(self) -> list[str]:
@@ -321,7 +325,7 @@ class Runner:
                 self._in_hand[job_id] = context
         if late:
             outcome = self._release(kind, context)
-            self.summary.add(outcome)
+            self._count(outcome)
             return outcome
         try:
             outcome = self._attempt(kind, context)
@@ -331,7 +335,7 @@ class Runner:
                 self._settled.notify_all()
         if context.given_back and outcome != "succeeded":
             return "released"  # the runner gave it back, and counted it
-        self.summary.add(outcome)
+        self._count(outcome)
         return outcome
 
     def _attempt(self, kind: JobKind, context: JobContext) -> str:
