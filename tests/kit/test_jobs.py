@@ -320,3 +320,24 @@ def test_stopping_gives_back_a_job_waiting_elsewhere_at_once_and_a_busy_one_afte
             None,
             None,
         ), "given back untouched; what the abandoned handlers did afterwards was not recorded"
+
+
+def test_a_conflict_with_another_transaction_is_retried_at_once(
+    database: Database, clock: FakeClock
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    attempts: list[int] = []
+
+    def collides_once(context: JobContext) -> None:
+        attempts.append(context.attempt)
+        if context.attempt == 1:
+            raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
+
+    runner = Runner(database, Registry([JobKind(FLAKY, collides_once)]), clock=clock)
+    job_id = add(database, FLAKY, clock)
+    # No backoff: the second attempt is due at once, in the same run, on the same clock.
+    summary = runner.run_due()
+    assert (summary.retried, summary.succeeded) == (1, 1)
+    assert attempts == [1, 2]
+    assert job(database, job_id).status == "succeeded"

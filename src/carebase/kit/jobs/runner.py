@@ -372,6 +372,12 @@ class Runner:
             after = error.after if isinstance(error, RetryLater) else None
             text = str(error) or type(error).__name__
             return self._record_failure(kind, context, text, final=final, after=after)
+        text = f"{type(error).__name__}: {error}"
+        if is_conflict(error):
+            # The colliding transaction has ended: the next attempt sees its outcome.
+            return self._record_failure(
+                kind, context, text, final=context.last_attempt, at_once=True
+            )
         logger.error(
             "job %s (%s) attempt %s failed",
             context.job_id,
@@ -379,7 +385,6 @@ class Runner:
             context.attempt,
             exc_info=error,
         )
-        text = f"{type(error).__name__}: {error}"
         return self._record_failure(kind, context, text, final=context.last_attempt)
 
     def _release(self, kind: JobKind, context: JobContext) -> str:
