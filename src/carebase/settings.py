@@ -85,6 +85,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "ingest": "1200/1m",
     "profiles:read": "6000/1m",
     "activity:read": "100/5m",
+    "notes:write": "600/1m",
 }
 
 
