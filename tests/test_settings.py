@@ -14,7 +14,7 @@ from carebase.settings import DEFAULT_RATE_LIMITS, DEVELOPMENT_SECRET_KEY, RateL
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN"}
+TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN", "CAREBASE_CHROMIUM"}
 
 
 def test_defaults_run_on_a_local_sqlite_file() -> None:

@@ -39,6 +39,7 @@ from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 from carebase.users.api import router as users_router
+from carebase.web.app import console_errors, install_console
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are the console's pages, from vendored files (carebase.web).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         # A slash redirect's Location is built from the client's Host header (an open
@@ -125,7 +127,7 @@ def create_app(
     app.state.connector_options = ClientOptions()
     app.state.job_runner = None
     app.state.job_registry = None
-    install_error_handlers(app)
+    install_error_handlers(app, html=console_errors())
     # Routes are matched in order: the profile reads, the hottest GETs, come first. No
     # other router's paths overlap theirs, so no request matches differently.
     app.include_router(profiles_router)
@@ -136,6 +138,7 @@ def create_app(
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    install_console(app)
     _document_extra_schemas(app)
     return app
 

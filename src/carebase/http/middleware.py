@@ -27,7 +27,7 @@ from carebase.errors import (
     ValidationFailed,
     problem,
 )
-from carebase.http.errors import error_body
+from carebase.http.errors import error_body, html_response_for
 
 access_log = logging.getLogger("carebase.access")
 
@@ -122,7 +122,7 @@ class NulGuardMiddleware:
             "The request holds a NUL character.",
             details=[problem(field, "contains a NUL character")],
         )
-        await send_error(send, refusal)
+        await send_error(send, refusal, scope=scope)
 
 
 def _nul_field(scope: Scope) -> str | None:
@@ -180,7 +180,7 @@ class BodyGuardMiddleware:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._reject(send, bad_length=not declared.isdigit())
+            await self._reject(scope, send, bad_length=not declared.isdigit())
             return
         chunked = "chunked" in (_header(scope, b"transfer-encoding") or "").lower()
         if not chunked and declared in (None, "0"):
@@ -223,14 +223,14 @@ class BodyGuardMiddleware:
     def _too_large_message(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes."
 
-    async def _reject(self, send: Send, *, bad_length: bool) -> None:
+    async def _reject(self, scope: Scope, send: Send, *, bad_length: bool) -> None:
         refusal: CarebaseError = (
             BadRequest("Content-Length is not a number.")
             if bad_length
             else PayloadTooLarge(self._too_large_message, details={"max_bytes": self.max_bytes})
         )
         # The body was not read: close the connection rather than leave it to drain.
-        await send_error(send, refusal, connection_close=True)
+        await send_error(send, refusal, scope=scope, connection_close=True)
 
 
 def _replaying(replay: list[Message], receive: Receive) -> Receive:
@@ -297,7 +297,7 @@ class ConflictRetryMiddleware:
                     break
                 state[RETRY_STATE_KEY] = attempt + 1
                 await asyncio.sleep(retry.backoff(attempt))
-        await send_error(send, Contended(headers={"Retry-After": "1"}))
+        await send_error(send, Contended(headers={"Retry-After": "1"}), scope=scope)
 
 
 _ALWAYS_ADMITTED = frozenset({"/v1/health"})
@@ -331,7 +331,7 @@ class AdmissionMiddleware:
         # One deadline for both queues: the wait a client sees is bounded once.
         deadline = asyncio.get_running_loop().time() + self.queue_timeout
         if not await _acquire(self._slots, deadline):
-            await _overloaded(send)
+            await _overloaded(scope, send)
             return
         try:
             writer = self._writer if scope["method"] not in _SAFE_METHODS else None
@@ -339,7 +339,7 @@ class AdmissionMiddleware:
                 await self.app(scope, receive, send)
                 return
             if not await _acquire(writer, deadline):
-                await _overloaded(send)
+                await _overloaded(scope, send)
                 return
             try:
                 await self.app(scope, receive, send)
@@ -367,13 +367,29 @@ async def _acquire(semaphore: asyncio.Semaphore, deadline: float) -> bool:
     return True
 
 
-async def _overloaded(send: Send) -> None:
-    await send_error(send, Overloaded(headers={"Retry-After": "1"}))
+async def _overloaded(scope: Scope, send: Send) -> None:
+    await send_error(send, Overloaded(headers={"Retry-After": "1"}), scope=scope)
 
 
-async def send_error(send: Send, error: CarebaseError, *, connection_close: bool = False) -> None:
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def send_error(
+    send: Send,
+    error: CarebaseError,
+    *,
+    scope: Scope | None = None,
+    connection_close: bool = False,
+) -> None:
     """Answer an error in the one error shape, from middleware that runs outside FastAPI's
-    exception handlers (they would otherwise render it)."""
+    exception handlers (they would otherwise render it); with the request's `scope`, as the
+    console's error page when a person asked (a browser, outside the API)."""
+    if scope is not None and (page := html_response_for(scope, error)) is not None:
+        if connection_close:
+            page.headers["Connection"] = "close"
+        await page(scope, _no_body, send)
+        return
     payload = orjson.dumps(error_body(error.code, error.message, error.details))
     headers = [
         (b"content-type", b"application/json"),
