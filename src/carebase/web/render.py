@@ -55,6 +55,8 @@ HTMX_CONFIG: dict[str, Any] = {
 # `request.state` (auth.sessions, once it lands); until then every viewer is anonymous, UTC.
 VIEWER_STATE_KEY = "viewer"
 USER_STATE_KEY = "user"
+# The signed-in console session (`carebase.web.session`), or None.
+SESSION_STATE_KEY = "console_session"
 
 
 @pass_context
@@ -101,8 +103,11 @@ def is_htmx(request: Request) -> bool:
 def page_context(request: Request) -> dict[str, Any]:
     """What every template may use, besides its own context."""
     state = request.scope.get("state", {})
+    active = state.get(SESSION_STATE_KEY)
     return {
         "request": request,
+        # Every form that changes something carries it; htmx sends it as X-CSRF-Token.
+        "csrf_token": active.csrf_token if active is not None else "",
         "viewer": state.get(VIEWER_STATE_KEY) or fmt.Viewer(),
         "user": state.get(USER_STATE_KEY),
         "now": request.app.state.clock(),
