@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
@@ -76,7 +77,8 @@ def browser_cookie(signed_in: ConsoleUser, settings: Settings, url: str) -> dict
     return {
         "name": signed_in.cookie,
         "value": signed_in.secret,
-        "url": url,
+        "domain": urlsplit(url).hostname,
+        "path": "/",
         "httpOnly": True,
         "secure": secure_cookies(settings),
         "sameSite": "Lax",
