@@ -204,6 +204,10 @@ def test_a_merged_id_redirects_to_its_survivor_and_an_unknown_one_is_a_404_page(
     assert response.headers["location"] == f"/profiles/{live}/history?type=purchase"
     htmx = web.get(f"/profiles/{old}/notes", headers=TAB)
     assert htmx.headers["hx-redirect"] == f"/profiles/{live}/notes"
+    # A note written through the old id lands on the survivor.
+    written = _post(web, agent, f"/profiles/{old}/notes", body="Same person as the SMS one.")
+    assert written.headers["location"] == f"/profiles/{live}/notes?notice=added"
+    assert "Same person as the SMS one." in web.get(f"/profiles/{live}/notes").text
     # The merge explanation: the rule, the links that joined, when.
     merges = _main(web.get(f"/profiles/{live}/merges").text)
     assert "Shared link" in merges

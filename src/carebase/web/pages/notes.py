@@ -69,9 +69,8 @@ async def add_note(
     form = await read_form(request, NoteForm)
 
     def work() -> Response:
-        live, redirect = live_id_or_redirect(request, session, profile_id)
-        if redirect is not None:
-            return redirect
+        # A merged id writes on its survivor (as the notes service does), then shows it.
+        live = notes.live_profile(session, profile_id)
         errors = dict(form.errors)
         if form.data is not None and not errors:
             try:
@@ -187,9 +186,8 @@ async def save_note(
     form = await read_form(request, NoteForm)
 
     def work() -> Response:
-        live, redirect = live_id_or_redirect(request, session, profile_id)
-        if redirect is not None:
-            return redirect
+        # A merged id writes on its survivor (as the notes service does), then shows it.
+        live = notes.live_profile(session, profile_id)
         note = _own_note(session, live, note_id, active.user.id)
         errors = dict(form.errors)
         if form.data is not None and not errors:
@@ -234,9 +232,8 @@ async def delete_note(
     """Delete a note of yours; the answer offers Undo (a toast, or a notice without script)."""
 
     def work() -> Response:
-        live, redirect = live_id_or_redirect(request, session, profile_id)
-        if redirect is not None:
-            return redirect
+        # A merged id writes on its survivor (as the notes service does), then shows it.
+        live = notes.live_profile(session, profile_id)
         notes.delete(session, live, note_id, author_id=active.user.id, now=now)
         if not is_htmx(request):
             return RedirectResponse(_notes_url(live, deleted=note_id), status_code=303)
@@ -260,9 +257,8 @@ async def restore_note(
     """Undo a delete (within a day): the note is back in the list."""
 
     def work() -> Response:
-        live, redirect = live_id_or_redirect(request, session, profile_id)
-        if redirect is not None:
-            return redirect
+        # A merged id writes on its survivor (as the notes service does), then shows it.
+        live = notes.live_profile(session, profile_id)
         notes.restore(session, live, note_id, author_id=active.user.id, now=now)
         if not is_htmx(request):
             return RedirectResponse(_notes_url(live, notice="restored"), status_code=303)
