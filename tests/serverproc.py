@@ -26,6 +26,8 @@ class RunningServer:
     url: str
     stdout: list[str] = field(default_factory=list)
     stderr: list[str] = field(default_factory=list)
+    # The database it serves (tests that seed it directly, e.g. a console session).
+    database_url: str = ""
 
 
 def _pump(stream: IO[str], sink: list[str]) -> None:
@@ -63,7 +65,7 @@ def running_server(
         text=True,
         start_new_session=True,
     )
-    server = RunningServer(process, f"http://127.0.0.1:{port}")
+    server = RunningServer(process, f"http://127.0.0.1:{port}", database_url=database_url)
     for stream, sink in ((process.stdout, server.stdout), (process.stderr, server.stderr)):
         assert stream is not None
         threading.Thread(target=_pump, args=(stream, sink), daemon=True).start()

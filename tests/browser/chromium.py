@@ -83,11 +83,15 @@ def open_page(
     width: int = 1280,
     height: int = 900,
     bypass_csp: bool = False,
+    cookies: list[dict[str, Any]] | None = None,
 ) -> Visit:
-    """Open `origin + path` in a fresh context, offline but for `origin`."""
+    """Open `origin + path` in a fresh context, offline but for `origin` (with `cookies`,
+    e.g. a console session, set first)."""
     context = browser.new_context(
         viewport={"width": width, "height": height}, bypass_csp=bypass_csp, base_url=origin
     )
+    if cookies:
+        context.add_cookies(cookies)  # type: ignore[arg-type]
     outside: list[str] = []
     keep_offline(context, origin, outside)
     page = context.new_page()

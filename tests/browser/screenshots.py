@@ -15,11 +15,18 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import sync_playwright
+from sqlalchemy import text
 
+from carebase.db.session import Database
+from carebase.notes import service as notes
 from tests.browser.chromium import chromium_path, launch, open_page
+from tests.conftest import test_settings
+from tests.console_session import browser_cookie, create_signed_in
 from tests.serverproc import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,13 +42,72 @@ class Shot:
     height: int = 800
     ready: str | None = None
     full_page: bool = False
+    # Signed in as a demo agent; `path` may name {profile}, {dataset} and {log} (below).
+    signed_in: bool = False
 
 
 SHOTS: tuple[Shot, ...] = (
     Shot("sign-in", "/sign-in"),
     Shot("sign-in-260px", "/sign-in", width=260, height=600),
     Shot("api-docs", "/docs", ready=".opblock-summary-path"),
+    Shot("profile-search", "/profiles?q=a", signed_in=True, ready="[data-result]"),
+    Shot("profile-summary", "/profiles/{profile}", signed_in=True, full_page=True),
+    Shot("profile-notes", "/profiles/{profile}/notes", signed_in=True),
+    Shot("profile-attributes", "/profiles/{profile}/attributes", signed_in=True, full_page=True),
+    Shot("profile-history", "/profiles/{profile}/history", signed_in=True, ready=".event"),
+    Shot("profile-merges", "/profiles/{profile}/merges", signed_in=True),
+    Shot("profile-summary-260px", "/profiles/{profile}", width=260, height=900, signed_in=True),
+    Shot("data-datasets", "/data/datasets", signed_in=True),
+    Shot("data-log", "/data/logs/{log}", signed_in=True),
 )
+
+# A demo customer with open tickets, several purchases and email events: the profile pages'
+# pictures show a full profile.
+_DEMO_CUSTOMER = """
+SELECT s.profile_id FROM support_attributes s
+JOIN commerce_attributes c ON c.profile_id = s.profile_id
+JOIN engagement_attributes e ON e.profile_id = s.profile_id
+JOIN customer_attributes n ON n.profile_id = s.profile_id
+WHERE s.open_ticket_count > 0 AND c.order_count >= 3 AND c.return_count > 0
+  AND e.last_email_open_at IS NOT NULL AND n.first_name IS NOT NULL
+ORDER BY s.ticket_count + c.order_count DESC, s.profile_id LIMIT 1
+"""
+_DEMO_LOG = (
+    "SELECT l.id, l.dataset_id FROM ingestion_logs l JOIN datasets d ON d.id = l.dataset_id "
+    "WHERE d.record_type = 'customer_support_ticket' ORDER BY l.rejected DESC, l.id DESC LIMIT 1"
+)
+
+
+def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], list[Any]]:
+    """A demo agent signed in, a note of theirs on the demo customer, and what the paths
+    name: ({profile, dataset, log}, the session cookie)."""
+    settings = test_settings(database_url)
+    database = Database.from_settings(settings)
+    now = datetime.now(UTC)
+    try:
+        agent = create_signed_in(
+            database,
+            settings,
+            email="sam@demo-brand.com",
+            first_name="Sam",
+            last_name="Kowalski",
+            timezone="Australia/Melbourne",
+            now=now,
+        )
+        with database.unit_of_work() as session:
+            profile = session.execute(text(_DEMO_CUSTOMER)).scalar_one()
+            log, dataset = session.execute(text(_DEMO_LOG)).one()
+            notes.write(
+                session,
+                profile,
+                author_id=agent.id,
+                body="Prefers chat over email. Promised a free exchange on the knit (size M).",
+                now=now,
+            )
+    finally:
+        database.dispose()
+    names = {"profile": profile, "dataset": dataset, "log": log}
+    return names, [browser_cookie(agent, settings, server_url)]
 
 
 def take(shots: list[Shot], out: Path) -> int:
@@ -57,12 +123,18 @@ def take(shots: list[Shot], out: Path) -> int:
         url = f"sqlite:///{tmp}/carebase.db"
         with running_server(url, args=["--demo"], start_timeout=600) as server:
             print(f"demo server up in {time.perf_counter() - started:.1f} s", flush=True)
+            names, cookies = demo_session(url, server.url)
             with sync_playwright() as playwright:
                 browser = launch(playwright, executable)
                 for shot in shots:
                     began = time.perf_counter()
                     visit = open_page(
-                        browser, server.url, shot.path, width=shot.width, height=shot.height
+                        browser,
+                        server.url,
+                        shot.path.format(**names),
+                        width=shot.width,
+                        height=shot.height,
+                        cookies=cookies if shot.signed_in else None,
                     )
                     if shot.ready:
                         visit.page.locator(shot.ready).first.wait_for(timeout=30_000)

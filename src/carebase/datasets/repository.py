@@ -57,3 +57,20 @@ def list_logs(
     if before:
         query = query.where(IngestionLog.id < before)
     return session.scalars(query).all()
+
+
+def rejected_totals(session: Session) -> dict[str, tuple[int, int]]:
+    """(records received, records rejected) over every logged batch, by dataset id."""
+    rows = session.execute(
+        select(
+            IngestionLog.dataset_id,
+            func.coalesce(func.sum(IngestionLog.received), 0),
+            func.coalesce(func.sum(IngestionLog.rejected), 0),
+        ).group_by(IngestionLog.dataset_id)
+    ).all()
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+def get_log(session: Session, log_id: str) -> IngestionLog | None:
+    """One ingestion log entry."""
+    return session.get(IngestionLog, log_id)

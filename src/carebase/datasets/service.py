@@ -73,3 +73,16 @@ def log_page(session: Session, dataset_id: str, *, limit: int, cursor: str | Non
     page, following = pagination.split(rows, limit, lambda row: str(row.id))
     logs = [LogOut.model_validate(row) for row in page]
     return LogPage(items=logs, logs=logs, next_cursor=following)
+
+
+def received_and_rejected(session: Session) -> dict[str, tuple[int, int]]:
+    """(records received, records rejected) over each dataset's logged batches."""
+    return repository.rejected_totals(session)
+
+
+def get_log(session: Session, log_id: str) -> LogOut:
+    """One ingestion log entry with its rejections, or NotFound."""
+    row = repository.get_log(session, log_id)
+    if row is None:
+        raise NotFound(f"No ingestion log with id {log_id!r}.")
+    return LogOut.model_validate(row)

@@ -115,6 +115,12 @@ def restore(
     return _get(session, note_id)
 
 
+def get_own(session: Session, profile_id: str, note_id: str, *, author_id: int) -> dict[str, Any]:
+    """A live note on the profile (or its survivor) that `author_id` wrote: NotFound, or
+    NotAuthor (403) when someone else wrote it. The console's edit form starts here."""
+    return _own(session, profile_id, note_id, author_id)
+
+
 def _get(session: Session, note_id: str) -> dict[str, Any]:
     note = repository.get(session, note_id)
     assert note is not None

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from carebase.web.assets import STATIC_PREFIX, StaticAssets
 from carebase.web.errors import ConsoleErrors
-from carebase.web.pages import docs, home, signin
+from carebase.web.pages import data, docs, home, notes, profiles, signin
 
 
 def console_errors() -> ConsoleErrors:
@@ -20,4 +20,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(signin.router)
     app.include_router(docs.router)
+    app.include_router(profiles.router)
+    app.include_router(notes.router)
+    app.include_router(data.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
