@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from carebase.web.assets import STATIC_PREFIX, StaticAssets
 from carebase.web.errors import ConsoleErrors
-from carebase.web.pages import docs, home, signin
+from carebase.web.pages import docs, embed, embed_chatwoot, embed_zendesk, home, signin
 
 
 def console_errors() -> ConsoleErrors:
@@ -20,4 +20,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(signin.router)
     app.include_router(docs.router)
+    app.include_router(embed.router)
+    app.include_router(embed_zendesk.router)
+    app.include_router(embed_zendesk.downloads)
+    app.include_router(embed_chatwoot.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
