@@ -45,21 +45,6 @@ from carebase.web.session import CsrfFailed
 
 router = APIRouter(route_class=EmbedRoute, include_in_schema=False)
 
-# A history line's record type, as the panel names it.
-TYPE_LABELS = {
-    "customer_support_ticket": "Ticket",
-    "purchase": "Purchase",
-    "return": "Return",
-    "email_send": "Email sent",
-    "email_open": "Email opened",
-    "email_click": "Email clicked",
-    "email_bounce": "Email bounced",
-    "email_subscribe": "Email subscription",
-    "sms_send": "SMS sent",
-    "sms_click": "SMS clicked",
-    "sms_subscribe": "SMS subscription",
-}
-
 KeyParam = Annotated[str | None, Query(max_length=lookup.MAX_KEY_LENGTH * 4)]
 
 
@@ -77,7 +62,7 @@ def _find(request: Request, keys: LookupKeys) -> CompactProfile | None:
 
 def panel_context(profile: CompactProfile | None, keys: LookupKeys) -> dict[str, Any]:
     """What the profile fragment (or its empty state) is rendered with."""
-    return {"profile": profile, "keys": keys, "type_labels": TYPE_LABELS, "note_error": None}
+    return {"profile": profile, "keys": keys, "note_error": None}
 
 
 @router.get("/embed/profile")
@@ -105,7 +90,7 @@ async def profile_lookup(
     """The compact profile (or the empty state) as a fragment for the host pages."""
     keys = _keys(external_id, email, phone)
     profile = await run_in_threadpool(_find, request, keys)
-    return render_embed(request, "embed/_lookup.html", panel_context(profile, keys))
+    return render_embed(request, "embed/lookup.html", panel_context(profile, keys))
 
 
 class NoteForm(BaseModel):
