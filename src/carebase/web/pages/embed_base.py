@@ -136,8 +136,8 @@ def set_embed_cookie(
 ) -> None:
     """Set a cookie the helpdesk's frame sends back: `SameSite=None; Secure; Partitioned`.
     Written by hand: Starlette writes `Partitioned` only on Python 3.14. Over plain http off
-    loopback (no Secure possible) it is a Lax cookie, and embedding cannot work - the
-    start-up warning about insecure cookies says so."""
+    loopback (no Secure possible) it is a Lax cookie, and only same-site embedding can work:
+    a helpdesk on another site needs carebase on https (docs/embeds.md)."""
     parts = [f"{name}={value}", f"Max-Age={max(max_age, 0)}", "Path=/", "HttpOnly"]
     if secure_cookies(settings):
         parts += ["Secure", "SameSite=None", "Partitioned"]
