@@ -281,6 +281,39 @@ class Settings(BaseSettings):
         default="50/15m",
         description="Failed sign-ins allowed per client address (COUNT/PERIOD); more answer 429.",
     )
+    zendesk_audience: str | None = Field(
+        default=None,
+        description=(
+            "The `aud` claim of the JWT Zendesk posts to the embed for this app installation "
+            "(e.g. https://acme.zendesk.com/api/v2/apps/installations/360001.json); unset: "
+            "the Zendesk embed is off."
+        ),
+    )
+    zendesk_public_key: str | None = Field(
+        default=None,
+        description=(
+            "The Zendesk app's RSA public key (2048 bits or more) that signs that JWT: the PEM "
+            "text, or the path of a .pem file."
+        ),
+    )
+    zendesk_issuer: str | None = Field(
+        default=None,
+        description="When set, the `iss` claim that JWT must carry (e.g. acme.zendesk.com).",
+    )
+    chatwoot_origin: str | None = Field(
+        default=None,
+        description=(
+            "The Chatwoot dashboard's origin (https://chat.brand.io): the only sender whose "
+            "appContext the Chatwoot embed reads; unset: the Chatwoot embed is off."
+        ),
+    )
+    embed_frame_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "More origins that may frame the embed (comma-separated), beyond the Zendesk and "
+            "Chatwoot ones derived from the settings above: e.g. a host-mapped Zendesk domain."
+        ),
+    )
 
     @field_validator("default_phone_region")
     @classmethod
@@ -325,6 +358,39 @@ class Settings(BaseSettings):
         if url.query or url.fragment:
             raise ValueError("must not hold a query or a fragment")
         return urlunsplit((url.scheme, url.netloc, url.path.rstrip("/"), "", ""))
+
+    @field_validator("zendesk_audience", "zendesk_issuer")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        if any(char.isspace() or ord(char) < 0x20 for char in text):
+            raise ValueError("must be one value without spaces or control characters")
+        return text
+
+    @field_validator("zendesk_public_key")
+    @classmethod
+    def _rsa_public_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return read_rsa_public_key(value)
+
+    @field_validator("chatwoot_origin")
+    @classmethod
+    def _an_origin(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return web_origin(value)
+
+    @field_validator("embed_frame_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item for item in value.split(",") if item.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(dict.fromkeys(web_origin(str(item)) for item in value))
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -381,6 +447,23 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _zendesk_complete(self) -> Self:
+        if (self.zendesk_audience is None) != (self.zendesk_public_key is None):
+            raise ValueError(
+                "CAREBASE_ZENDESK_AUDIENCE and CAREBASE_ZENDESK_PUBLIC_KEY go together: "
+                "set both to turn the Zendesk embed on, or neither"
+            )
+        if self.zendesk_audience is not None and not (
+            self.zendesk_origins or self.embed_frame_origins
+        ):
+            raise ValueError(
+                "cannot tell which Zendesk address frames the app from CAREBASE_ZENDESK_AUDIENCE: "
+                "set CAREBASE_ZENDESK_ISSUER (acme.zendesk.com) or CAREBASE_EMBED_FRAME_ORIGINS "
+                "(https://acme.zendesk.com)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _safe_in_production(self) -> Self:
         if self.env is Environment.PRODUCTION:
             key = self.secret_key.get_secret_value()
@@ -416,6 +499,29 @@ class Settings(BaseSettings):
         the address `carebase serve` binds to."""
         return self.public_url or f"http://{display_host(self.host)}:{self.port}"
 
+    @property
+    def zendesk_origins(self) -> tuple[str, ...]:
+        """The Zendesk agent pages that frame the app: the origin of the audience when it is
+        an https URL, and of the issuer (`acme.zendesk.com` → `https://acme.zendesk.com`)."""
+        found = []
+        for value in (self.zendesk_audience, self.zendesk_issuer):
+            if value is None:
+                continue
+            url = urlsplit(value if "://" in value else f"https://{value}")
+            if url.scheme == "https" and url.hostname and "." in url.hostname:
+                found.append(web_origin(f"https://{url.netloc}"))
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def embed_frame_ancestors(self) -> tuple[str, ...]:
+        """Every origin that may frame the embed pages: Zendesk's, Chatwoot's and the extra
+        ones; empty when no helpdesk is configured."""
+        origins = [*self.zendesk_origins]
+        if self.chatwoot_origin is not None:
+            origins.append(self.chatwoot_origin)
+        origins.extend(self.embed_frame_origins)
+        return tuple(dict.fromkeys(origins))
+
     def rate_limit_for(self, scope_name: str) -> RateLimit:
         """The policy that applies to requests needing `scope_name`."""
         # Asked on every authenticated request; the settings are frozen, so parse once.
@@ -432,6 +538,52 @@ def display_host(host: str) -> str:
     if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - a display value, not a bind
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
+
+
+def web_origin(value: str) -> str:
+    """`scheme://host[:port]`, lower-cased, from a URL with nothing after the host (a trailing
+    slash is allowed); ValueError otherwise."""
+    text = value.strip().rstrip("/")
+    url = urlsplit(text)
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise ValueError(f"{value!r} is not an origin such as https://chat.brand.io")
+    if url.path or url.query or url.fragment or "@" in url.netloc:
+        raise ValueError(f"{value!r} must be an origin only: scheme and host, no path")
+    try:
+        port = url.port
+    except ValueError as error:
+        raise ValueError(f"{value!r} has a bad port") from error
+    host = url.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}[url.scheme]
+    return f"{url.scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def read_rsa_public_key(value: str) -> str:
+    """An RSA public key as PEM text, from PEM text (literal `\\n` accepted, as an environment
+    variable may carry it) or the path of a PEM file; ValueError unless it is RSA of 2048 bits
+    or more."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    text = value.replace("\\n", "\n").strip()
+    if not text.startswith("-----BEGIN"):
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(
+                f"is neither PEM text nor a readable PEM file ({path}): {error}"
+            ) from error
+    try:
+        key = load_pem_public_key(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as error:
+        raise ValueError("is not a PEM public key (-----BEGIN PUBLIC KEY-----)") from error
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("must be an RSA public key (Zendesk signs with RS256)")
+    if key.key_size < 2048:
+        raise ValueError(f"is an RSA key of {key.key_size} bits; at least 2048 are needed")
+    return text + "\n"
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 
 from carebase.web.assets import STATIC_PREFIX, StaticAssets
 from carebase.web.errors import ConsoleErrors
-from carebase.web.pages import data, docs, home, notes, profiles, signin
+from carebase.web.pages import (
+    data,
+    docs,
+    embed,
+    embed_chatwoot,
+    embed_zendesk,
+    home,
+    notes,
+    profiles,
+    signin,
+)
 
 
 def console_errors() -> ConsoleErrors:
@@ -23,4 +33,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(profiles.router)
     app.include_router(notes.router)
     app.include_router(data.router)
+    app.include_router(embed.router)
+    app.include_router(embed_zendesk.router)
+    app.include_router(embed_zendesk.downloads)
+    app.include_router(embed_chatwoot.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
