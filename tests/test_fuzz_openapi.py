@@ -33,7 +33,7 @@ from tests.helpers import auth, create_dataset, post_records, ticket
 # The same seed (and code) generates the same requests.
 SEED = int(os.environ.get("CAREBASE_FUZZ_SEED", "20261123"))
 # Generated cases per operation in the fuzzing phase; the budget (docs/development.md).
-MAX_EXAMPLES = int(os.environ.get("CAREBASE_FUZZ_EXAMPLES", "20"))
+MAX_EXAMPLES = int(os.environ.get("CAREBASE_FUZZ_EXAMPLES", "15"))
 # Steps per stateful scenario (sequences of calls that feed one answer's ids to the next).
 STATEFUL_STEPS = int(os.environ.get("CAREBASE_FUZZ_STATEFUL_STEPS", "6"))
 # Seeded ids are offered for path parameters this often; the rest are made up.
@@ -184,7 +184,8 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         # Forgetting suppresses a link for good, and the examples and coverage phases build
         # every record type's records around the document's example links: a forget batch
         # there would have every later type's records rejected as suppressed. Forget batches
-        # are fuzzed (random links) in the fuzzing phase; tests/identity covers forgetting.
+        # are fuzzed (random links) in the fuzzing phase; tests/ingest and tests/identity
+        # cover forgetting.
         {
             "include-operation-id": "ingestForget",
             "phases": {"examples": {"enabled": False}, "coverage": {"enabled": False}},
