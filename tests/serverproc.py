@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
@@ -35,12 +35,28 @@ def _pump(stream: IO[str], sink: list[str]) -> None:
 
 @contextmanager
 def running_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    args: Sequence[str] = (),
+    start_timeout: float = 60,
 ) -> Iterator[RunningServer]:
-    """Start `carebase serve`, wait until /v1/health answers 200, stop it afterwards."""
+    """Start `carebase serve` (with `args`, e.g. `--demo`), wait until /v1/health answers
+    200, stop it afterwards."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "carebase", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "carebase",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            *args,
+        ],
         env={**os.environ, "CAREBASE_DATABASE_URL": database_url, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -52,7 +68,7 @@ def running_server(
         assert stream is not None
         threading.Thread(target=_pump, args=(stream, sink), daemon=True).start()
     try:
-        _wait_healthy(server)
+        _wait_healthy(server, start_timeout)
         yield server
     finally:
         stop(server)

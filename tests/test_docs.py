@@ -56,9 +56,10 @@ def undocumented(model: type[BaseModel], text: str) -> list[str]:
 
 def test_the_docs_pages_exist() -> None:
     names = {page.name for page in PAGES}
-    expected = {"api.md", "attributes.md", "configuration.md", "connectors.md", "demo.md"}
+    expected = {"api.md", "attributes.md", "configuration.md", "connectors.md", "console.md"}
+    expected |= {"demo.md"}
     expected |= {"development.md", "identity.md", "ingestion.md", "operations.md"}
-    expected |= {"profiles.md", "record-types.md", "scaling.md"}
+    expected |= {"profiles.md", "record-types.md", "scaling.md", "users.md"}
     assert expected <= names
 
 

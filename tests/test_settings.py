@@ -14,7 +14,7 @@ from carebase.settings import DEFAULT_RATE_LIMITS, DEVELOPMENT_SECRET_KEY, RateL
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN"}
+TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN", "CAREBASE_CHROMIUM"}
 
 
 def test_defaults_run_on_a_local_sqlite_file() -> None:
@@ -94,3 +94,37 @@ def test_the_docs_name_no_unknown_setting() -> None:
 
 def test_every_scope_has_a_default_rate_limit() -> None:
     assert set(DEFAULT_RATE_LIMITS) == set(KNOWN_SCOPES)
+
+
+def test_public_url_builds_links() -> None:
+    assert Settings(_env_file=None).base_url == "http://127.0.0.1:8000"
+    wildcard = Settings(_env_file=None, host="0.0.0.0", port=9000)  # noqa: S104
+    assert wildcard.base_url == "http://127.0.0.1:9000"
+    assert Settings(_env_file=None, host="::1").base_url == "http://[::1]:8000"
+    behind_proxy = Settings(_env_file=None, public_url=" https://care.example.com/carebase/ ")
+    assert behind_proxy.base_url == "https://care.example.com/carebase"
+    assert Settings(_env_file=None, public_url="").public_url is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "care.example.com",
+        "ftp://care.example.com",
+        "https://",
+        "https://x.io/?a=1",
+        "https://x.io/#top",
+    ],
+)
+def test_bad_public_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match="public_url"):
+        Settings(_env_file=None, public_url=url)
+
+
+def test_sign_in_limits_are_rate_specs() -> None:
+    settings = Settings(_env_file=None)
+    assert RateLimit.parse(settings.signin_account_limit) == RateLimit(5, 900)
+    assert RateLimit.parse(settings.signin_ip_limit) == RateLimit(50, 900)
+    assert (settings.session_idle_hours, settings.session_max_days) == (12, 7)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, signin_ip_limit="often")

@@ -21,7 +21,7 @@ from carebase.db.session import Database
 from carebase.http.errors import install_error_handlers
 from carebase.http.middleware import (
     AdmissionMiddleware,
-    BodyLimitMiddleware,
+    BodyGuardMiddleware,
     ConflictRetryMiddleware,
     NulGuardMiddleware,
     RequestContextMiddleware,
@@ -34,9 +34,12 @@ from carebase.jobkinds import registry as job_registry
 from carebase.kit.jobs import Runner
 from carebase.kit.jobs.api import router as jobs_router
 from carebase.models import utcnow
+from carebase.notes.api import router as notes_router
 from carebase.profiles.api import router as profiles_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
+from carebase.users.api import router as users_router
+from carebase.web.app import console_errors, install_console
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +94,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are the console's pages, from vendored files (carebase.web).
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         # A slash redirect's Location is built from the client's Host header (an open
@@ -100,7 +104,12 @@ def create_app(
         middleware=[
             Middleware(RequestContextMiddleware),
             Middleware(NulGuardMiddleware),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodyGuardMiddleware,
+                max_bytes=settings.max_body_bytes,
+                min_rate=settings.min_body_rate,
+                grace=settings.body_grace_seconds,
+            ),
             # Outside the retries: a request run again keeps its turn.
             Middleware(
                 AdmissionMiddleware,
@@ -118,15 +127,18 @@ def create_app(
     app.state.connector_options = ClientOptions()
     app.state.job_runner = None
     app.state.job_registry = None
-    install_error_handlers(app)
+    install_error_handlers(app, html=console_errors())
     # Routes are matched in order: the profile reads, the hottest GETs, come first. No
     # other router's paths overlap theirs, so no request matches differently.
     app.include_router(profiles_router)
+    app.include_router(notes_router)
     app.include_router(system_router)
     app.include_router(tokens_router)
+    app.include_router(users_router)
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    install_console(app)
     _document_extra_schemas(app)
     return app
 

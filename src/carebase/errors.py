@@ -72,6 +72,21 @@ class InvalidToken(Unauthenticated):
     default_message = "The API token is not valid."
 
 
+class InvalidCredentials(Unauthenticated):
+    """A sign-in failed. One message for every reason (unknown email, wrong password,
+    archived user, no password set yet), so the answer never tells whether an account exists."""
+
+    code = "invalid_credentials"
+    default_message = "The email or password is not right."
+
+
+class InvalidSession(Unauthenticated):
+    """The session cookie is unknown, expired or revoked, or its user is archived."""
+
+    code = "invalid_session"
+    default_message = "The session has ended; sign in again."
+
+
 class WebhookUnauthenticated(Unauthenticated):
     """A webhook delivery's signature or secret is missing, wrong or stale."""
 
@@ -110,12 +125,33 @@ class MethodNotAllowed(CarebaseError):
     default_message = "Method not allowed."
 
 
+class RequestTimeout(CarebaseError):
+    """The body arrived slower than CAREBASE_MIN_BODY_RATE allows."""
+
+    status_code = 408
+    code = "request_timeout"
+    default_message = "The request body arrived too slowly."
+
+
+# nginx's "client closed request": the client went away before its request was read whole.
+# Nothing is answered (no one is listening); the access log records it under this status.
+CLIENT_CLOSED_REQUEST = 499
+
+
 class Conflict(CarebaseError):
     """The request conflicts with the current state."""
 
     status_code = 409
     code = "conflict"
     default_message = "The request conflicts with the current state."
+
+
+class InvalidSigninLink(CarebaseError):
+    """A one-time sign-in link that is unknown, already used, expired, or whose user is archived."""
+
+    status_code = 410
+    code = "invalid_link"
+    default_message = "This sign-in link is not valid; ask a manager for a new one."
 
 
 class PayloadTooLarge(CarebaseError):
@@ -156,6 +192,14 @@ class RateLimited(CarebaseError):
     default_message = "Rate limit exceeded."
 
 
+class TooManyAttempts(RateLimited):
+    """Too many failed sign-ins for this account or from this address; `Retry-After` says
+    when to try again."""
+
+    code = "too_many_attempts"
+    default_message = "Too many failed sign-in attempts; wait and try again."
+
+
 class ServiceUnavailable(CarebaseError):
     """A dependency (the database) cannot be reached."""
 
@@ -184,6 +228,7 @@ _CODES_BY_STATUS: dict[int, str] = {
     403: Forbidden.code,
     404: NotFound.code,
     405: MethodNotAllowed.code,
+    408: RequestTimeout.code,
     409: Conflict.code,
     413: PayloadTooLarge.code,
     415: UnsupportedMediaType.code,

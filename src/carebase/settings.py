@@ -7,6 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Self
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -84,6 +85,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "ingest": "1200/1m",
     "profiles:read": "6000/1m",
     "activity:read": "100/5m",
+    "notes:write": "600/1m",
 }
 
 
@@ -164,6 +166,27 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a request waits in that queue before it answers 503 overloaded.",
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a client may take to send a request's headers (then 408).",
+    )
+    min_body_rate: int = Field(
+        default=1024,
+        ge=1,
+        description=(
+            "Bytes per second a request body must average once CAREBASE_BODY_GRACE_SECONDS "
+            "have passed (then 408)."
+        ),
+    )
+    body_grace_seconds: float = Field(
+        default=10.0, gt=0, description="How long a body may arrive at any pace at first."
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open client connections one process keeps; more answer 503 overloaded.",
+    )
     migrate_on_start: bool = Field(
         default=True, description="Apply pending migrations when the server starts."
     )
@@ -231,6 +254,33 @@ class Settings(BaseSettings):
     max_mobiles_per_profile: int = Field(
         default=10, ge=1, description="A merge or link that would exceed this is stopped."
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "The URL people reach carebase at (https://care.example.com), for the links it "
+            "prints; unset: http://CAREBASE_HOST:CAREBASE_PORT."
+        ),
+    )
+    session_idle_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 31,
+        description="A console session unused this long ends; the user signs in again.",
+    )
+    session_max_days: float = Field(
+        default=7.0,
+        gt=0,
+        le=366,
+        description="A console session ends this long after sign-in, however much it is used.",
+    )
+    signin_account_limit: str = Field(
+        default="5/15m",
+        description="Failed sign-ins allowed per account (COUNT/PERIOD); more answer 429.",
+    )
+    signin_ip_limit: str = Field(
+        default="50/15m",
+        description="Failed sign-ins allowed per client address (COUNT/PERIOD); more answer 429.",
+    )
 
     @field_validator("default_phone_region")
     @classmethod
@@ -256,11 +306,25 @@ class Settings(BaseSettings):
     # rate_limit_for's parsed policies, by scope (filled on first use).
     _policies: dict[str, RateLimit] = PrivateAttr(default_factory=dict)
 
-    @field_validator("webhook_rate_limit")
+    @field_validator("webhook_rate_limit", "signin_account_limit", "signin_ip_limit")
     @classmethod
-    def _valid_webhook_rate(cls, value: str) -> str:
+    def _valid_rate(cls, value: str) -> str:
         RateLimit.parse(value)
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = urlsplit(value.strip())
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ValueError(
+                "must be an absolute http:// or https:// URL, e.g. https://care.example.com"
+            )
+        if url.query or url.fragment:
+            raise ValueError("must not hold a query or a fragment")
+        return urlunsplit((url.scheme, url.netloc, url.path.rstrip("/"), "", ""))
 
     @field_validator("log_level")
     @classmethod
@@ -346,6 +410,12 @@ class Settings(BaseSettings):
         """Requests one process works on at once: each can hold a pooled connection."""
         return self.max_in_flight or self.db_pool_size
 
+    @property
+    def base_url(self) -> str:
+        """Where people reach carebase, without a trailing slash: CAREBASE_PUBLIC_URL, or
+        the address `carebase serve` binds to."""
+        return self.public_url or f"http://{display_host(self.host)}:{self.port}"
+
     def rate_limit_for(self, scope_name: str) -> RateLimit:
         """The policy that applies to requests needing `scope_name`."""
         # Asked on every authenticated request; the settings are frozen, so parse once.
@@ -355,6 +425,13 @@ class Settings(BaseSettings):
             policy = RateLimit.parse(spec) if spec else RateLimit(0, 1)
             self._policies[scope_name] = policy
         return policy
+
+
+def display_host(host: str) -> str:
+    """The host to print in a URL for a bind address (a wildcard bind is reached locally)."""
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - a display value, not a bind
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
 
 
 @lru_cache(maxsize=1)

@@ -105,3 +105,40 @@ def test_refused_requests_do_not_extend_the_wait(
         limited_client.get("/v1/tokens", headers=headers)
     clock.advance(int(first_refusal.headers["Retry-After"]))
     assert limited_client.get("/v1/tokens", headers=headers).status_code == 200
+
+
+def test_peek_counts_nothing_and_agrees_with_check(database: Database) -> None:
+    policy = RateLimit(2, 60)
+    now = 1_000_020.0
+    with database.counters() as session:
+        for _ in range(2):
+            peeked = ratelimit.peek(session, "b", policy, now)
+            assert peeked is not None
+            assert peeked.allowed
+            assert ratelimit.peek(session, "b", policy, now) == peeked
+            counted = ratelimit.check(session, "b", policy, now)
+            assert counted is not None
+            assert (counted.allowed, counted.remaining) == (True, peeked.remaining)
+        refused = ratelimit.peek(session, "b", policy, now)
+        assert refused is not None
+        assert not refused.allowed
+        assert refused == ratelimit.check(session, "b", policy, now)
+        assert ratelimit.peek(session, "b", RateLimit.parse("unlimited"), now) is None
+
+
+def test_refund_and_clear(database: Database) -> None:
+    policy = RateLimit(2, 60)
+    now = 1_000_020.0
+    with database.counters() as session:
+        ratelimit.check(session, "b", policy, now)
+        ratelimit.check(session, "b", policy, now)
+        ratelimit.refund(session, "b", policy, now)
+        assert ratelimit.check(session, "b", policy, now).allowed  # type: ignore[union-attr]
+        ratelimit.clear(session, "b")
+        decision = ratelimit.peek(session, "b", policy, now)
+        assert decision is not None
+        assert decision.remaining == 1
+        # A refund never goes below zero.
+        ratelimit.refund(session, "b", policy, now)
+        ratelimit.refund(session, "c", policy, now)
+        assert ratelimit.peek(session, "b", policy, now) == decision

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -96,6 +97,45 @@ def serve(fake: FakeHelpdesk) -> Iterator[FakeHelpdesk]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class Silent:
+    """A helpdesk host that accepts connections and never answers (a hung API)."""
+
+    url: str = ""
+    accepted: list[socket.socket] = field(default_factory=list)
+
+
+@contextmanager
+def silent() -> Iterator[Silent]:
+    """A loopback port that completes the TCP handshake, reads nothing and never answers;
+    its connections are closed when the block ends."""
+    state = Silent()
+    listener = socket.create_server(("127.0.0.1", 0))
+    state.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    listener.settimeout(0.1)
+    done = threading.Event()
+
+    def accept() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            state.accepted.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        done.set()
+        thread.join()
+        listener.close()
+        for connection in state.accepted:
+            connection.close()
 
 
 # --- Zendesk: shapes from developer.zendesk.com (Tickets, Users, Ticket Metrics, Incremental

@@ -5,6 +5,7 @@ and the admin API and CLI over them."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from carebase.cli.main import app as cli
 from carebase.db.session import Database
 from carebase.kit.jobs import (
+    Defer,
     GiveUp,
     JobContext,
     JobKind,
@@ -229,3 +231,113 @@ def test_the_jobs_cli(
     assert cancelled.exit_code == 0, cancelled.output
     assert job(database, job_id).status == "cancelled"
     assert CliRunner().invoke(cli, ["jobs", "cancel", job_id]).exit_code == 1
+
+
+DEFERRABLE = JobSpec("test_deferrable", RetryPolicy(max_attempts=2, first_seconds=10))
+
+
+def test_a_deferred_attempt_is_not_counted_and_a_retry_waits_for_the_services_pause(
+    database: Database, clock: FakeClock
+) -> None:
+    seen: list[int] = []
+
+    def handler(context: JobContext) -> dict[str, Any]:
+        seen.append(context.attempt)
+        if len(seen) <= 3:
+            raise Defer("the helpdesk's budget is spent", after=30)
+        if len(seen) == 4:
+            raise RetryLater("the helpdesk answered 429", after=100)
+        return {"ok": True}
+
+    runner = Runner(database, Registry([JobKind(DEFERRABLE, handler)]), clock=clock)
+    job_id = add(database, DEFERRABLE, clock)
+    for _ in range(3):
+        assert runner.run_due().deferred == 1
+        row = job(database, job_id)
+        assert (row.status, row.attempts, row.lease_expires_at) == ("queued", 0, None)
+        assert row.error == "the helpdesk's budget is spent"
+        assert 30 <= (row.run_at - clock()).total_seconds() <= 33, "30 s, up to a tenth later"
+        clock.advance(33)
+    assert runner.run_due().retried == 1
+    row = job(database, job_id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert (row.run_at - clock()).total_seconds() == 100, "the longer of 100 s and the backoff"
+    clock.advance(100)
+    assert runner.run_due().succeeded == 1
+    assert seen == [1, 1, 1, 1, 2], "three deferrals spent none of the two attempts"
+
+
+WAITING = JobSpec("test_waiting")
+BUSY = JobSpec("test_busy")
+
+
+def test_stopping_gives_back_a_job_waiting_elsewhere_at_once_and_a_busy_one_after_the_grace(
+    database: Database, clock: FakeClock
+) -> None:
+    unblock = threading.Event()
+    waiting_started, busy_started = threading.Event(), threading.Event()
+
+    def waiting(context: JobContext) -> dict[str, Any]:
+        with context.waiting_elsewhere():
+            waiting_started.set()
+            unblock.wait(30)  # a call that never answers, and that nothing interrupts
+        return {"never": "recorded"}
+
+    def busy(context: JobContext) -> None:
+        busy_started.set()
+        unblock.wait(30)  # work that does not check in
+        with database.unit_of_work() as session:
+            context.complete(session, {"late": True})
+
+    registry = Registry([JobKind(WAITING, waiting), JobKind(BUSY, busy)])
+    waiting_id, busy_id = add(database, WAITING, clock), add(database, BUSY, clock)
+    runner = Runner(database, registry, threads=2, clock=clock, poll_seconds=0.05)
+    runner.start()
+    try:
+        assert waiting_started.wait(10)
+        assert busy_started.wait(10)
+        stopper = threading.Thread(target=runner.stop, kwargs={"grace_seconds": 2.0})
+        started = time.monotonic()
+        stopper.start()
+        while job(database, waiting_id).status == "running" and time.monotonic() - started < 5:
+            time.sleep(0.02)
+        given_back_after = time.monotonic() - started
+        assert job(database, busy_id).status == "running", "the busy job has its grace"
+        stopper.join(10)
+        stopped_after = time.monotonic() - started
+    finally:
+        unblock.set()
+    assert given_back_after < 0.5
+    assert 2.0 <= stopped_after < 3.8, "the grace, a second to check in, no wait for threads"
+    assert runner.summary.released == 2
+    for thread in runner._workers:
+        thread.join(10)
+    for job_id in (waiting_id, busy_id):
+        row = job(database, job_id)
+        assert (row.status, row.attempts, row.lease_expires_at, row.result) == (
+            "queued",
+            0,
+            None,
+            None,
+        ), "given back untouched; what the abandoned handlers did afterwards was not recorded"
+
+
+def test_a_conflict_with_another_transaction_is_retried_at_once(
+    database: Database, clock: FakeClock
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    attempts: list[int] = []
+
+    def collides_once(context: JobContext) -> None:
+        attempts.append(context.attempt)
+        if context.attempt == 1:
+            raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
+
+    runner = Runner(database, Registry([JobKind(FLAKY, collides_once)]), clock=clock)
+    job_id = add(database, FLAKY, clock)
+    # No backoff: the second attempt is due at once, in the same run, on the same clock.
+    summary = runner.run_due()
+    assert (summary.retried, summary.succeeded) == (1, 1)
+    assert attempts == [1, 2]
+    assert job(database, job_id).status == "succeeded"

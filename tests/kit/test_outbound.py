@@ -1,9 +1,11 @@
 """Outbound HTTP: writes against a loopback server (retried only when that cannot apply them
-twice), the private-address guard, and helpdesk budgets shared by every process."""
+twice), the private-address guard, helpdesk budgets shared by every process, and a client
+that tells its caller when to try again instead of waiting."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,9 +16,19 @@ import orjson
 import pytest
 
 from carebase.db.session import Database
-from carebase.http.outbound import OutboundClient, OutboundError, OutboundRefused, Pacing
+from carebase.http.outbound import (
+    UNREACHABLE_HOLD,
+    OutboundClient,
+    OutboundDeferred,
+    OutboundError,
+    OutboundInterrupted,
+    OutboundRefused,
+    Pacer,
+    Pacing,
+)
 from carebase.kit.pacing import SharedPacer
 from carebase.settings import Settings
+from tests.pg import free_port
 
 
 @dataclass
@@ -149,3 +161,154 @@ def test_two_processes_share_one_helpdesk_budget(settings: Settings) -> None:
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_a_client_with_a_wait_limit_raises_when_to_retry_instead_of_waiting() -> None:
+    sleeps: list[float] = []
+    with destination() as api:
+        outbound = OutboundClient(
+            api.url,
+            auth=None,
+            pacing=Pacing(1, 10),  # one request every 10 s
+            allow_private=True,
+            sleep=sleeps.append,
+            wait_limit=1.0,
+        )
+        with outbound:
+            outbound.get_json("/a")
+            with pytest.raises(OutboundDeferred) as deferred:
+                outbound.get_json("/b")
+            assert 9 < (deferred.value.retry_after or 0) <= 10
+            assert len(api.calls) == 1, "nothing was sent"
+        sleeps.clear()
+        pacer = Pacer(Pacing(1000, 1))
+        outbound = OutboundClient(
+            api.url,
+            auth=None,
+            pacing=pacer.pacing,
+            pacer=pacer,
+            allow_private=True,
+            sleep=sleeps.append,
+            wait_limit=1.0,
+        )
+        with outbound:
+            api.failures = [(429, "30")]
+            with pytest.raises(OutboundError) as limited:
+                outbound.get_json("/c")
+            assert (limited.value.status, limited.value.retry_after) == (429, 30.0)
+            assert sleeps == [], "the Retry-After is the caller's to schedule"
+            with pytest.raises(OutboundDeferred) as held:
+                outbound.get_json("/d")
+            assert 29 < (held.value.retry_after or 0) <= 30, "the 429 holds the budget"
+            assert len(api.calls) == 2
+    assert sleeps == []
+
+
+def test_a_short_retry_after_waits_in_place_and_a_refused_connection_holds_the_budget() -> None:
+    sleeps: list[float] = []
+    now = [100.0]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    pacer = Pacer(Pacing(1000, 1))
+    with destination() as api:
+        outbound = OutboundClient(
+            api.url,
+            auth=None,
+            pacing=pacer.pacing,
+            pacer=pacer,
+            allow_private=True,
+            sleep=sleep,
+            clock=lambda: now[0],
+            wait_limit=1.0,
+        )
+        with outbound:
+            api.failures = [(503, "1")]
+            assert outbound.get_json("/a")["id"] == 2
+        assert sleeps == [1.0]
+    now[0] += 10
+    closed = OutboundClient(
+        f"http://127.0.0.1:{free_port()}",
+        auth=None,
+        pacing=pacer.pacing,
+        pacer=pacer,
+        allow_private=True,
+        sleep=sleep,
+        clock=lambda: now[0],
+        wait_limit=1.0,
+        service="Freshdesk",
+    )
+    with closed, pytest.raises(OutboundError, match="Freshdesk unreachable") as failed:
+        closed.get_json("/tickets/1")
+    assert failed.value.retry_after is None, "the job's backoff decides"
+    assert sleeps == [1.0], "a refused connection is not retried in place"
+    assert pacer.reserve(now[0], max_wait=1.0) == UNREACHABLE_HOLD, "nor tried by the others"
+
+
+def test_a_stopped_client_ends_its_wait_at_once() -> None:
+    stop = threading.Event()
+    with destination() as api:
+        outbound = OutboundClient(
+            api.url, auth=None, pacing=Pacing(1, 60), allow_private=True, stop=stop
+        )
+        with outbound:
+            outbound.get_json("/a")
+            threading.Timer(0.1, stop.set).start()
+            started = time.monotonic()
+            with pytest.raises(OutboundInterrupted):
+                outbound.get_json("/b")  # its slot is a minute away
+            assert time.monotonic() - started < 1.0
+    assert len(api.calls) == 1
+
+
+def test_a_shared_budget_books_nothing_beyond_the_wait_allowed_and_can_be_held(
+    settings: Settings,
+) -> None:
+    first, second = Database.from_settings(settings), Database.from_settings(settings)
+    pacing = Pacing(requests=4, seconds=2)  # one every 0.5 s
+    a = SharedPacer(first, "helpdesk:con_1", pacing)
+    b = SharedPacer(second, "helpdesk:con_1", pacing)
+    try:
+        assert a.reserve(10.0, max_wait=0.2) == 0.0
+        assert a.reserve(10.0, max_wait=0.2) == 0.5, "too far: told, not booked"
+        assert b.reserve(10.0) == 0.5, "so the slot is still free"
+        b.hold(40.0)
+        assert a.reserve(20.0, max_wait=1.0) == 20.0, "held by the other process"
+        b.hold(30.0)
+        assert a.reserve(40.0, max_wait=1.0) == 0.0, "a shorter hold does not shorten it"
+        assert SharedPacer(first, "helpdesk:con_2", pacing).reserve(20.0, max_wait=0) == 0.0
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_a_started_call_waits_for_its_later_slots_rather_than_waste_its_first_requests() -> None:
+    """A fetch of several requests (a Freshdesk ticket is four) on a budget other workers
+    share: deferring its second request would throw the first away, and under steady sharing
+    no such fetch would ever finish; so a later request waits for its slot in place."""
+    sleeps: list[float] = []
+    pacer = Pacer(Pacing(1, 2))  # one request every 2 s
+
+    def client_on_the_budget(api: Destination) -> OutboundClient:
+        return OutboundClient(
+            api.url,
+            auth=None,
+            pacing=pacer.pacing,
+            pacer=pacer,
+            allow_private=True,
+            sleep=sleeps.append,
+            clock=lambda: 100.0,
+            wait_limit=1.0,
+            started_wait_limit=30.0,
+        )
+
+    with destination() as api:
+        with client_on_the_budget(api) as fetch:
+            fetch.get_json("/tickets/1")
+            fetch.get_json("/tickets/1/conversations")
+        assert sleeps == [2.0]
+        with client_on_the_budget(api) as another, pytest.raises(OutboundDeferred):
+            another.get_json("/tickets/2")  # nothing sent yet: deferred, not waited for
+        assert len(api.calls) == 2

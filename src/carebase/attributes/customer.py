@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from carebase import recordtypes
 from carebase.attributes import repository
 from carebase.attributes.family import Family
+from carebase.kit.searchkey import name_key
 from carebase.models import CustomerAttributes
 
 CUSTOMER_RECORD = "customer_record"
@@ -86,8 +87,11 @@ class CustomerFamily(Family[CustomerState]):
     def row(self, state: CustomerState, now: datetime) -> dict[str, Any]:
         """The stored row."""
         custom = state.custom_fields
+        fields = state.fields
         return {
-            **state.fields,
+            **fields,
+            "name_key": name_key(fields["first_name"], fields["last_name"]),
+            "last_name_key": name_key(None, fields["last_name"]),
             "loyalty": {key: value for key, value in custom.items() if key.startswith("loyalty")},
             "custom_fields": custom,
             "record_count": state.record_count,

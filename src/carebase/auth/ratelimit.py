@@ -82,3 +82,36 @@ def check(session: Session, bucket: str, policy: RateLimit, now: float) -> RateD
     estimate = previous * (1.0 - elapsed / period) + hits
     remaining = max(0, math.floor(limit - estimate + 1e-9))
     return RateDecision(True, limit, period, remaining, reset, 0)
+
+
+def peek(session: Session, bucket: str, policy: RateLimit, now: float) -> RateDecision | None:
+    """Whether one more hit in `bucket` would be allowed, without counting it; None when the
+    policy is unlimited."""
+    if policy.unlimited:
+        return None
+    period, limit = policy.period_seconds, policy.limit
+    window = int(now // period) * period
+    elapsed = now - window
+    previous = repository.window_hits(session, bucket, window - period)
+    current = repository.window_hits(session, bucket, window)
+    cap = current_cap(previous, limit, period, elapsed)
+    reset = math.ceil(period - elapsed)
+    if current < cap:
+        estimate = previous * (1.0 - elapsed / period) + current + 1
+        remaining = max(0, math.floor(limit - estimate + 1e-9))
+        return RateDecision(True, limit, period, remaining, reset, 0)
+    wait = seconds_until_allowed(previous, current, limit, period, elapsed)
+    return RateDecision(False, limit, period, 0, reset, max(1, math.ceil(wait)))
+
+
+def refund(session: Session, bucket: str, policy: RateLimit, now: float) -> None:
+    """Take back one hit counted in the current window (a hit that turned out not to count)."""
+    if policy.unlimited:
+        return
+    window = int(now // policy.period_seconds) * policy.period_seconds
+    repository.decrement_counter(session, bucket, window)
+
+
+def clear(session: Session, bucket: str) -> None:
+    """Forget every hit in `bucket`."""
+    repository.delete_bucket(session, bucket)

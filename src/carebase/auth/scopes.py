@@ -10,8 +10,10 @@ ADMIN = "admin"
 INGEST = "ingest"
 PROFILES_READ = "profiles:read"
 ACTIVITY_READ = "activity:read"
+# Writing notes on profiles on behalf of a user (an integration posting agents' notes).
+NOTES_WRITE = "notes:write"
 
-KNOWN_SCOPES: tuple[str, ...] = (ADMIN, INGEST, PROFILES_READ, ACTIVITY_READ)
+KNOWN_SCOPES: tuple[str, ...] = (ADMIN, INGEST, PROFILES_READ, ACTIVITY_READ, NOTES_WRITE)
 # Scopes that can be narrowed to one resource, written `<scope>:<resource id>`.
 NARROWABLE_SCOPES: frozenset[str] = frozenset({INGEST})
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")

@@ -135,6 +135,14 @@ def authenticate(
 
     Raises Unauthenticated or InvalidToken (401), or InsufficientScope (403). Reads only.
     """
+    principal, stale = identify(session, raw_token, now=now)
+    authorize(principal, required, resource)
+    return principal, stale
+
+
+def identify(session: Session, raw_token: str | None, *, now: datetime) -> tuple[Principal, bool]:
+    """The live token behind `raw_token`, whatever it may do, and whether its last_used_at
+    is due a refresh. Raises Unauthenticated or InvalidToken (401). Reads only."""
     if not raw_token:
         raise Unauthenticated(
             "Missing authentication data: send Authorization: Bearer <token> or Auth-Api-Token.",
@@ -146,13 +154,17 @@ def authenticate(
     if token is None or token.revoked_at is not None:
         raise InvalidToken(headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     principal = Principal(token.id, token.name, _parse_stored_scopes(tuple(token.scopes)))
+    stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+    return principal, stale
+
+
+def authorize(principal: Principal, required: str, resource: str | None) -> None:
+    """Raise InsufficientScope (403) unless `principal` may do `required` on `resource`."""
     if not principal.allows(required, resource):
         scope = required if resource is None else f"{required}:{resource}"
         raise InsufficientScope(
             f"This operation needs the {scope!r} scope.", details={"required_scope": scope}
         )
-    stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
-    return principal, stale
 
 
 def count_request(

@@ -30,7 +30,10 @@ def worker_command(
     ] = None,
     grace: Annotated[
         float,
-        typer.Option(help="Seconds jobs in hand may take to finish after SIGTERM/Ctrl-C."),
+        typer.Option(
+            help="Seconds jobs in hand may take to finish after SIGTERM/Ctrl-C; one waiting "
+            "on a helpdesk is given back at once, one still running after this is given back."
+        ),
     ] = 30.0,
 ) -> None:
     """Run background jobs (webhook deliveries, …) without serving HTTP, until SIGTERM or
@@ -70,7 +73,7 @@ def worker_command(
     done = runner.summary
     err.print(
         f"stopped: {done.succeeded} succeeded, {done.retried} retried, {done.failed} failed, "
-        f"{done.cancelled} cancelled, {done.released} given back",
+        f"{done.cancelled} cancelled, {done.deferred} deferred, {done.released} given back",
         highlight=False,
     )
 

@@ -1,4 +1,4 @@
-"""`carebase serve|worker|migrate|token|jobs|version`."""
+"""`carebase serve|worker|migrate|token|user|group|jobs|version`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import connectors, datasets, demo, jobs, tokens
+from carebase.cli import connectors, datasets, demo, jobs, tokens, users
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.demo.service import has_data
+from carebase.http.server import PROTOCOL
 from carebase.logs import configure_logging
 from carebase.models import utcnow
+from carebase.settings import display_host
 
 app = typer.Typer(
     name="carebase",
@@ -23,6 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tokens.app, name="token")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.group_app, name="group")
 app.add_typer(datasets.app, name="dataset")
 app.command("import")(datasets.import_command)
 app.command("demo")(demo.demo_command)
@@ -63,7 +67,7 @@ def serve(
     with database.unit_of_work() as session:
         bootstrap = auth_service.ensure_bootstrap_admin(session, now=utcnow())
     database.dispose()
-    url = f"http://{_display_host(bind_host)}:{bind_port}"
+    url = f"http://{display_host(bind_host)}:{bind_port}"
     out.print(f"carebase {__version__} on {settings.database_url.split(':', 1)[0]}: {url}")
     out.print(f"API docs: {url}/docs", highlight=False)
     if not settings.in_process_worker:
@@ -83,6 +87,8 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
+        # A header deadline and a connection cap on top of uvicorn's httptools protocol.
+        http=PROTOCOL,
     )
 
 
@@ -104,12 +110,6 @@ def migrate() -> None:
 def version() -> None:
     """Print carebase's version."""
     print(__version__)
-
-
-def _display_host(host: str) -> str:
-    if host in {"0.0.0.0", "::"}:  # noqa: S104 - a display value, not a bind
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def main() -> None:

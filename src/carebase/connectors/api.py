@@ -120,6 +120,19 @@ def list_deliveries(
     return DeliveryList(items=items, deliveries=items, next_cursor=following)
 
 
+def _webhook_connector(
+    connector_id: str, request: Request, session: DbSession, now: Now
+) -> Connector:
+    """The connector a webhook names, its call counted: before the body is read, so that a
+    call for no connector, or a flood of them, does not make the server receive bodies."""
+    connector = service.get_connector(session, connector_id)
+    # Counted before authentication: a flood of forged calls is stopped before it fills the log.
+    service.count_webhook_call(
+        request.app.state.database, connector, request.app.state.settings, now
+    )
+    return connector
+
+
 async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
@@ -152,8 +165,9 @@ async def _raw_body(request: Request) -> bytes:
     },
 )
 def receive_webhook(
-    connector_id: str,
     request: Request,
+    connector: Annotated[Connector, Depends(_webhook_connector)],
+    # Declared after the connector: dependencies are solved in order.
     body: Annotated[bytes, Depends(_raw_body)],
     session: DbSession,
     now: Now,
@@ -163,10 +177,7 @@ def receive_webhook(
     with the job that processes it, then answered 202; a worker fetches and ingests the ticket
     right after (this process's workers are woken by the commit)."""
     started = time.perf_counter()
-    connector = service.get_connector(session, connector_id)
     settings = request.app.state.settings
-    # Counted before authentication: a flood of forged calls is stopped before it fills the log.
-    service.count_webhook_call(request.app.state.database, connector, settings, now)
     try:
         service.authenticate_webhook(connector, request.headers, body, settings, now)
         receipt = service.receive_webhook(session, connector, body, now=now)

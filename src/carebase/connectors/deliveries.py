@@ -13,16 +13,17 @@ from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
 from carebase.connectors.mapping import TicketRejected
 from carebase.connectors.service import (
+    IN_PLACE_WAIT,
     WEBHOOK_DELIVERY,
     ClientOptions,
     get_connector,
     open_client,
 )
-from carebase.http.outbound import OutboundError
+from carebase.http.outbound import OutboundDeferred, OutboundError, OutboundInterrupted
 from carebase.ingest import service as ingest
 from carebase.ingest.batch import load_batch
 from carebase.ingest.schemas import IngestResult
-from carebase.kit.jobs import Failure, JobContext, JobKind, RetryLater
+from carebase.kit.jobs import Defer, Failure, JobContext, JobInterrupted, JobKind, RetryLater
 from carebase.recordtypes.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
@@ -47,7 +48,8 @@ def process_delivery(
     options: ClientOptions,
 ) -> dict[str, Any] | None:
     """Fetch, map and ingest one delivery's ticket. An outage or an answer the mapping does not
-    know raises RetryLater (retried, then failed, never claimed forever)."""
+    know raises RetryLater (retried, then failed, never claimed forever); a connector whose
+    budget has no slot soon raises Defer (queued for then, the attempt not counted)."""
     database = context.database
     delivery_id = str(context.payload["delivery_id"])
     with database.unit_of_work() as session:
@@ -61,10 +63,24 @@ def process_delivery(
         connector = get_connector(session, delivery.connector_id)
         session.expunge(connector)
     try:
-        with open_client(connector, settings, options, database=database) as client:
+        # Only waiting on the helpdesk: a worker that is stopping gives the job back at once.
+        with (
+            context.waiting_elsewhere(),
+            open_client(
+                connector, settings, options, database=database, stop=context.interrupted
+            ) as client,
+        ):
             event = KINDS[connector.kind].fetch(client, delivery.ticket_id)
+    except OutboundDeferred as deferred:
+        # The connector's budget has no slot soon (its pace is spent, or it is held after a
+        # 429 or an outage): not this delivery's failure, so not counted as an attempt.
+        raise Defer(str(deferred), after=deferred.retry_after or IN_PLACE_WAIT) from deferred
+    except OutboundInterrupted as interrupted:
+        raise JobInterrupted(context.job_id) from interrupted
     except OutboundError as error:
-        raise RetryLater(str(error)) from error
+        # Scheduled, not slept: the next attempt after the policy's backoff, or the
+        # helpdesk's Retry-After when that is longer.
+        raise RetryLater(str(error), after=error.retry_after) from error
     except TicketRejected as rejected:
         # The helpdesk answered clearly and a retry would get the same answer.
         with database.unit_of_work() as session:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -57,12 +58,20 @@ WEBHOOK_DELIVERY = jobs.JobSpec(
 )
 
 
+# A delivery's fetch waits in place at most this long (a pacing slot, a short Retry-After);
+# a longer wait defers or schedules the job instead of holding a worker thread. Once its first
+# request is sent, a later one of the same fetch waits up to STARTED_SLOT_WAIT for its slot.
+IN_PLACE_WAIT = 1.0
+STARTED_SLOT_WAIT = 30.0
+
+
 @dataclass(slots=True)
 class ClientOptions:
-    """How connectors reach helpdesks and tell the time: the real network, sleeps and clock
+    """How connectors reach helpdesks and tell the time: the real network, waits and clock
     by default; tests inject fakes."""
 
-    sleep: Sleep = time.sleep
+    # None: really wait, ending early when the client is stopped (a worker shutting down).
+    sleep: Sleep | None = None
     # What `sleep` advances: pacing is measured on it. Wall-clock seconds, because the pacing
     # of webhook fetches is shared through the database by every process.
     timer: Callable[[], float] = time.time
@@ -175,9 +184,15 @@ def open_client(
     *,
     database: Database | None = None,
     backfill: bool = False,
+    stop: threading.Event | None = None,
 ) -> HelpdeskClient:
     """An API client for the connector's helpdesk, with its credentials decrypted; given the
-    database, its requests book slots in the connector's budget shared by every process."""
+    database, its requests book slots in the connector's budget shared by every process.
+
+    A backfill's client waits in place for as long as the helpdesk asks. Any other (a
+    delivery's) waits at most IN_PLACE_WAIT per request (STARTED_SLOT_WAIT for the pacing
+    slot of a request after its first): beyond that it raises, carrying when to try again,
+    for the job runner to schedule; and its waits end when `stop` is set."""
     helpdesk = KINDS[connector.kind]
     try:
         credentials = orjson.loads(
@@ -203,6 +218,9 @@ def open_client(
         transport=options.transport,
         sleep=options.sleep,
         clock=options.timer,
+        wait_limit=None if backfill else IN_PLACE_WAIT,
+        started_wait_limit=None if backfill else STARTED_SLOT_WAIT,
+        stop=stop,
     )
 
 
@@ -319,7 +337,14 @@ def receive_webhook(
         # one has been processed it announces a new change, and is taken in hand again.
         added = repository.rearm_delivery(session, delivery_id, now)
     if added:
-        jobs.enqueue(session, WEBHOOK_DELIVERY, {"delivery_id": delivery_id}, now=now)
+        jobs.enqueue(
+            session,
+            WEBHOOK_DELIVERY,
+            {"delivery_id": delivery_id},
+            now=now,
+            # One helpdesk's deliveries take at most half of a worker's threads.
+            concurrency_key=f"connector:{connector.id}",
+        )
     return Receipt(delivery_id, event.ticket_id, duplicate=not added)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,10 @@ from carebase.http.middleware import RESPONSE_HEADERS_STATE_KEY, RETRY_STATE_KEY
 from carebase.settings import RateLimit, Settings
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# In scope["state"]: (raw token, Principal, stale) when the token was checked before the body.
+IDENTIFIED_STATE_KEY = "identified"
+# The dependencies `require_scope` builds: a route that uses one is authenticated by token.
+_TOKEN_DEPENDENCIES: set[Callable[..., Any]] = set()
 
 bearer_scheme = HTTPBearer(
     auto_error=False, bearerFormat="cb_…", description="Authorization: Bearer <token>"
@@ -102,20 +107,27 @@ def require_scope(
         resource = request.path_params.get(resource_param) if resource_param else None
         settings, database, now = get_settings(request), get_database(request), get_now(request)
         policy = settings.rate_limit_for(scope)
-        # A read request reads its token in its own read transaction (no second session);
-        # a write request reads it in a short one of its own, so that it does not start
-        # its write transaction (and, on SQLite, wait for the write lock) before it is
-        # authenticated.
-        reader = session if request.method in _SAFE_METHODS else None
-        # One indexed SELECT on a small table: on SQLite a page-cache lookup that never
-        # waits for a writer (WAL), cheaper than a thread hop; on PostgreSQL a network
-        # round trip, so it goes to a worker thread.
-        if database.dialect == "sqlite":
-            principal, stale = _authenticate(database, reader, raw, scope, resource, now)
+        identified = request.scope.get("state", {}).get(IDENTIFIED_STATE_KEY)
+        if identified is not None and identified[0] == raw:
+            # Checked before the body was read (`identify_before_body`): no second lookup.
+            principal: Principal = identified[1]
+            stale: bool = identified[2]
+            auth_service.authorize(principal, scope, resource)
         else:
-            principal, stale = await run_in_threadpool(
-                _authenticate, database, reader, raw, scope, resource, now
-            )
+            # A read request reads its token in its own read transaction (no second
+            # session); a write request reads it in a short one of its own, so that it does
+            # not start its write transaction (and, on SQLite, wait for the write lock)
+            # before it is authenticated.
+            reader = session if request.method in _SAFE_METHODS else None
+            # One indexed SELECT on a small table: on SQLite a page-cache lookup that never
+            # waits for a writer (WAL), cheaper than a thread hop; on PostgreSQL a network
+            # round trip, so it goes to a worker thread.
+            if database.dialect == "sqlite":
+                principal, stale = _authenticate(database, reader, raw, scope, resource, now)
+            else:
+                principal, stale = await run_in_threadpool(
+                    _authenticate, database, reader, raw, scope, resource, now
+                )
         # Counting and stamping write, and may wait for a lock: always on a worker thread,
         # in one hop, and only when there is something to write.
         # A request run again after a write conflict was counted by its first attempt.
@@ -129,7 +141,46 @@ def require_scope(
             request.scope.setdefault("state", {})[RESPONSE_HEADERS_STATE_KEY] = decision.headers()
         return principal
 
+    _TOKEN_DEPENDENCIES.add(dependency)
     return dependency
+
+
+def requires_token(dependant: Dependant) -> bool:
+    """Whether a route (its dependency tree) authenticates the caller by API token."""
+    return any(
+        dependency.call in _TOKEN_DEPENDENCIES or requires_token(dependency)
+        for dependency in dependant.dependencies
+    )
+
+
+def credentials(request: Request) -> str | None:
+    """The token the request presents, read as the security schemes read it: a Bearer
+    Authorization header first, then Auth-Api-Token."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value:
+            return value
+    return request.headers.get("auth-api-token")
+
+
+async def identify_before_body(request: Request) -> None:
+    """Check the request's token before its body is read, so that a caller without a live
+    token cannot make the server receive (and hold) a body: 401 at once. The token's
+    scope is checked later by the route's `require_scope`, which reuses this lookup."""
+    database, now = get_database(request), get_now(request)
+    raw = credentials(request)
+    if database.dialect == "sqlite":
+        principal, stale = _identify(database, raw, now)
+    else:
+        principal, stale = await run_in_threadpool(_identify, database, raw, now)
+    request.scope.setdefault("state", {})[IDENTIFIED_STATE_KEY] = (raw, principal, stale)
+
+
+def _identify(database: Database, raw: str | None, now: datetime) -> tuple[Principal, bool]:
+    token = raw.strip() if raw else None
+    with database.unit_of_work(write=False) as session:
+        return auth_service.identify(session, token, now=now)
 
 
 # Separate short transactions, so that no request waits on a batch's write lock (on SQLite

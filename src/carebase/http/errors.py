@@ -1,20 +1,23 @@
-"""The one place errors become responses: `{"error": {"code", "message", "details"}}`."""
+"""The one place errors become responses: `{"error": {"code", "message", "details"}}`, or,
+for a person in a browser, an HTML page rendered by the console (`HtmlErrors`)."""
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+from starlette.types import Scope
 
 from carebase.errors import (
+    CLIENT_CLOSED_REQUEST,
     CarebaseError,
     FieldProblem,
     MalformedJSON,
@@ -50,6 +53,63 @@ def error_response(
     )
 
 
+class HtmlErrors(Protocol):
+    """The console's rendering of errors for people (`carebase.web.errors.ConsoleErrors`)."""
+
+    def wants_html(self, request: Request) -> bool:
+        """Whether this request's errors are answered in HTML."""
+        ...
+
+    def response(
+        self,
+        request: Request,
+        status_code: int,
+        code: str,
+        message: str,
+        details: Any,
+        headers: dict[str, str],
+    ) -> Response:
+        """The error as HTML."""
+        ...
+
+
+_HTML_ERRORS_STATE_KEY = "html_errors"
+
+
+def _answer(
+    request: Request,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error in the one JSON shape, or as HTML when the request is a person's."""
+    html: HtmlErrors | None = getattr(request.app.state, _HTML_ERRORS_STATE_KEY, None)
+    if html is not None and html.wants_html(request):
+        return html.response(request, status_code, code, message, details, dict(headers or {}))
+    return error_response(status_code, code, message, details, headers)
+
+
+def html_response_for(scope: Scope, error: CarebaseError) -> Response | None:
+    """`error` as HTML when the request is a person's (for middleware, which answers before
+    any route is matched); None for the API, or when the page cannot be rendered."""
+    app = scope.get("app")
+    html: HtmlErrors | None = getattr(getattr(app, "state", None), _HTML_ERRORS_STATE_KEY, None)
+    if html is None:
+        return None
+    request = Request(scope)
+    try:
+        if not html.wants_html(request):
+            return None
+        return html.response(
+            request, error.status_code, error.code, error.message, error.details, error.headers
+        )
+    except Exception:
+        logger.exception("an HTML error page could not be rendered; answering JSON")
+        return None
+
+
 def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(part) for part in location]
     return ".".join(parts)
@@ -63,12 +123,12 @@ def validation_details(errors: list[Any]) -> list[FieldProblem]:
     ]
 
 
-async def _carebase_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _carebase_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CarebaseError)
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+    return _answer(request, exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
@@ -76,13 +136,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
             (e["loc"][-1] for e in errors if e.get("type") == "json_invalid" and e.get("loc")),
             None,
         )
-        return error_response(
+        return _answer(
+            request,
             MalformedJSON.status_code,
             MalformedJSON.code,
             MalformedJSON.default_message,
             {"position": position} if isinstance(position, int) else None,
         )
-    return error_response(
+    return _answer(
+        request,
         ValidationFailed.status_code,
         ValidationFailed.code,
         ValidationFailed.default_message,
@@ -124,8 +186,11 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     return sorted(concrete or templated)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == CLIENT_CLOSED_REQUEST:
+        # The client is gone: nothing to render, and the access log's line says so.
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     message = _STATUS_MESSAGES.get(exc.status_code)
     if message is None:
         message = exc.detail if isinstance(exc.detail, str) else "HTTP error."
@@ -133,8 +198,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     details = None
     if exc.status_code == 405:
         # Starlette's Allow names only the first route matching the path; several routes
-        # can share a path (GET and POST /v1/tokens are two), so ask them all.
-        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        # can share a path (GET and POST /v1/tokens are two), so ask them all. A mounted
+        # app (the static files) is no route here: its own Allow stands.
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed or "Allow" not in headers:
+            headers["Allow"] = ", ".join(allowed)
     elif exc.status_code == 404:
         # Trailing slashes are not redirected (a redirect would be built from the client's
         # Host header); the 404 says where the route is instead.
@@ -142,12 +210,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         if path.endswith("/") and path != "/" and allowed_methods(request.app, path.rstrip("/")):
             message = f"No such route; drop the trailing slash: {path.rstrip('/')}"
             details = {"path": path.rstrip("/")}
-    return error_response(
-        exc.status_code, code_for_status(exc.status_code), message, details, headers
+    return _answer(
+        request, exc.status_code, code_for_status(exc.status_code), message, details, headers
     )
 
 
-async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unhandled_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id", "")
     # The traceback stays in the server log; the client gets only the request id.
     logger.error(
@@ -157,7 +225,8 @@ async def _unhandled_error(request: Request, exc: Exception) -> JSONResponse:
         request_id,
         exc_info=exc,
     )
-    return error_response(
+    return _answer(
+        request,
         500,
         "internal_error",
         f"Internal server error. Quote request id {request_id} when reporting it.",
@@ -170,16 +239,18 @@ def _route_template(request: Request) -> str:
     return str(getattr(route, "path", "<unmatched>"))
 
 
-async def _pool_exhausted(_request: Request, _exc: Exception) -> JSONResponse:
+async def _pool_exhausted(request: Request, _exc: Exception) -> Response:
     # No pooled connection came free in time: the server is busy, not broken.
     problem = Overloaded()
-    return error_response(
-        problem.status_code, problem.code, problem.message, headers={"Retry-After": "1"}
+    return _answer(
+        request, problem.status_code, problem.code, problem.message, headers={"Retry-After": "1"}
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every failure the server can produce in the one error shape."""
+def install_error_handlers(app: FastAPI, *, html: HtmlErrors | None = None) -> None:
+    """Render every failure the server can produce in the one error shape, or with `html`
+    as a page for the requests it claims (a person's, not the API's)."""
+    setattr(app.state, _HTML_ERRORS_STATE_KEY, html)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(CarebaseError, _carebase_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

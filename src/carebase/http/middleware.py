@@ -1,5 +1,5 @@
 """ASGI middleware: request ids, access log without PII, rate-limit headers, NUL guard,
-body limit."""
+body guard (size, pace, aborts), admission control, conflict retries."""
 
 from __future__ import annotations
 
@@ -17,15 +17,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebase.db import retry
 from carebase.errors import (
+    CLIENT_CLOSED_REQUEST,
     BadRequest,
     CarebaseError,
     Contended,
     Overloaded,
     PayloadTooLarge,
+    RequestTimeout,
     ValidationFailed,
     problem,
 )
-from carebase.http.errors import error_body
+from carebase.http.errors import error_body, html_response_for
 
 access_log = logging.getLogger("carebase.access")
 
@@ -80,13 +82,15 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             route = scope.get("route")
+            status = status_holder["status"]
             access_log.info(
-                "%s %s %s %.1fms request_id=%s",
+                "%s %s %s %.1fms request_id=%s%s",
                 scope["method"],
                 getattr(route, "path", "<unmatched>"),
-                status_holder["status"],
+                status,
                 (time.perf_counter() - started) * 1000,
                 request_id,
+                " (client closed the request)" if status == CLIENT_CLOSED_REQUEST else "",
             )
 
 
@@ -118,7 +122,7 @@ class NulGuardMiddleware:
             "The request holds a NUL character.",
             details=[problem(field, "contains a NUL character")],
         )
-        await send_error(send, refusal)
+        await send_error(send, refusal, scope=scope)
 
 
 def _nul_field(scope: Scope) -> str | None:
@@ -139,12 +143,36 @@ def _nul_field(scope: Scope) -> str | None:
     return None
 
 
-class BodyLimitMiddleware:
-    """Answer 413 for a body over `max_bytes`: at once by Content-Length, or while streaming."""
+class BodyTimedOut(HTTPException):
+    """The body arrived slower than the minimum rate (408). An HTTPException, because
+    FastAPI's body reader passes those through untouched to the one error handler."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self) -> None:
+        super().__init__(408, detail=RequestTimeout.default_message)
+
+
+class ClientAborted(HTTPException):
+    """The client closed the connection before its body arrived whole: nothing to answer."""
+
+    def __init__(self) -> None:
+        super().__init__(CLIENT_CLOSED_REQUEST, detail="The client closed the request.")
+
+
+class BodyGuardMiddleware:
+    """Guard the request body before any handler holds it:
+
+    - over `max_bytes`: 413, at once by Content-Length, or as soon as the stream passes it;
+    - slower than `min_rate` bytes a second on average after `grace` seconds: 408 (a
+      trickled body would otherwise hold a connection and a request slot for ever);
+    - the client gone mid-body: `ClientAborted`, one access-log line, no traceback;
+    - an answer sent before the body was read whole (a 401, a 404) closes the connection,
+      so the rest of the body is never received.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, *, min_rate: float, grace: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.min_rate, self.grace = min_rate, grace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -152,35 +180,57 @@ class BodyLimitMiddleware:
             return
         declared = _header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._reject(send, bad_length=not declared.isdigit())
+            await self._reject(scope, send, bad_length=not declared.isdigit())
             return
+        chunked = "chunked" in (_header(scope, b"transfer-encoding") or "").lower()
+        if not chunked and declared in (None, "0"):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         received = 0
+        complete = False
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+        async def guarded_receive() -> Message:
+            nonlocal received, complete
+            if complete:
+                # After the body only a disconnect can come, whenever it comes.
+                return await receive()
+            # The body so far must have come at `min_rate` since the grace period ended.
+            deadline = started + self.grace + received / self.min_rate
+            try:
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0.0))
+            except TimeoutError:
+                raise BodyTimedOut() from None
+            if message["type"] == "http.disconnect":
+                raise ClientAborted()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    # An HTTPException passes through FastAPI's body reader untouched
-                    # and reaches the one error handler as a 413.
                     raise HTTPException(413, detail=self._too_large_message)
+                complete = not message.get("more_body", False)
             return message
 
-        await self.app(scope, limited_receive, send)
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and not complete:
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        await self.app(scope, guarded_receive, closing_send)
 
     @property
     def _too_large_message(self) -> str:
         return f"The request body is larger than {self.max_bytes} bytes."
 
-    async def _reject(self, send: Send, *, bad_length: bool) -> None:
+    async def _reject(self, scope: Scope, send: Send, *, bad_length: bool) -> None:
         refusal: CarebaseError = (
             BadRequest("Content-Length is not a number.")
             if bad_length
             else PayloadTooLarge(self._too_large_message, details={"max_bytes": self.max_bytes})
         )
         # The body was not read: close the connection rather than leave it to drain.
-        await send_error(send, refusal, connection_close=True)
+        await send_error(send, refusal, scope=scope, connection_close=True)
 
 
 def _replaying(replay: list[Message], receive: Receive) -> Receive:
@@ -247,7 +297,7 @@ class ConflictRetryMiddleware:
                     break
                 state[RETRY_STATE_KEY] = attempt + 1
                 await asyncio.sleep(retry.backoff(attempt))
-        await send_error(send, Contended(headers={"Retry-After": "1"}))
+        await send_error(send, Contended(headers={"Retry-After": "1"}), scope=scope)
 
 
 _ALWAYS_ADMITTED = frozenset({"/v1/health"})
@@ -281,7 +331,7 @@ class AdmissionMiddleware:
         # One deadline for both queues: the wait a client sees is bounded once.
         deadline = asyncio.get_running_loop().time() + self.queue_timeout
         if not await _acquire(self._slots, deadline):
-            await _overloaded(send)
+            await _overloaded(scope, send)
             return
         try:
             writer = self._writer if scope["method"] not in _SAFE_METHODS else None
@@ -289,7 +339,7 @@ class AdmissionMiddleware:
                 await self.app(scope, receive, send)
                 return
             if not await _acquire(writer, deadline):
-                await _overloaded(send)
+                await _overloaded(scope, send)
                 return
             try:
                 await self.app(scope, receive, send)
@@ -317,13 +367,29 @@ async def _acquire(semaphore: asyncio.Semaphore, deadline: float) -> bool:
     return True
 
 
-async def _overloaded(send: Send) -> None:
-    await send_error(send, Overloaded(headers={"Retry-After": "1"}))
+async def _overloaded(scope: Scope, send: Send) -> None:
+    await send_error(send, Overloaded(headers={"Retry-After": "1"}), scope=scope)
 
 
-async def send_error(send: Send, error: CarebaseError, *, connection_close: bool = False) -> None:
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+async def send_error(
+    send: Send,
+    error: CarebaseError,
+    *,
+    scope: Scope | None = None,
+    connection_close: bool = False,
+) -> None:
     """Answer an error in the one error shape, from middleware that runs outside FastAPI's
-    exception handlers (they would otherwise render it)."""
+    exception handlers (they would otherwise render it); with the request's `scope`, as the
+    console's error page when a person asked (a browser, outside the API)."""
+    if scope is not None and (page := html_response_for(scope, error)) is not None:
+        if connection_close:
+            page.headers["Connection"] = "close"
+        await page(scope, _no_body, send)
+        return
     payload = orjson.dumps(error_body(error.code, error.message, error.details))
     headers = [
         (b"content-type", b"application/json"),

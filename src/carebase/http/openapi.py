@@ -2,7 +2,7 @@
 
 Which statuses an operation can answer follows from its shape, not from a list kept per
 route: every operation uses the database (503); an authenticated one can answer 401, 403
-and 429; one that reads a JSON body 400, 413, 415 and 422; one that can carry a body 413;
+and 429; one that reads a JSON body 400, 413, 415 and 422; one that can carry a body 408 and 413;
 one with parameters 422; one with path parameters 404. Statuses that follow from the
 domain (a 409, a 404 for an id in the body) are declared by the route with `responses=`.
 Every error status is documented with the one error shape, `ErrorResponse`.
@@ -26,6 +26,7 @@ DESCRIPTIONS: dict[int, str] = {
     401: "No token, or an unknown, malformed or revoked one.",
     403: "The token lacks the scope this operation needs (`insufficient_scope`).",
     404: "Nothing has the id in the path.",
+    408: "The body arrived too slowly (`request_timeout`); the connection is closed.",
     409: "The request conflicts with the current state.",
     413: "The body is larger than CAREBASE_MAX_BODY_BYTES.",
     415: "The body is not application/json.",
@@ -62,7 +63,7 @@ def error_statuses(method: str, operation: dict[str, Any]) -> set[int]:
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
     if method in _BODY_METHODS:
-        statuses.add(413)
+        statuses |= {408, 413}
     if parameters:
         statuses.add(422)
     if any(parameter.get("in") == "path" for parameter in parameters):

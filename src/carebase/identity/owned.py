@@ -3,7 +3,8 @@ to each. Identity owns the list, not the domains that write the tables, so which
 never depends on which modules happen to be imported; `tests/identity/test_owned.py` fails
 when a table keyed to a profile is missing from it.
 
-- `move`: records (tickets, events, customer records) go to the survivor of a merge.
+- `move`: records (tickets, events, customer records) and agents' notes go to the survivor
+  of a merge.
 - `drop`: derived rows (attributes) of the merged profile are deleted; the survivor's are
   rebuilt by attribute refresh in the same transaction.
 Every listed table loses the profile's rows on forget.
@@ -22,6 +23,7 @@ from carebase.models import (
     CustomerRecord,
     EngagementAttributes,
     Event,
+    Note,
     SupportAttributes,
     Ticket,
 )
@@ -41,6 +43,8 @@ OWNED: tuple[Owned, ...] = (
     Owned(table(Ticket), "move"),
     Owned(table(Event), "move"),
     Owned(table(CustomerRecord), "move"),
+    # Agents' notes stay with the person: on the survivor after a merge (and after an undo).
+    Owned(table(Note), "move"),
     Owned(table(SupportAttributes), "drop"),
     Owned(table(CommerceAttributes), "drop"),
     Owned(table(EngagementAttributes), "drop"),

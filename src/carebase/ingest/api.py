@@ -79,8 +79,9 @@ def _ingest_route(record_type: RecordType) -> None:
     def ingest(
         dataset_id: str,
         request: Request,
-        body: RawBody,
+        # The token and its scope before the body: dependencies are solved in order.
         principal: DatasetIngest,
+        body: RawBody,
         session: DbSession,
         config: Config,
         now: Now,

@@ -13,6 +13,7 @@ from carebase.models.identity import (
 )
 from carebase.models.ingest import Dataset, IngestionLog
 from carebase.models.jobs import Job, PacingSlot
+from carebase.models.notes import Note
 from carebase.models.profiles import (
     CommerceAttributes,
     CustomerAttributes,
@@ -20,6 +21,7 @@ from carebase.models.profiles import (
     SupportAttributes,
 )
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
+from carebase.models.users import Group, GroupMember, SigninLink, User, UserSession
 
 __all__ = [
     "ApiToken",
@@ -32,19 +34,25 @@ __all__ = [
     "Dataset",
     "EngagementAttributes",
     "Event",
+    "Group",
+    "GroupMember",
     "IngestionLog",
     "Job",
     "LockKey",
     "MergeBlock",
+    "Note",
     "PacingSlot",
     "Profile",
     "ProfileLink",
     "ProfileMerge",
     "RateLimitCounter",
+    "SigninLink",
     "SupportAttributes",
     "Suppression",
     "Ticket",
     "UTCDateTime",
+    "User",
+    "UserSession",
     "WebhookDelivery",
     "utcnow",
 ]

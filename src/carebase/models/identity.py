@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebase.models.base import Base, UTCDateTime
-from carebase.models.types import BigIntegerKey, JSONType
+from carebase.models.types import BigIntegerKey, JSONType, bytewise
 
 
 class Profile(Base):
@@ -37,7 +37,8 @@ class ProfileLink(Base):
     link_type: Mapped[str] = mapped_column(String(32))
     # '' when the link has no system (email, mobile); part of the uniqueness key.
     system_name: Mapped[str] = mapped_column(String(100))
-    value: Mapped[str] = mapped_column(String(512))
+    # Bytewise, so that profile search reads a typed prefix as an index range.
+    value: Mapped[str] = mapped_column(bytewise(512))
     # A hash carebase computed from one of the profile's emails: links, but is not shown.
     derived: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -41,6 +41,9 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # At most one live (queued or running) job per key; cleared when the job ends.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Jobs sharing a key (`connector:{id}`) take at most half of one worker's threads, so
+    # that one slow or hung service cannot hold every thread.
+    concurrency_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

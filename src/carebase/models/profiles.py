@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebase.models.base import Base, UTCDateTime
-from carebase.models.types import JSONType
+from carebase.models.types import JSONType, SearchKey
 
 
 class SupportAttributes(Base):
@@ -101,6 +101,10 @@ class CustomerAttributes(Base):
     )
     first_name: Mapped[str | None] = mapped_column(Text)
     last_name: Mapped[str | None] = mapped_column(Text)
+    # Search keys (`kit/searchkey.py`) of "first last" and of the last name alone: a name
+    # typed into profile search is a prefix range on one of them.
+    name_key: Mapped[str | None] = mapped_column(SearchKey, index=True)
+    last_name_key: Mapped[str | None] = mapped_column(SearchKey, index=True)
     email: Mapped[str | None] = mapped_column(Text)
     email_sha256: Mapped[str | None] = mapped_column(Text)
     mobile: Mapped[str | None] = mapped_column(Text)

@@ -15,7 +15,7 @@ from carebase.http.routing import JSONRoute
 from carebase.identity import service as identity
 from carebase.identity.links import SYSTEM_SCOPED, Link
 from carebase.kit.pagination import Cursor
-from carebase.profiles import history, merges, service
+from carebase.profiles import history, merges, search, service
 from carebase.profiles.schemas import (
     Forgotten,
     HistoryItemOut,
@@ -23,6 +23,8 @@ from carebase.profiles.schemas import (
     MergeHistory,
     MergeOut,
     ProfileOut,
+    SearchHitOut,
+    SearchResultOut,
     SuppressionOut,
     SuppressionPage,
     UndoneMerge,
@@ -81,6 +83,42 @@ async def get_profile_by_link(
             service.read_by_link, session, link, tickets=tickets, now=now
         )
     return _json(view.out())
+
+
+# Declared before /v1/profiles/{profile_id}, which would otherwise take "search" for an id.
+@router.get("/v1/profiles/search", operation_id="searchProfiles", response_model=SearchResultOut)
+def search_profiles(
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=search.MAX_QUERY,
+            description="An email, mobile, customer or external id, or name, or its start.",
+        ),
+    ],
+    _reader: Reader,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> SearchResultOut:
+    """Profiles whose email, mobile, customer id, external id or name starts with `q`, best
+    match first (exact before prefix; email, mobile, ids, then names). Case and accents are
+    ignored for names; a phone number may be typed with spaces or without its `+`."""
+    found = search.search(session, q, limit=limit)
+    return SearchResultOut(
+        items=[
+            SearchHitOut(
+                profile_id=hit.profile_id,
+                name=hit.name,
+                email=hit.email,
+                mobile=hit.mobile,
+                customer_id=hit.customer_id,
+                matched_field=hit.field,
+                matched_value=hit.value,
+            )
+            for hit in found.hits
+        ],
+        truncated=found.truncated,
+    )
 
 
 @router.get("/v1/profiles/{profile_id}", operation_id="getProfile", response_model=ProfileOut)

@@ -288,3 +288,25 @@ class UndoneMerge(BaseModel):
     records_restored: dict[str, int] = Field(
         description="Records given back, by kind (tickets, events, customer_records)."
     )
+
+
+class SearchHitOut(BaseModel):
+    """A profile profile search found."""
+
+    profile_id: str
+    name: str | None = Field(description="First and last name from the customer's records.")
+    email: str | None
+    mobile: str | None
+    customer_id: str | None
+    matched_field: str = Field(
+        description="What the query matched: email, mobile, customer_id, external_id, name "
+        "(first and last) or last_name."
+    )
+    matched_value: str
+
+
+class SearchResultOut(BaseModel):
+    """Profiles found, best match first."""
+
+    items: list[SearchHitOut]
+    truncated: bool = Field(description="More profiles matched than `limit`; type more.")

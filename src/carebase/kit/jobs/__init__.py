@@ -6,6 +6,7 @@ whatever crashes in between.
 """
 
 from carebase.kit.jobs.context import (
+    Defer,
     GiveUp,
     JobCancelled,
     JobContext,
@@ -18,6 +19,7 @@ from carebase.kit.jobs.registry import Failure, JobKind, JobSpec, Registry, Retr
 from carebase.kit.jobs.runner import Runner, RunSummary
 
 __all__ = [
+    "Defer",
     "Failure",
     "GiveUp",
     "JobCancelled",

@@ -4,7 +4,8 @@ way to record its success in its own final transaction."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,22 @@ from carebase.kit.jobs import repository
 
 class RetryLater(Exception):
     """An expected failure (an outage, a 5xx): retried by the kind's policy; the message is
-    the error kept on the job."""
+    the error kept on the job. `after`: the least seconds to wait (a helpdesk's
+    `Retry-After`); the retry runs after the longer of that and the policy's backoff."""
+
+    def __init__(self, message: str = "", *, after: float | None = None) -> None:
+        super().__init__(message)
+        self.after = after
+
+
+class Defer(Exception):
+    """The attempt cannot start yet for a reason outside the job (the rate budget of the
+    service it calls is spent for now): queued again `after` seconds from now, the attempt
+    not counted; the message is kept on the job."""
+
+    def __init__(self, message: str, *, after: float) -> None:
+        super().__init__(message)
+        self.after = after
 
 
 class GiveUp(Exception):
@@ -29,7 +45,8 @@ class JobCancelled(Exception):
 
 
 class JobInterrupted(Exception):
-    """Raised in the handler when its worker is shutting down: the job is given back."""
+    """Raised in the handler when its worker is shutting down: the job is given back (queued
+    again at once, the attempt not counted)."""
 
 
 class LeaseLost(Exception):
@@ -52,6 +69,12 @@ class JobContext:
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     interrupted: threading.Event = field(default_factory=threading.Event)
     lost: threading.Event = field(default_factory=threading.Event)
+    # Set when the worker starts shutting down (the runner's own event, shared by its jobs).
+    stopping: threading.Event = field(default_factory=threading.Event)
+    # The worker gave the job back itself: whatever the handler does now is not recorded.
+    given_back: bool = False
+    _waiting: int = field(default=0, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def last_attempt(self) -> bool:
@@ -66,6 +89,40 @@ class JobContext:
             raise JobCancelled(self.job_id)
         if self.interrupted.is_set():
             raise JobInterrupted(self.job_id)
+
+    @contextmanager
+    def waiting_elsewhere(self) -> Iterator[None]:
+        """Mark a stretch in which the handler only waits on another service (a helpdesk's
+        API) and has changed nothing yet: a worker that starts shutting down meanwhile gives
+        the job back at once instead of waiting for the call. Raises JobInterrupted when the
+        worker is already shutting down, or when it gave the job back during the stretch;
+        the `interrupted` event is set then, so waits on it end."""
+        with self._guard:
+            if self.stopping.is_set():
+                raise JobInterrupted(self.job_id)
+            self._waiting += 1
+        try:
+            yield
+        except Exception:
+            if self.given_back:
+                raise JobInterrupted(self.job_id) from None
+            raise
+        finally:
+            with self._guard:
+                self._waiting -= 1
+        if self.given_back:
+            raise JobInterrupted(self.job_id)
+
+    def take_back(self, *, only_if_waiting: bool) -> bool:
+        """For the runner, shutting down: make the job the runner's to give back (always, or
+        only while the handler waits elsewhere); whether it now is. The handler learns it
+        from `interrupted`, and nothing it does afterwards is recorded."""
+        with self._guard:
+            if self.given_back or (only_if_waiting and not self._waiting):
+                return False
+            self.given_back = True
+            self.interrupted.set()
+            return True
 
     def progress(self, done: int, total: int | None = None, note: str | None = None) -> None:
         """Record how far the job is (own short transaction), then `check`."""

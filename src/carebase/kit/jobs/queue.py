@@ -21,9 +21,12 @@ def enqueue(
     now: datetime,
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
+    concurrency_key: str | None = None,
 ) -> tuple[str, bool]:
     """Queue a job of `spec` in the caller's transaction: (job id, whether it was added). With
-    a `dedupe_key` held by a live (queued or running) job, that job's id is returned instead."""
+    a `dedupe_key` held by a live (queued or running) job, that job's id is returned instead.
+    Jobs sharing a `concurrency_key` (the service they call) take at most half of a worker's
+    threads at once, so that one slow or unreachable service cannot hold them all."""
     job_id, added = repository.add_job(
         session,
         {
@@ -41,6 +44,7 @@ def enqueue(
             "result": None,
             "error": None,
             "dedupe_key": dedupe_key,
+            "concurrency_key": concurrency_key,
             "created_at": now,
             "started_at": None,
             "finished_at": None,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,14 @@ from carebase.models.base import table
 JOBS = table(Job)
 LIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled")
-_CLAIMED = (JOBS.c.id, JOBS.c.kind, JOBS.c.payload, JOBS.c.attempts, JOBS.c.max_attempts)
+_CLAIMED = (
+    JOBS.c.id,
+    JOBS.c.kind,
+    JOBS.c.payload,
+    JOBS.c.attempts,
+    JOBS.c.max_attempts,
+    JOBS.c.concurrency_key,
+)
 
 
 def add_job(session: Session, row: dict[str, Any]) -> tuple[str, bool]:
@@ -50,8 +57,10 @@ def claim(
     lease_until: datetime,
     limit: int,
     kinds: Sequence[str],
+    busy_keys: Sequence[str] = (),
 ) -> list[Row[Any]]:
-    """Take up to `limit` due queued jobs of `kinds` for `owner`, oldest due first.
+    """Take up to `limit` due queued jobs of `kinds` for `owner`, oldest due first, passing
+    over jobs whose concurrency key is in `busy_keys` (the claimer runs enough of those).
 
     PostgreSQL skips rows another claimer has locked, so many workers claim in parallel
     without waiting on each other; SQLite runs this under its write lock (BEGIN IMMEDIATE)."""
@@ -62,6 +71,10 @@ def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if busy_keys:
+        due = due.where(
+            or_(JOBS.c.concurrency_key.is_(None), JOBS.c.concurrency_key.not_in(busy_keys))
+        )
     values = {
         "status": "running",
         "attempts": JOBS.c.attempts + 1,
@@ -178,6 +191,21 @@ def release(session: Session, job_id: str, owner: str, now: datetime) -> bool:
         run_at=now,
         attempts=JOBS.c.attempts - 1,
         lease_expires_at=None,
+    )
+
+
+def defer(session: Session, job_id: str, owner: str, run_at: datetime, note: str) -> bool:
+    """Queue the job again for `run_at` without counting the attempt (it could not start:
+    the service it calls has no room yet), keeping `note`; False when not held."""
+    return _finish(
+        session,
+        job_id,
+        owner,
+        status="queued",
+        run_at=run_at,
+        attempts=JOBS.c.attempts - 1,
+        lease_expires_at=None,
+        error=note,
     )
 
 

@@ -1,0 +1,1 @@
+"""Users (agents and managers) and groups: the people behind the console."""

@@ -1,0 +1,23 @@
+"""`install_console(app)`: the console's pages, its static files and its error pages."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from carebase.web.assets import STATIC_PREFIX, StaticAssets
+from carebase.web.errors import ConsoleErrors
+from carebase.web.pages import docs, home, signin
+
+
+def console_errors() -> ConsoleErrors:
+    """What `install_error_handlers` renders people's errors with."""
+    return ConsoleErrors()
+
+
+def install_console(app: FastAPI) -> None:
+    """Add the pages and mount `/static`. Call after the API's routers: a page never
+    shadows an API route."""
+    app.include_router(home.router)
+    app.include_router(signin.router)
+    app.include_router(docs.router)
+    app.mount(STATIC_PREFIX, StaticAssets(), name="static")

@@ -1,0 +1,48 @@
+// carebase console: the little behaviour pages share. Loaded as a file (the CSP allows no
+// inline script); htmx does the partial updates.
+(function () {
+  "use strict";
+
+  function typingInField(target) {
+    if (!(target instanceof Element)) return false;
+    return target.closest("input, textarea, select, [contenteditable]:not([contenteditable='false'])") !== null;
+  }
+
+  // "/" focuses the page's search box (an element marked data-search), unless the user is
+  // typing somewhere already or holds a modifier.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.defaultPrevented || typingInField(event.target)) return;
+    var search = document.querySelector("[data-search]");
+    if (!search) return;
+    event.preventDefault();
+    search.focus();
+    if (typeof search.select === "function") search.select();
+  });
+
+  // A toast's close button removes it; Escape closes the newest one.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-dismiss='toast']") : null;
+    if (button) {
+      var toast = button.closest(".toast");
+      if (toast) toast.remove();
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var toasts = document.querySelectorAll("#flash .toast");
+    if (toasts.length) toasts[toasts.length - 1].remove();
+  });
+
+  // After a form comes back with messages (a 422), put the cursor in its first wrong field.
+  function focusFirstInvalid(root) {
+    var field = root.querySelector("[aria-invalid='true']");
+    if (field) field.focus();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    focusFirstInvalid(document);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target instanceof Element) focusFirstInvalid(event.target);
+  });
+})();
