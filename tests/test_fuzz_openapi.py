@@ -33,7 +33,7 @@ from tests.helpers import auth, create_dataset, post_records, ticket
 # The same seed (and code) generates the same requests.
 SEED = int(os.environ.get("CAREBASE_FUZZ_SEED", "20261123"))
 # Generated cases per operation in the fuzzing phase; the budget (docs/development.md).
-MAX_EXAMPLES = int(os.environ.get("CAREBASE_FUZZ_EXAMPLES", "15"))
+MAX_EXAMPLES = int(os.environ.get("CAREBASE_FUZZ_EXAMPLES", "10"))
 # Steps per stateful scenario (sequences of calls that feed one answer's ids to the next).
 STATEFUL_STEPS = int(os.environ.get("CAREBASE_FUZZ_STATEFUL_STEPS", "6"))
 # Seeded ids are offered for path parameters this often; the rest are made up.
