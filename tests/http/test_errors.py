@@ -177,6 +177,17 @@ def test_405_allow_lists_every_method_on_the_path(client: TestClient) -> None:
     assert {m.strip() for m in item.headers["Allow"].split(",")} == {"GET", "DELETE"}
 
 
+def test_405_allow_names_the_concrete_paths_methods(client: TestClient) -> None:
+    # /v1/connectors/zendesk-trigger-template also fits /v1/connectors/{connector_id} (GET,
+    # DELETE); as in OpenAPI, the concrete path is the resource, and it has only GET.
+    for method in ("OPTIONS", "PUT", "POST"):
+        response = client.request(method, "/v1/connectors/zendesk-trigger-template")
+        assert response.status_code == 405, method
+        assert_error_shape(response.json(), "method_not_allowed")
+        allowed = {m.strip() for m in response.headers["Allow"].split(",")}
+        assert allowed == {"GET"}, method
+
+
 def test_trailing_slash_is_not_redirected_to_the_clients_host(
     client: TestClient, admin_token: str
 ) -> None:

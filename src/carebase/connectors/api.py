@@ -148,6 +148,21 @@ async def _raw_body(request: Request) -> bytes:
         404: {"description": "No such connector."},
         422: {"description": "The body names no ticket (logged)."},
     },
+    # The handler reads the raw bytes (signatures are over them), so FastAPI cannot see the
+    # body it requires: the helpdesk's JSON event, documented here.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "The helpdesk's event, as its webhook sends it.",
+                    }
+                }
+            },
+        }
+    },
 )
 def receive_webhook(
     request: Request,

@@ -155,28 +155,35 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 _ROUTE_TABLE_STATE_KEY = "route_methods"
 
 
-def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
-    """Each route's path pattern and methods, flattened through included routers."""
-    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+def _route_table(app: FastAPI) -> list[tuple[re.Pattern[str], bool, frozenset[str]]]:
+    """Each route's path pattern, whether the path is templated, and its methods, flattened
+    through included routers."""
+    table: list[tuple[re.Pattern[str], bool, frozenset[str]]] | None = getattr(
         app.state, _ROUTE_TABLE_STATE_KEY, None
     )
     if table is None:
-        table = [
-            (compile_path(context.path)[0], frozenset(context.methods or ()))
-            for context in iter_route_contexts(app.routes)
-            if context.path
-        ]
+        table = []
+        for context in iter_route_contexts(app.routes):
+            if context.path:
+                pattern, _format, convertors = compile_path(context.path)
+                table.append((pattern, bool(convertors), frozenset(context.methods or ())))
         setattr(app.state, _ROUTE_TABLE_STATE_KEY, table)
     return table
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method some route on `path` accepts, sorted; empty when no route has the path."""
-    methods: set[str] = set()
-    for pattern, route_methods in _route_table(app):
+    """Every method the resource at `path` accepts, sorted; empty when no route has the path.
+
+    As in OpenAPI, a concrete path is matched before templated ones: when a route without
+    parameters has the path (`/v1/connectors/zendesk-trigger-template`), its methods are the
+    resource's, not those of a templated route it also fits (`/v1/connectors/{connector_id}`).
+    """
+    concrete: set[str] = set()
+    templated: set[str] = set()
+    for pattern, is_templated, route_methods in _route_table(app):
         if pattern.match(path):
-            methods.update(route_methods)
-    return sorted(methods)
+            (templated if is_templated else concrete).update(route_methods)
+    return sorted(concrete or templated)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -33,6 +33,8 @@ from carebase.recordtypes.validation import scan_hostile
 Shape = Literal["event", "customer", "entity", "forget", "unify"]
 Problem = dict[str, str]
 MAX_KEY = 255
+# A JSON Schema pattern (searched, not anchored): the string has a character that is not blank.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 _TIMESTAMP: TypeAdapter[datetime] = TypeAdapter(Timestamp)
 
@@ -255,8 +257,27 @@ class LexerFormat:
             "title": f"{self.name} batch",
             "items": {"$ref": f"#/components/schemas/lexer_{self.name}"},
         }
-        self._openapi = (batch, openapi_components(self.name, self.schema()))
+        schema = self.schema()
+        self._document_key(schema)
+        self._openapi = (batch, openapi_components(self.name, schema))
         return self._openapi
+
+    def _document_key(self, schema: dict[str, Any]) -> None:
+        """State in the document what `_natural_key` enforces and the published schema leaves
+        open: the key is a string that is not blank, at most MAX_KEY characters, and required
+        unless Lexer's own examples leave it out. (A product's key field depends on its
+        `product_reference_type`, which the document's schema does not tie.)"""
+        if self.key_field is None or self.key_from is not None:
+            return
+        prop = schema.get("properties", {}).get(self.key_field)
+        if not isinstance(prop, dict):
+            return
+        # Not only blanks: a character that is whitespace neither to JSON Schema's regex
+        # (ECMA-262 \s) nor to Python's str.strip (which also strips \x1c-\x1f and \x85).
+        prop.update({"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": NOT_BLANK})
+        required = schema.setdefault("required", [])
+        if self.key_field not in self.optional and self.key_field not in required:
+            required.append(self.key_field)
 
 
 def _passes(decide: Callable[[Any], Any], raw: dict[str, Any]) -> bool:

@@ -54,7 +54,23 @@ Minutes = Annotated[float, Field(ge=0, le=10_000_000)]
 class TicketLink(BaseModel):
     """Who the ticket is from: at least one of email or mobile."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The validator's rules, stated in the document too (a null is as good as absent; a
+    # system_name, even null, is documented as needing a customer_id).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["email"], "properties": {"email": {"type": "string"}}},
+                {"required": ["mobile"], "properties": {"mobile": {"type": "string"}}},
+            ],
+            "dependentSchemas": {
+                "system_name": {
+                    "required": ["customer_id"],
+                    "properties": {"customer_id": {"type": "string"}},
+                }
+            },
+        },
+    )
 
     email: Annotated[str, StringConstraints(max_length=320)] | None = None
     mobile: Annotated[str, StringConstraints(max_length=64)] | None = None

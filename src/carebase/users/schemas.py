@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 Role = Literal["agent", "manager"]
 # Ids fit a signed 64-bit column on both engines; a larger one is refused as invalid.
@@ -113,18 +115,28 @@ class UserCreate(BaseModel):
     groups: GroupIds = Field(default_factory=list)
 
 
+def _left_out_not_null(schema: JsonDict) -> None:
+    """A PATCH body's fields may be left out but not null: no `null` default either."""
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for prop in properties.values():
+            if isinstance(prop, dict):
+                prop.pop("default", None)
+
+
 class UserUpdate(BaseModel):
     """Fields to change; those left out stay as they are. `groups` replaces the user's
     memberships of active groups."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_left_out_not_null)
 
-    email: str | None = Field(default=None, min_length=3, max_length=320)
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, max_length=100)
-    timezone: str | None = Field(default=None, max_length=64)
-    role: Role | None = None
-    groups: GroupIds | None = None
+    # A field left out stays as it is; null is refused (422), so the document shows none.
+    email: Annotated[str, Field(min_length=3, max_length=320)] | SkipJsonSchema[None] = None
+    first_name: Annotated[str, Field(min_length=1, max_length=100)] | SkipJsonSchema[None] = None
+    last_name: Annotated[str, Field(max_length=100)] | SkipJsonSchema[None] = None
+    timezone: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = None
+    role: Role | SkipJsonSchema[None] = None
+    groups: GroupIds | SkipJsonSchema[None] = None
 
 
 class SessionsRevoked(BaseModel):
@@ -160,7 +172,8 @@ class GroupCreate(BaseModel):
 class GroupUpdate(BaseModel):
     """Fields to change; those left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_left_out_not_null)
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    comment: str | None = Field(default=None, max_length=2000)
+    # A field left out stays as it is; null is refused (422), so the document shows none.
+    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
+    comment: Annotated[str, Field(max_length=2000)] | SkipJsonSchema[None] = None

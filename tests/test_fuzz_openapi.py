@@ -1,0 +1,350 @@
+"""A seeded, schema-driven fuzz of every operation in the OpenAPI document, on each engine.
+
+Schemathesis reads the app's own document in-process and sends every operation generated
+requests, valid and invalid, with an admin token, against a database seeded so that real ids
+are reached as well as made-up ones. It fails on any 5xx and on any answer the document does
+not describe: an undocumented status, content type or header, or a body not matching the
+response's schema. docs/development.md says what it covers, its budget, how to run it alone
+and how to reproduce a failure from its seed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import schemathesis
+import schemathesis.engine
+from fastapi.testclient import TestClient
+from schemathesis.engine import events
+from schemathesis.engine.statistic import Statistic
+from schemathesis.python import asgi
+
+from carebase.app import create_app
+from carebase.db.session import Database
+from carebase.recordtypes import REGISTRY
+from carebase.settings import DEFAULT_RATE_LIMITS
+from tests.conftest import FakeClock, make_token, test_settings
+from tests.helpers import auth, create_dataset, post_records, ticket
+
+# The same seed (and code) generates the same requests.
+SEED = int(os.environ.get("CAREBASE_FUZZ_SEED", "20261123"))
+# Generated cases per operation in the fuzzing phase; the budget (docs/development.md).
+MAX_EXAMPLES = int(os.environ.get("CAREBASE_FUZZ_EXAMPLES", "10"))
+# Steps per stateful scenario (sequences of calls that feed one answer's ids to the next).
+STATEFUL_STEPS = int(os.environ.get("CAREBASE_FUZZ_STATEFUL_STEPS", "6"))
+# Seeded ids are offered for path parameters this often; the rest are made up.
+REAL_ID_PROBABILITY = 0.5
+
+# Operations that answer 422 to some requests the document calls valid, because the rule is
+# one JSON Schema cannot state; the 422 names the field. Elsewhere a valid request must not be
+# refused (the positive_data_acceptance check).
+UNSTATABLE_RULES: dict[str, str] = {
+    "listWebhookDeliveries": "`cursor` must be one the API gave (it is opaque)",
+    "listJobs": "`cursor` must be one the API gave; `status` must be a job status",
+    "listSuppressions": "`cursor` must be one the API gave",
+    "listIngestionLogs": "`cursor` must be one the API gave",
+    "getProfileHistory": "`cursor` must be one the API gave; `type` is a comma-separated list",
+    "getProfileByLink": "an external_id needs a system_name",
+    "createConnector": "`credentials` must be those of the connector's `kind`",
+    "createToken": "`name` must not be blank; each scope must be a known one",
+    "createDataset": "`name` must not be blank",
+    "receiveHelpdeskWebhook": "the event must name a ticket the way the connector's helpdesk does",
+    "listProfileNotes": "`cursor` must be one the API gave",
+    "createProfileNote": "`author_id` must be an active user",
+    "editProfileNote": "`author_id` must be an active user",
+    "deleteProfileNote": "`author_id` must be an active user",
+    "restoreProfileNote": "`author_id` must be an active user",
+    # Not a rule the document misses: 2**63 - 1 and numbers just above it are one binary64
+    # number, which the check compares in, so it calls a group id past the maximum valid.
+    "createUser": "a group id must be at most 2**63 - 1 (exactly)",
+    "updateUser": "a group id must be at most 2**63 - 1 (exactly)",
+}
+
+# The check's own default, which the operations above extend with 422.
+VALID_REQUEST_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+
+NO_IDS_FROM_ANSWERS = {"extra-data-sources": {"responses": False}}
+
+GORGIAS_CREDENTIALS = {"username": "api@acme.com", "api_key": "gg-key"}
+
+
+@dataclass
+class Seeded:
+    """Ids of rows made before the fuzz, offered to it as parameter values."""
+
+    datasets: dict[str, str] = field(default_factory=dict)
+    profiles: list[str] = field(default_factory=list)
+    forgettable: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    merged_profiles: list[str] = field(default_factory=list)
+    merges: list[str] = field(default_factory=list)
+    suppressions: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    connectors: list[str] = field(default_factory=list)
+    deletable_connectors: list[str] = field(default_factory=list)
+    webhook_secret: str = ""
+    jobs: list[str] = field(default_factory=list)
+
+
+def seed(client: TestClient, admin: str, database: Database) -> Seeded:
+    """A dataset per record type; profiles, two of them merged and one forgotten (so a
+    suppression exists); a second token; two connectors, one with a webhook delivery and its
+    queued job."""
+    seeded = Seeded()
+    for name in REGISTRY:
+        seeded.datasets[name] = create_dataset(client, admin, f"{name} data", name)
+    tickets = seeded.datasets["customer_support_ticket"]
+    people = [f"fuzz{n}@example.com" for n in range(6)]
+    batch = [ticket(f"T{n}", link={"email": email}) for n, email in enumerate(people)]
+    # Two tickets give the first two people one customer_id: their profiles merge.
+    batch += [
+        ticket("T-merge-0", link={"email": people[0], "customer_id": "c-0"}),
+        ticket("T-merge-1", link={"email": people[1], "customer_id": "c-0"}),
+    ]
+    post_records(client, admin, tickets, "customer_support_ticket", batch)
+    profiles: list[str] = []
+    for email in people:
+        found = client.get(f"/v1/profiles/by/email/{email}", headers=auth(admin))
+        assert found.status_code == 200, found.text
+        if found.json()["id"] not in profiles:
+            profiles.append(found.json()["id"])
+    seeded.profiles, seeded.forgettable = profiles[:-2], profiles[-2:]
+    seeded.emails = people[:4]
+    for profile_id in seeded.profiles:
+        merges = client.get(f"/v1/profiles/{profile_id}/merges", headers=auth(admin)).json()
+        if merges["merges"]:
+            seeded.merged_profiles.append(profile_id)
+            seeded.merges += [merge["id"] for merge in merges["merges"]]
+    assert seeded.merges, "the seed's two tickets sharing a customer_id merged nobody"
+    # Forgetting a profile puts its links on the suppression list.
+    forgotten = seeded.forgettable.pop()
+    assert client.delete(f"/v1/profiles/{forgotten}", headers=auth(admin)).status_code == 200
+    seeded.suppressions = [
+        item["id"] for item in client.get("/v1/suppressions", headers=auth(admin)).json()["items"]
+    ]
+    make_token(database, "profiles:read", name="reader")
+    tokens = client.get("/v1/tokens", headers=auth(admin)).json()["tokens"]
+    seeded.tokens = [token["id"] for token in tokens if token["name"] == "reader"]
+    for name in ("kept", "deletable"):
+        body = {
+            "kind": "gorgias",
+            "name": name,
+            "domain": "acme",
+            "dataset_id": tickets,
+            "credentials": GORGIAS_CREDENTIALS,
+        }
+        created = client.post("/v1/connectors", json=body, headers=auth(admin))
+        assert created.status_code == 201, created.text
+        if name == "deletable":
+            seeded.deletable_connectors.append(created.json()["id"])
+            continue
+        seeded.connectors.append(created.json()["id"])
+        seeded.webhook_secret = created.json()["webhook_secret"]
+        delivered = client.post(
+            f"/v1/connectors/{created.json()['id']}/webhook",
+            json={"ticket": {"id": 1}},
+            headers={"X-Carebase-Webhook-Secret": seeded.webhook_secret},
+        )
+        assert delivered.status_code == 202, delivered.text
+    seeded.jobs = [job["id"] for job in client.get("/v1/jobs", headers=auth(admin)).json()["items"]]
+    assert seeded.jobs, "the webhook delivery queued no job"
+    return seeded
+
+
+def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
+    """Phases, budget, checks, and the seeded ids offered as parameter values."""
+    dictionaries: dict[str, list[str]] = {
+        "profile": seeded.profiles,
+        "forgettable": seeded.forgettable,
+        "email": seeded.emails,
+        "merged_profile": seeded.merged_profiles,
+        "merge": seeded.merges,
+        "suppression": seeded.suppressions,
+        "token": seeded.tokens,
+        "connector": seeded.connectors,
+        "deletable_connector": seeded.deletable_connectors,
+        "job": seeded.jobs,
+        "dataset": list(seeded.datasets.values()),
+        "ticket_dataset": [seeded.datasets["customer_support_ticket"]],
+    }
+
+    def real(dictionary: str) -> dict[str, Any]:
+        return {"dictionary": dictionary, "probability": REAL_ID_PROBABILITY}
+
+    operations: list[dict[str, Any]] = [
+        # Destructive operations get rows of their own, so the reads keep theirs.
+        {
+            "include-operation-id": "forgetProfile",
+            "parameters": {"path.profile_id": real("forgettable")},
+        },
+        {
+            "include-operation-id": "deleteConnector",
+            "parameters": {"path.connector_id": real("deletable_connector")},
+        },
+        # A merge is undone through the profile it merged into.
+        {
+            "include-operation-id": "undoProfileMerge",
+            "parameters": {"path.profile_id": real("merged_profile")},
+        },
+        # Forgetting suppresses a link for good, and the examples and coverage phases build
+        # every record type's records around the document's example links: a forget batch
+        # there would have every later type's records rejected as suppressed. Forget batches
+        # are fuzzed (random links) in the fuzzing phase; tests/ingest and tests/identity
+        # cover forgetting.
+        {
+            "include-operation-id": "ingestForget",
+            "phases": {"examples": {"enabled": False}, "coverage": {"enabled": False}},
+        },
+    ]
+    for operation_id in UNSTATABLE_RULES:
+        operations.append(
+            {
+                "include-operation-id": operation_id,
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": [*VALID_REQUEST_STATUSES, "422"]
+                    }
+                },
+            }
+        )
+    for name, record_type in REGISTRY.items():
+        operations.append(
+            {
+                "include-operation-id": record_type.operation,
+                # Every batch goes to the dataset of its type, so records reach the database
+                # (an unknown or other-typed dataset is tests/ingest's 404 and 409).
+                "parameters": {"path.dataset_id": seeded.datasets[name]},
+                # A batch answers 200 and rejects bad records one by one in `rejections`
+                # (docs/ingestion.md), so a schema-violating record is not refused whole.
+                "checks": {"negative_data_rejection": {"enabled": False}},
+            }
+        )
+    return schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "dictionaries": {name: {"values": values} for name, values in dictionaries.items()},
+            "parameters": {
+                "path.profile_id": real("profile"),
+                "path.value": real("email"),
+                "path.merge_id": real("merge"),
+                "path.suppression_id": real("suppression"),
+                "path.token_id": real("token"),
+                "path.connector_id": real("connector"),
+                "path.job_id": real("job"),
+                "path.dataset_id": real("dataset"),
+                "body.dataset_id": real("ticket_dataset"),
+            },
+            "operations": operations,
+            # The webhook's secret is not a documented parameter (its security is per
+            # connector): sent on every request, it lets deliveries to the kept connector in.
+            "headers": {
+                "Authorization": f"Bearer {admin}",
+                "X-Carebase-Webhook-Secret": seeded.webhook_secret,
+            },
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "database": "none",
+                # A NUL in any string, anywhere, is a 422 naming the field (PostgreSQL cannot
+                # store it), a rule the document does not repeat for every string: generated
+                # NULs would be valid requests refused. tests/ingest/test_hostile_input.py
+                # sends NUL in every place a request can hold one.
+                "allow-x00": False,
+            },
+            # Ids come from the seeded dictionaries above, not from earlier answers: taken from
+            # answers, a coverage-phase DELETE would remove the rows the later reads are given.
+            "phases": {
+                "examples": {"enabled": True, **NO_IDS_FROM_ANSWERS},
+                "coverage": {"enabled": True, **NO_IDS_FROM_ANSWERS},
+                "fuzzing": {"enabled": True, **NO_IDS_FROM_ANSWERS},
+                "stateful": {"enabled": True, "max-steps": STATEFUL_STEPS},
+            },
+        }
+    )
+
+
+@dataclass
+class Outcome:
+    """What a fuzz run found, and what it did."""
+
+    problems: list[str] = field(default_factory=list)
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    checks: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        lines = [f"phase {name}: {seconds:.1f}s" for name, seconds in self.seconds.items()]
+        lines.append(
+            "checks run: " + ", ".join(f"{n} x{c}" for n, c in sorted(self.checks.items()))
+        )
+        for label, counter in sorted(self.statuses.items()):
+            answered = ", ".join(f"{status} x{count}" for status, count in sorted(counter.items()))
+            lines.append(f"{label}: {answered}")
+        return "\n".join(lines)
+
+
+def run_fuzz(schema: Any) -> Outcome:
+    """Run schemathesis' engine over the schema: the runner of its `st run` command, with its
+    phases. (Its pytest plugin's lazy schema, the way to reach a fixture's database, renames
+    test items through `Node._nodeid`, which pytest 9.2 no longer has.)"""
+    outcome = Outcome()
+    statistic = Statistic()
+    started: dict[str, float] = {}
+    for event in schemathesis.engine.from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished) and event.is_test_scenario:
+            statistic.on_scenario_finished(event.recorder)
+            for checks in event.recorder.checks.values():
+                outcome.checks.update(check.name for check in checks)
+            for interaction in event.recorder.interactions.values():
+                if interaction.response is not None:
+                    counter = outcome.statuses.setdefault(event.recorder.label, Counter())
+                    counter[interaction.response.status_code] += 1
+        elif isinstance(event, events.PhaseStarted):
+            started[event.phase.name.value] = time.perf_counter()
+        elif isinstance(event, events.PhaseFinished) and event.phase.name.value in started:
+            name = event.phase.name.value
+            outcome.seconds[name] = time.perf_counter() - started[name]
+        elif isinstance(event, events.NonFatalError):
+            outcome.problems.append(f"{event.label}: error\n{event.info.format()}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+        elif isinstance(event, events.EngineFinished):
+            outcome.problems += [str(failure) for failure in event.failures]
+    for label in sorted(statistic.failures):
+        for group in statistic.failures[label].values():
+            text = group.format(index=None, curl=group.code_sample, config=schema.config.output)
+            outcome.problems.append(f"{label}\n{text}")
+    return outcome
+
+
+def test_every_operation_answers_as_documented(
+    database_url: str, database: Database, clock: FakeClock
+) -> None:
+    # Rate limits off: the fake clock stands still, so the fuzz's thousands of requests would
+    # otherwise all be answered 429 after the first minute's worth (tests/auth covers 429).
+    settings = test_settings(
+        database_url, rate_limits=dict.fromkeys(DEFAULT_RATE_LIMITS, "unlimited")
+    )
+    app = create_app(settings, database=database, clock=clock, run_jobs=False)
+    admin = make_token(database, "admin", name="fuzz admin")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        seeded = seed(client, admin, database)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=fuzz_config(seeded, admin))
+    try:
+        outcome = run_fuzz(schema)
+    finally:
+        # Schemathesis keeps the app's lifespan open for the process; close it (and the pool).
+        asgi.shutdown_lifespans()
+    print(outcome.summary())
+    rerun = f"CAREBASE_FUZZ_SEED={SEED} CAREBASE_FUZZ_EXAMPLES={MAX_EXAMPLES}"
+    report = "\n\n".join(outcome.problems)
+    assert not outcome.problems, f"seed {SEED} (reproduce with {rerun}):\n\n{report}"
+    assert set(outcome.statuses) >= {
+        f"{method.upper()} {path}"
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+    }, "an operation was not fuzzed"
