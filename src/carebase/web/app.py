@@ -6,7 +6,12 @@ from fastapi import FastAPI
 
 from carebase.web.assets import STATIC_PREFIX, StaticAssets
 from carebase.web.errors import ConsoleErrors
-from carebase.web.pages import docs, home, signin
+from carebase.web.pages import (
+    account,
+    docs,
+    home,
+    signin,
+)
 
 
 def console_errors() -> ConsoleErrors:
@@ -19,5 +24,6 @@ def install_console(app: FastAPI) -> None:
     shadows an API route."""
     app.include_router(home.router)
     app.include_router(signin.router)
+    app.include_router(account.router)
     app.include_router(docs.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")

@@ -38,6 +38,7 @@ _TITLES = {
     405: "Not available this way",
     408: "That took too long",
     409: "That changed meanwhile",
+    410: "This link cannot be used",
     413: "That is too large",
     415: "That format is not accepted",
     422: "Some of that needs fixing",
