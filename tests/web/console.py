@@ -4,6 +4,7 @@ as a browser does."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,19 +47,19 @@ def csrf(response: httpx.Response) -> str:
 
 def field_errors(response: httpx.Response) -> dict[str, str]:
     """The messages shown beside fields, by field id."""
-    return dict(_FIELD_ERROR.findall(response.text))
+    return {name: html.unescape(text) for name, text in _FIELD_ERROR.findall(response.text)}
 
 
 def form_error(response: httpx.Response) -> str | None:
     """The message that belongs to the whole form."""
     found = _FORM_ERROR.search(response.text)
-    return found.group(1) if found else None
+    return html.unescape(found.group(1)) if found else None
 
 
 def toast(response: httpx.Response) -> str | None:
     """The words of the page's success toast."""
     found = _TOAST.search(response.text)
-    return found.group(1) if found else None
+    return html.unescape(found.group(1)) if found else None
 
 
 def make_user(

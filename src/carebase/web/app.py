@@ -10,6 +10,9 @@ from carebase.web.pages import (
     account,
     docs,
     home,
+    settings_groups,
+    settings_tokens,
+    settings_users,
     signin,
 )
 
@@ -25,5 +28,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(home.router)
     app.include_router(signin.router)
     app.include_router(account.router)
+    app.include_router(settings_users.router)
+    app.include_router(settings_groups.router)
+    app.include_router(settings_tokens.router)
     app.include_router(docs.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
