@@ -17,6 +17,7 @@ from carebase.http.server import PROTOCOL
 from carebase.logs import configure_logging
 from carebase.models import utcnow
 from carebase.settings import display_host
+from carebase.users import first
 
 app = typer.Typer(
     name="carebase",
@@ -66,12 +67,35 @@ def serve(
         demo.load_demo(settings, database)
     with database.unit_of_work() as session:
         bootstrap = auth_service.ensure_bootstrap_admin(session, now=utcnow())
+    # Links point where this server is reached (CAREBASE_PUBLIC_URL, else --host/--port).
+    link_settings = settings.model_copy(update={"host": bind_host, "port": bind_port})
+    first_manager = None
+    if with_demo:
+        first_manager = database.transaction(
+            lambda session: first.ensure_demo_manager(session, link_settings, now=utcnow())
+        )
+    with database.unit_of_work(write=False) as session:
+        nobody = not first.has_users(session)
     database.dispose()
     url = f"http://{display_host(bind_host)}:{bind_port}"
     out.print(f"carebase {__version__} on {settings.database_url.split(':', 1)[0]}: {url}")
     out.print(f"API docs: {url}/docs", highlight=False)
     if not settings.in_process_worker:
         out.print("Jobs are left to `carebase worker` (CAREBASE_IN_PROCESS_WORKER=false).")
+    if first_manager is not None:
+        out.print(
+            f"First manager: {first_manager.user.email}. Sign in through this one-time link "
+            "(valid 72 hours, shown once) and choose a password:",
+            style="bold yellow",
+            highlight=False,
+        )
+        print(first_manager.link.url, flush=True)
+    elif nobody:
+        out.print(
+            "Nobody can sign in to the console yet. Create the first manager; it prints a "
+            f"one-time sign-in link:\n  {first.CREATE_HINT}",
+            highlight=False,
+        )
     if bootstrap is not None:
         out.print(
             "First start: an admin token was created. It is shown once; keep it now:",
