@@ -98,3 +98,26 @@ def test_serve_without_demo_says_how_to_create_the_first_manager(database_url: s
         assert "carebase user create --email you@example.com" in text
         assert "--role manager" in text
         assert lines[-1].startswith("cb_")
+        # Links made later, by the admin API or the console, point where it serves too.
+        response = httpx.post(
+            f"{server.url}/v1/users",
+            headers={"Authorization": f"Bearer {lines[-1]}"},
+            json={"email": "first@business.io", "first_name": "F", "role": "manager"},
+        )
+        assert response.status_code == 201
+        assert response.json()["sign_in_link"]["url"].startswith(f"{server.url}/set-password/")
+
+
+@pytest.mark.slow
+def test_serve_warns_when_session_cookies_cannot_be_secure(database_url: str) -> None:
+    env = {"CAREBASE_PUBLIC_URL": "http://care.internal:8000"}
+    with running_server(database_url, env=env) as server:
+        _printed(server, "admin token")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+            "plain http" in line for line in server.stderr
+        ):
+            time.sleep(0.1)
+        assert any("console session cookies cannot be Secure" in line for line in server.stderr), (
+            server.stderr
+        )
