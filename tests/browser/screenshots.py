@@ -19,6 +19,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from tests.browser.accounts import demo_manager, seed_team, signed_in_visit
 from tests.browser.chromium import chromium_path, launch, open_page
 from tests.serverproc import running_server
 
@@ -35,12 +36,19 @@ class Shot:
     height: int = 800
     ready: str | None = None
     full_page: bool = False
+    # Taken signed in as the demo brand's first manager.
+    signed_in: bool = False
 
 
 SHOTS: tuple[Shot, ...] = (
     Shot("sign-in", "/sign-in"),
     Shot("sign-in-260px", "/sign-in", width=260, height=600),
     Shot("api-docs", "/docs", ready=".opblock-summary-path"),
+    Shot("account", "/account", signed_in=True),
+    Shot("settings-users", "/settings/users", signed_in=True),
+    Shot("settings-user", "/settings/users/2", signed_in=True),
+    Shot("settings-groups", "/settings/groups", signed_in=True),
+    Shot("settings-tokens", "/settings/tokens", signed_in=True),
 )
 
 
@@ -57,13 +65,27 @@ def take(shots: list[Shot], out: Path) -> int:
         url = f"sqlite:///{tmp}/carebase.db"
         with running_server(url, args=["--demo"], start_timeout=600) as server:
             print(f"demo server up in {time.perf_counter() - started:.1f} s", flush=True)
+            manager = None
+            if any(shot.signed_in for shot in shots):
+                manager = demo_manager(server)
+                seed_team(server)
             with sync_playwright() as playwright:
                 browser = launch(playwright, executable)
                 for shot in shots:
                     began = time.perf_counter()
-                    visit = open_page(
-                        browser, server.url, shot.path, width=shot.width, height=shot.height
-                    )
+                    if shot.signed_in and manager is not None:
+                        visit = signed_in_visit(
+                            browser,
+                            server,
+                            manager,
+                            shot.path,
+                            width=shot.width,
+                            height=shot.height,
+                        )
+                    else:
+                        visit = open_page(
+                            browser, server.url, shot.path, width=shot.width, height=shot.height
+                        )
                     if shot.ready:
                         visit.page.locator(shot.ready).first.wait_for(timeout=30_000)
                     target = out / f"{shot.name}.png"
