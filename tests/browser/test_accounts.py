@@ -2,7 +2,7 @@
 keyboard, a wrong password's message, signing out from the account menu, a manager creating
 a user (its link shown once) and archiving with Undo, an agent meeting the managers-only
 page; every page accessible (axe: no serious or critical violation at desktop width) and
-loading under its CSP."""
+loading under its CSP, with no horizontal scroll at 260 px."""
 
 from __future__ import annotations
 
@@ -226,6 +226,13 @@ def test_signed_in_pages_pass_axe_and_load_under_their_csp(
     assert plain.page_errors == []
     assert plain.outside == []
     assert plain.page.evaluate("document.querySelectorAll('style').length") == 0
+    # One column down to 260 px: a table scrolls inside its frame, never the page.
+    plain.page.set_viewport_size({"width": 260, "height": 700})
+    plain.page.locator("details.account-menu summary").click()
+    scroll_width, inner_width = plain.page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll_width <= inner_width
 
 
 def test_the_pages_that_show_a_secret_once_pass_axe(
