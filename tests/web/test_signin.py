@@ -307,3 +307,19 @@ def test_a_link_form_needs_its_token_and_is_not_spent_without_it(
     assert browser.get(f"/set-password/{token}").status_code == 200
     spent = browser.post(f"/set-password/{token}", data={**form, "csrf_token": csrf(page)})
     assert spent.status_code == 303
+
+
+def test_a_form_posted_after_the_session_ended_signs_in_back_to_its_page(
+    browser: TestClient,
+) -> None:
+    response = browser.post(
+        "/settings/users/3/archive",
+        data={"csrf_token": "x"},
+        headers={"Referer": "https://testserver/settings/users?show=all"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/sign-in?next=%2Fsettings%2Fusers%3Fshow%3Dall"
+    elsewhere = browser.post(
+        "/account", data={}, headers={"Referer": "https://evil.example/settings/users"}
+    )
+    assert elsewhere.headers["location"] == "/sign-in"
