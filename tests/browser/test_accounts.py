@@ -133,8 +133,10 @@ def test_a_manager_creates_a_user_sees_the_link_once_and_archives_with_undo(
     expect(link_box).to_be_visible()
     link = link_box.input_value()
     assert re.match(r"^http://127\.0\.0\.1:\d+/set-password/[A-Za-z0-9_-]{43}$", link)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     page.get_by_role("button", name="Copy").click()
-    expect(page.locator("[data-copy-status]")).not_to_be_empty()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == link
     # Shown once: nowhere on the list, nor on the user's own page.
     page.get_by_role("link", name="Back to users").click()
     assert link not in page.content()

@@ -11,7 +11,7 @@ cookie); signing out is a session form like any other.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from carebase.auth import sessions
+from carebase.auth.signin_links import LinkInfo
 from carebase.errors import InvalidCredentials, TooManyAttempts, ValidationFailed
 from carebase.users import service
 from carebase.users.service import SignedIn as SignedInUser
@@ -187,7 +188,7 @@ async def sign_out_everywhere(request: Request, active: SignedIn) -> RedirectRes
 def _set_password_page(
     request: Request,
     token: str,
-    link: Any,
+    link: LinkInfo,
     *,
     errors: dict[str, str] | None = None,
     status_code: int = 200,

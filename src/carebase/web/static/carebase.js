@@ -45,15 +45,22 @@
     var container = button.closest(".copy") || document;
     var status = container.querySelector("[data-copy-status]");
     var text = "value" in source ? source.value : source.textContent;
-    function said(message) { if (status) status.textContent = message; }
+    var settled = false;
+    function said(message) {
+      settled = true;
+      if (status) status.textContent = message;
+    }
     function byHand() {
+      if (settled) return;
       if (typeof source.select === "function") source.select();
       var copied = false;
       try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
       said(copied ? "Copied." : "Selected: press Ctrl+C (or \u2318C) to copy.");
     }
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(function () { said("Copied."); }, byHand);
+      navigator.clipboard.writeText(text).then(function () { if (!settled) said("Copied."); }, byHand);
+      // A browser that neither copies nor refuses (a permission prompt left open): by hand.
+      window.setTimeout(byHand, 1500);
     } else {
       byHand();
     }
