@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from carebase.db.session import Database
 from carebase.notes import service as notes
+from tests.browser.accounts import seed_team
 from tests.browser.chromium import chromium_path, launch, open_page
 from tests.conftest import test_settings
 from tests.console_session import browser_cookie, create_signed_in
@@ -59,6 +60,10 @@ SHOTS: tuple[Shot, ...] = (
     Shot("profile-summary-260px", "/profiles/{profile}", width=260, height=900, signed_in=True),
     Shot("data-datasets", "/data/datasets", signed_in=True),
     Shot("data-log", "/data/logs/{log}", signed_in=True),
+    Shot("account", "/account", signed_in=True),
+    Shot("settings-users", "/settings/users", signed_in=True),
+    Shot("settings-groups", "/settings/groups", signed_in=True),
+    Shot("settings-tokens", "/settings/tokens", signed_in=True),
 )
 
 # A demo customer with open tickets, several purchases and email events: the profile pages'
@@ -91,6 +96,7 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
             email="sam@demo-brand.com",
             first_name="Sam",
             last_name="Kowalski",
+            role="manager",  # the settings pages are shot with the same session
             timezone="Australia/Melbourne",
             now=now,
         )
@@ -124,6 +130,7 @@ def take(shots: list[Shot], out: Path) -> int:
         with running_server(url, args=["--demo"], start_timeout=600) as server:
             print(f"demo server up in {time.perf_counter() - started:.1f} s", flush=True)
             names, cookies = demo_session(url, server.url)
+            seed_team(server)  # colleagues, groups and tokens for the settings pages
             with sync_playwright() as playwright:
                 browser = launch(playwright, executable)
                 for shot in shots:

@@ -89,7 +89,7 @@ def test_a_browser_gets_a_404_page_outside_the_api(client: TestClient) -> None:
 
 
 def test_a_browser_gets_a_405_page_with_allow(client: TestClient) -> None:
-    response = client.post("/sign-in", headers=BROWSER)
+    response = client.post("/docs", headers=BROWSER)
     assert response.status_code == 405
     assert response.headers["allow"] == "GET"
     assert "Not available this way" in response.text

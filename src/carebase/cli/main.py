@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -16,7 +17,9 @@ from carebase.demo.service import has_data
 from carebase.http.server import PROTOCOL
 from carebase.logs import configure_logging
 from carebase.models import utcnow
-from carebase.settings import display_host
+from carebase.settings import display_host, get_settings
+from carebase.users import first
+from carebase.web.session import secure_cookies
 
 app = typer.Typer(
     name="carebase",
@@ -66,18 +69,54 @@ def serve(
         demo.load_demo(settings, database)
     with database.unit_of_work() as session:
         bootstrap = auth_service.ensure_bootstrap_admin(session, now=utcnow())
+    # Links point where this server is reached (CAREBASE_PUBLIC_URL, else --host/--port).
+    link_settings = settings.model_copy(update={"host": bind_host, "port": bind_port})
+    first_manager = None
+    if with_demo:
+        first_manager = database.transaction(
+            lambda session: first.ensure_demo_manager(session, link_settings, now=utcnow())
+        )
+    with database.unit_of_work(write=False) as session:
+        nobody = not first.has_users(session)
     database.dispose()
     url = f"http://{display_host(bind_host)}:{bind_port}"
     out.print(f"carebase {__version__} on {settings.database_url.split(':', 1)[0]}: {url}")
     out.print(f"API docs: {url}/docs", highlight=False)
+    if not secure_cookies(link_settings):
+        err.print(
+            f"warning: people reach carebase over plain http ({link_settings.base_url}), so "
+            "console session cookies cannot be Secure; put TLS in front of carebase and set "
+            "CAREBASE_PUBLIC_URL=https://…",
+            highlight=False,
+        )
     if not settings.in_process_worker:
         out.print("Jobs are left to `carebase worker` (CAREBASE_IN_PROCESS_WORKER=false).")
+    if first_manager is not None:
+        out.print(
+            f"First manager: {first_manager.user.email}. Sign in through this one-time link "
+            "(valid 72 hours, shown once) and choose a password:",
+            style="bold yellow",
+            highlight=False,
+        )
+        print(first_manager.link.url, flush=True)
+    elif nobody:
+        out.print(
+            "Nobody can sign in to the console yet. Create the first manager; it prints a "
+            f"one-time sign-in link:\n  {first.CREATE_HINT}",
+            highlight=False,
+        )
     if bootstrap is not None:
         out.print(
             "First start: an admin token was created. It is shown once; keep it now:",
             style="bold yellow",
         )
         print(bootstrap.secret, flush=True)
+    # The app (here, or in uvicorn's worker processes) reads its settings from the
+    # environment: give it the address it is served on, so the sign-in links the console and
+    # the admin API make point there (unless CAREBASE_PUBLIC_URL says otherwise).
+    os.environ["CAREBASE_HOST"] = bind_host
+    os.environ["CAREBASE_PORT"] = str(bind_port)
+    get_settings.cache_clear()
     uvicorn.run(
         "carebase.app:create_app_from_env",
         factory=True,

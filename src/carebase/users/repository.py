@@ -65,6 +65,11 @@ def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.id)).all()
 
 
+def any_user(session: Session) -> bool:
+    """Whether any user exists, archived or not."""
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def credentials(session: Session, email: str) -> Row[Any] | None:
     """(id, password_hash, archived) of the user with this email."""
     query = select(User.id, User.password_hash, User.archived).where(User.email == email)

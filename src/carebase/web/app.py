@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from carebase.web.assets import STATIC_PREFIX, StaticAssets
 from carebase.web.errors import ConsoleErrors
 from carebase.web.pages import (
+    account,
     data,
     docs,
     embed,
@@ -15,6 +16,9 @@ from carebase.web.pages import (
     home,
     notes,
     profiles,
+    settings_groups,
+    settings_tokens,
+    settings_users,
     signin,
 )
 
@@ -29,6 +33,10 @@ def install_console(app: FastAPI) -> None:
     shadows an API route."""
     app.include_router(home.router)
     app.include_router(signin.router)
+    app.include_router(account.router)
+    app.include_router(settings_users.router)
+    app.include_router(settings_groups.router)
+    app.include_router(settings_tokens.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(notes.router)

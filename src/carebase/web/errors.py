@@ -38,6 +38,7 @@ _TITLES = {
     405: "Not available this way",
     408: "That took too long",
     409: "That changed meanwhile",
+    410: "This link cannot be used",
     413: "That is too large",
     415: "That format is not accepted",
     422: "Some of that needs fixing",
@@ -99,6 +100,13 @@ def safe_next(value: str | None, default: str = "/") -> str:
 def sign_in_url(request: Request) -> str:
     """`/sign-in?next=…` back to the page asked for (for htmx, the page it was sent from)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method not in {"GET", "HEAD"}:
+        # A form posted after the session ended: come back to the page it was on (a GET
+        # of the form's action would be a 405), or to the start.
+        target = "/"
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc == request.url.netloc:
+            target = referer.path + (f"?{referer.query}" if referer.query else "")
     current = request.headers.get("hx-current-url")
     if is_htmx(request) and current:
         parts = urlsplit(current)

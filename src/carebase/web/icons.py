@@ -23,6 +23,12 @@ _PATHS: dict[str, str] = {
         '<circle cx="17" cy="18" r="2"/>'
     ),
     "user": '<circle cx="12" cy="8" r="4"/><path d="M4 21c0-4.4 3.6-7 8-7s8 2.6 8 7"/>',
+    # Settings: users, groups and tokens.
+    "plus": '<path d="M12 5v14M5 12h14"/>',
+    "copy": '<rect x="9" y="9" width="11" height="11" rx="2"/><path d="M5 15V6a2 2 0 0 1 2-2h9"/>',
+    "key": '<circle cx="8" cy="15" r="4"/><path d="m11 12 9-9M16 7l3 3M14 9l2 2"/>',
+    "archive": '<path d="M3 4h18v4H3ZM5 8v12h14V8M10 12h4"/>',
+    "undo": '<path d="M9 14 4 9l5-5"/><path d="M4 9h10a6 6 0 0 1 0 12h-3"/>',
     "alert": '<path d="M12 3 2 20.5h20Z"/><path d="M12 9.5v5M12 17.5v.5"/>',
     "info": '<circle cx="12" cy="12" r="9"/><path d="M12 11v6M12 7.5v.5"/>',
     "check": '<path d="m4.5 12.5 5 5 10-11"/>',

@@ -23,6 +23,8 @@ class Section:
     label: str
     href: str
     icon: str
+    # Shown to managers only (agents would meet the managers-only page).
+    managers_only: bool = False
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -32,7 +34,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Inbox", "/inbox", "info"),
     Section("Activity", "/activity", "check"),
     Section("Data", "/data", "database"),
-    Section("Settings", "/settings", "settings"),
+    Section("Settings", "/settings", "settings", managers_only=True),
 )
 
 

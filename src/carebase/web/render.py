@@ -104,6 +104,8 @@ def page_context(request: Request) -> dict[str, Any]:
     """What every template may use, besides its own context."""
     state = request.scope.get("state", {})
     active = state.get(SESSION_STATE_KEY)
+    user = state.get(USER_STATE_KEY)
+    manager = bool(getattr(user, "is_manager", False))
     return {
         "request": request,
         # Every form that changes something carries it; htmx sends it as X-CSRF-Token.
@@ -111,7 +113,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "viewer": state.get(VIEWER_STATE_KEY) or fmt.Viewer(),
         "user": state.get(USER_STATE_KEY),
         "now": request.app.state.clock(),
-        "sections": built_sections(request.app),
+        "sections": [s for s in built_sections(request.app) if manager or not s.managers_only],
         "path": request.url.path,
     }
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from fastapi.responses import RedirectResponse
 
 from carebase.web.errors import SIGN_IN_PATH
+from carebase.web.pages.signin import START_PATH
 from carebase.web.routing import page_router
+from carebase.web.session import MaybeSignedIn
 
 router = page_router()
 
 
 @router.get("/")
-async def home() -> RedirectResponse:
-    """Signed out, the console starts at sign-in.
-
-    TO BE WIRED to auth.sessions: a signed-in visitor goes to profile search (`/profiles`).
-    """
-    return RedirectResponse(SIGN_IN_PATH, status_code=303)
+async def home(active: MaybeSignedIn) -> RedirectResponse:
+    """Signed in, the console starts at profile search; signed out, at sign-in."""
+    return RedirectResponse(START_PATH if active is not None else SIGN_IN_PATH, status_code=303)

@@ -34,6 +34,52 @@
     if (toasts.length) toasts[toasts.length - 1].remove();
   });
 
+  // A one-time secret (a sign-in link, a token): [data-copy="#field"] copies the field's
+  // value and says so in the nearby [data-copy-status] (a live region); focusing the field
+  // selects it all, for copying by hand.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var container = button.closest(".copy") || document;
+    var status = container.querySelector("[data-copy-status]");
+    var text = "value" in source ? source.value : source.textContent;
+    var settled = false;
+    function said(message) {
+      settled = true;
+      if (status) status.textContent = message;
+    }
+    function byHand() {
+      if (settled) return;
+      if (typeof source.select === "function") source.select();
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+      said(copied ? "Copied." : "Selected: press Ctrl+C (or \u2318C) to copy.");
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { if (!settled) said("Copied."); }, byHand);
+      // A browser that neither copies nor refuses (a permission prompt left open): by hand.
+      window.setTimeout(byHand, 1500);
+    } else {
+      byHand();
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLInputElement && target.hasAttribute("data-select-on-focus")) target.select();
+  });
+
+  // Escape closes an open account menu and gives focus back to its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.account-menu[open]");
+    if (!open) return;
+    open.removeAttribute("open");
+    var summary = open.querySelector("summary");
+    if (summary) summary.focus();
+  });
+
   // After a form comes back with messages (a 422), put the cursor in its first wrong field.
   function focusFirstInvalid(root) {
     var field = root.querySelector("[aria-invalid='true']");
