@@ -14,7 +14,14 @@ from carebase.settings import DEFAULT_RATE_LIMITS, DEVELOPMENT_SECRET_KEY, RateL
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-TEST_ONLY_VARIABLES = {"CAREBASE_TEST_PG_BIN", "CAREBASE_CHROMIUM"}
+# Read by the test suite, not by carebase: the PostgreSQL binaries, the browser, the fuzz's budget.
+TEST_ONLY_VARIABLES = {
+    "CAREBASE_TEST_PG_BIN",
+    "CAREBASE_CHROMIUM",
+    "CAREBASE_FUZZ_SEED",
+    "CAREBASE_FUZZ_EXAMPLES",
+    "CAREBASE_FUZZ_STATEFUL_STEPS",
+}
 
 
 def test_defaults_run_on_a_local_sqlite_file() -> None:
