@@ -97,9 +97,10 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
-def _resolve(
+def resolve_secret(
     database: Database, settings: Settings, secret: str, now: datetime
 ) -> ActiveSession | None:
+    """The live session a cookie's secret names (touched when due), or None."""
     try:
         with database.unit_of_work(write=False) as session:
             active = sessions.resolve(session, settings, secret, now=now)
@@ -123,15 +124,16 @@ async def current_session(request: Request) -> ActiveSession | None:
     if secret:
         database: Database = request.app.state.database
         now: datetime = request.app.state.clock()
-        active = await run_in_threadpool(_resolve, database, settings, secret, now)
+        active = await run_in_threadpool(resolve_secret, database, settings, secret, now)
     state[SESSION_STATE_KEY] = active
     if active is not None:
         state[USER_STATE_KEY] = active.user
-        state[VIEWER_STATE_KEY] = fmt.Viewer(timezone=_zone(active.user.timezone))
+        state[VIEWER_STATE_KEY] = fmt.Viewer(timezone=zone_of(active.user.timezone))
     return active
 
 
-def _zone(name: str) -> ZoneInfo:
+def zone_of(name: str) -> ZoneInfo:
+    """The IANA zone `name`, or UTC when this machine does not know it."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -58,7 +57,13 @@ from carebase.web.render import (
 )
 from carebase.web.routing import PageRoute
 from carebase.web.security import add_missing, page_headers, policy
-from carebase.web.session import check_csrf, current_session, secure_cookies
+from carebase.web.session import (
+    check_csrf,
+    current_session,
+    resolve_secret,
+    secure_cookies,
+    zone_of,
+)
 
 logger = logging.getLogger("carebase.web.embed")
 
@@ -202,27 +207,6 @@ class SignInToEmbed(Unauthenticated):
     default_message = "Sign in to carebase to see customer profiles here."
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return fmt.UTC_ZONE
-
-
-def _resolve(
-    database: Database, settings: Settings, secret: str, now: datetime
-) -> ActiveSession | None:
-    try:
-        with database.unit_of_work(write=False) as session:
-            active = sessions.resolve(session, settings, secret, now=now)
-    except Unauthenticated:
-        return None
-    if active.touch_due:
-        with database.unit_of_work() as session:
-            sessions.touch(session, settings, active, now=now)
-    return active
-
-
 async def embed_viewer(request: Request) -> EmbedViewer | None:
     """The viewer of an embed page, or None (then the page asks for a sign-in)."""
     state: dict[str, Any] = request.scope.setdefault("state", {})
@@ -235,11 +219,11 @@ async def embed_viewer(request: Request) -> EmbedViewer | None:
     secret = request.cookies.get(session_cookie_name(settings))
     if secret:
         database: Database = request.app.state.database
-        active = await run_in_threadpool(_resolve, database, settings, secret, now)
+        active = await run_in_threadpool(resolve_secret, database, settings, secret, now)
         if active is not None:
             state[SESSION_STATE_KEY] = active
             state[USER_STATE_KEY] = active.user
-            state[VIEWER_STATE_KEY] = fmt.Viewer(timezone=_zone(active.user.timezone))
+            state[VIEWER_STATE_KEY] = fmt.Viewer(timezone=zone_of(active.user.timezone))
             viewer = EmbedViewer(active, None, "embed")
     if viewer is None:
         console = await current_session(request)
