@@ -86,6 +86,12 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "profiles:read": "6000/1m",
     "activity:read": "100/5m",
     "notes:write": "600/1m",
+    "segments:read": "600/1m",
+    "segments:write": "120/1m",
+    # Each query may run up to its deadline: a low limit keeps one token from filling the
+    # database with slow reads.
+    "query:run": "60/1m",
+    "query:write": "120/1m",
 }
 
 

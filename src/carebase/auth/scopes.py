@@ -12,8 +12,26 @@ PROFILES_READ = "profiles:read"
 ACTIVITY_READ = "activity:read"
 # Writing notes on profiles on behalf of a user (an integration posting agents' notes).
 NOTES_WRITE = "notes:write"
+# Reading segments, their members and the event search; counting a definition (preview).
+SEGMENTS_READ = "segments:read"
+# Saving, changing, deleting and refreshing segments.
+SEGMENTS_WRITE = "segments:write"
+# Running read-only SQL over customer_360 and the event views, and saved queries.
+QUERY_RUN = "query:run"
+# Saving, changing and deleting named queries.
+QUERY_WRITE = "query:write"
 
-KNOWN_SCOPES: tuple[str, ...] = (ADMIN, INGEST, PROFILES_READ, ACTIVITY_READ, NOTES_WRITE)
+KNOWN_SCOPES: tuple[str, ...] = (
+    ADMIN,
+    INGEST,
+    PROFILES_READ,
+    ACTIVITY_READ,
+    NOTES_WRITE,
+    SEGMENTS_READ,
+    SEGMENTS_WRITE,
+    QUERY_RUN,
+    QUERY_WRITE,
+)
 # Scopes that can be narrowed to one resource, written `<scope>:<resource id>`.
 NARROWABLE_SCOPES: frozenset[str] = frozenset({INGEST})
 _RESOURCE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")

@@ -18,7 +18,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from carebase.auth import service as tokens
-from carebase.auth.scopes import ACTIVITY_READ, ADMIN, INGEST, NOTES_WRITE, PROFILES_READ
+from carebase.auth.scopes import (
+    ACTIVITY_READ,
+    ADMIN,
+    INGEST,
+    NOTES_WRITE,
+    PROFILES_READ,
+    QUERY_RUN,
+    QUERY_WRITE,
+    SEGMENTS_READ,
+    SEGMENTS_WRITE,
+)
 from carebase.datasets import service as datasets
 from carebase.errors import ValidationFailed
 from carebase.web.actions import Toast, field_messages, now_of, read, write
@@ -39,6 +49,10 @@ SCOPE_WORDS: dict[str, str] = {
     PROFILES_READ: "profiles:read: read profiles and their history",
     ACTIVITY_READ: "activity:read: list users and groups (the Activity API)",
     NOTES_WRITE: "notes:write: write notes on profiles for agents",
+    SEGMENTS_READ: "segments:read: read segments and members, count definitions, search events",
+    SEGMENTS_WRITE: "segments:write: save, change, delete and refresh segments",
+    QUERY_RUN: "query:run: run read-only SQL over customer_360 and the event views",
+    QUERY_WRITE: "query:write: save, change and delete named queries",
 }
 
 
