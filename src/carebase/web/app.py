@@ -15,6 +15,7 @@ from carebase.web.pages import (
     embed_zendesk,
     home,
     notes,
+    profile_tabs,
     profiles,
     settings_groups,
     settings_tokens,
@@ -39,6 +40,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_tokens.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
+    app.include_router(profile_tabs.router)
     app.include_router(notes.router)
     app.include_router(data.router)
     app.include_router(embed.router)
