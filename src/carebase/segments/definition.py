@@ -181,20 +181,16 @@ def _refuse_deep_json(data: object, path: str) -> None:
     """Refuse JSON nested far beyond what MAX_DEPTH allows before pydantic walks it (each
     level is an object and a list; values add a little), so hostile nesting costs nothing."""
     limit = 3 * MAX_DEPTH + 4
-    level: list[object] = [data]
+    level: list[dict[str, Any] | list[Any]] = [data] if isinstance(data, dict | list) else []
     for _ in range(limit + 1):
-        level = (
-            [
-                inner
-                for each in level
-                for inner in (each.values() if isinstance(each, dict) else each)
-                if isinstance(inner, dict | list)
-            ]
-            if level
-            else []
-        )
         if not level:
             return
+        level = [
+            inner
+            for each in level
+            for inner in (each.values() if isinstance(each, dict) else each)
+            if isinstance(inner, dict | list)
+        ]
     raise ValidationFailed.on(path, f"nests deeper than {MAX_DEPTH} levels")
 
 
