@@ -26,7 +26,8 @@ import math
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -129,7 +130,7 @@ class ConditionRow:
     window_days: str = ""
     count_op: str = f.GTE
     count_value: str = "1"
-    where: list[WhereRow] = field(default_factory=list)
+    where: list[WhereRow] = dc_field(default_factory=list)
 
 
 @dataclass
@@ -139,7 +140,7 @@ class BuilderForm:
     name: str = ""
     description: str = ""
     should_min: str = "1"
-    rows: list[ConditionRow] = field(default_factory=list)
+    rows: list[ConditionRow] = dc_field(default_factory=list)
     mode: Literal["builder", "json"] = "builder"
     json_text: str = ""
 
@@ -154,8 +155,8 @@ class Built:
     and which row (or row input) each definition path came from."""
 
     definition: dict[str, Any] | None
-    errors: dict[str, str] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = dc_field(default_factory=dict)
+    paths: dict[str, str] = dc_field(default_factory=dict)
 
 
 # ---- reading a posted form ---------------------------------------------------------------
@@ -207,7 +208,7 @@ def read_form(pairs: Iterable[tuple[str, str]]) -> BuilderForm:
                 where=where[:MAX_ROWS],
             )
         )
-    mode = "json" if one("mode") == "json" else "builder"
+    mode: Literal["builder", "json"] = "json" if one("mode") == "json" else "builder"
     return BuilderForm(
         name=one("name"),
         description=one("description"),
@@ -517,8 +518,9 @@ def _row(node: Any, group: str) -> ConditionRow | None:
     if not isinstance(node, dict):
         return None
     if node.get("type") == "attribute":
-        known = f.attribute_field(str(node.get("field")))
-        if known is None or known.name != node.get("field") or not _fits_value(node.get("value")):
+        # Only the catalogue's own attributes are in the builder's list (not `loyalty.<key>`).
+        known = next((a for a in f.attribute_fields() if a.name == node.get("field")), None)
+        if known is None or not _fits_value(node.get("value")):
             return None
         return ConditionRow(
             new_key(),
@@ -627,7 +629,9 @@ def from_definition(definition: Mapping[str, Any]) -> BuilderForm | None:
     return form
 
 
-def json_form(definition: Mapping[str, Any], *, name: str = "", description: str = "") -> BuilderForm:
+def json_form(
+    definition: Mapping[str, Any], *, name: str = "", description: str = ""
+) -> BuilderForm:
     """The JSON editor holding a definition (pretty-printed)."""
     return BuilderForm(
         name=name,
