@@ -639,3 +639,56 @@ def json_form(
         mode="json",
         json_text=json.dumps(definition, indent=2, ensure_ascii=False),
     )
+
+
+# ---- the builder's buttons without script --------------------------------------------------
+
+
+def apply_action(form: BuilderForm, action: str) -> ConditionRow | None:
+    """Do what a builder button asks (`add:<group>:<kind>`, `remove:<row>`,
+    `add_where:<row>`, `remove_where:<row>:<sub>`) to the form in place; the row added, if
+    one was. Anything else (save, update) leaves the rows as they are."""
+    verb, _, rest = action.partition(":")
+    parts = rest.split(":")
+    if verb == "add" and len(parts) == 2 and parts[0] in GROUPS and parts[1] in KINDS:
+        if len(form.rows) >= MAX_ROWS:
+            return None
+        row = new_row(parts[0], parts[1])
+        form.rows.append(row)
+        return row
+    if verb == "remove" and len(parts) == 1:
+        form.rows = [row for row in form.rows if row.key != parts[0]]
+    elif verb == "add_where" and len(parts) == 1:
+        for row in form.rows:
+            if row.key == parts[0] and len(row.where) < MAX_ROWS:
+                row.where.append(WhereRow(new_key()))
+    elif verb == "remove_where" and len(parts) == 2:
+        for row in form.rows:
+            if row.key == parts[0]:
+                row.where = [sub for sub in row.where if sub.key != parts[1]]
+    return None
+
+
+def new_row(group: str, kind: str) -> ConditionRow:
+    """An empty row of a group: an attribute, or a ticket event over the whole window."""
+    if kind == "event":
+        return ConditionRow(new_key(), group, "event", event=f.TICKET)
+    return ConditionRow(new_key(), group, "attribute")
+
+
+def fit_operators(row: ConditionRow) -> None:
+    """Give each test an operator its field allows (the first) after the field changed."""
+    if row.kind == "attribute":
+        known = f.attribute_field(row.field) if row.field else None
+        if known is not None and row.op not in known.operators:
+            row.op = known.operators[0]
+        return
+    event = f.event_type(row.event)
+    if row.count_op not in f.COUNT_OPERATORS:
+        row.count_op = f.GTE
+    for sub in row.where:
+        field = event.field(sub.field) if event and sub.field else None
+        if event is not None and sub.field and field is None:
+            sub.field, sub.op = "", ""
+        elif field is not None and sub.op not in field.operators:
+            sub.op = field.operators[0]
