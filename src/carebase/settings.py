@@ -313,6 +313,15 @@ class Settings(BaseSettings):
             "appContext the Chatwoot embed reads; unset: the Chatwoot embed is off."
         ),
     )
+    event_window_days: int = Field(
+        default=120,
+        ge=1,
+        le=3660,
+        description=(
+            "How far back (days) segment event conditions and event search reach; a "
+            "condition asking for a longer window is refused."
+        ),
+    )
     embed_frame_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description=(
