@@ -21,6 +21,7 @@ from carebase.models.profiles import (
     SupportAttributes,
 )
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
+from carebase.models.segments import Segment, SegmentMember, SegmentVersion
 from carebase.models.users import Group, GroupMember, SigninLink, User, UserSession
 
 __all__ = [
@@ -46,6 +47,9 @@ __all__ = [
     "ProfileLink",
     "ProfileMerge",
     "RateLimitCounter",
+    "Segment",
+    "SegmentMember",
+    "SegmentVersion",
     "SigninLink",
     "SupportAttributes",
     "Suppression",
