@@ -36,6 +36,8 @@ from carebase.kit.jobs.api import router as jobs_router
 from carebase.models import utcnow
 from carebase.notes.api import router as notes_router
 from carebase.profiles.api import router as profiles_router
+from carebase.query.api import router as query_router
+from carebase.query.service import sync_query_views
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 from carebase.users.api import router as users_router
@@ -70,6 +72,7 @@ def create_app(
             before, after = migrate_to_head(database.engine)
             if before != after:
                 logger.info("database migrated from %s to %s", before or "empty", after)
+            sync_query_views(database)
         registry = job_registry(settings, options=app.state.connector_options)
         app.state.job_registry = registry
         runner = None
@@ -138,6 +141,7 @@ def create_app(
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    app.include_router(query_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

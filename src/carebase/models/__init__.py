@@ -14,6 +14,7 @@ from carebase.models.identity import (
 from carebase.models.ingest import Dataset, IngestionLog
 from carebase.models.jobs import Job, PacingSlot
 from carebase.models.notes import Note
+from carebase.models.queries import SavedQuery
 from carebase.models.profiles import (
     CommerceAttributes,
     CustomerAttributes,
@@ -46,6 +47,7 @@ __all__ = [
     "ProfileLink",
     "ProfileMerge",
     "RateLimitCounter",
+    "SavedQuery",
     "SigninLink",
     "SupportAttributes",
     "Suppression",
