@@ -250,6 +250,12 @@ class Settings(BaseSettings):
             "job runs again after this."
         ),
     )
+    query_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="How long one SQL query (POST /v1/query) may run before it is stopped.",
+    )
     blocked_link_values: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_BLOCKED_LINK_VALUES,
         description="Comma-separated link values that never link anything (case-insensitive).",
