@@ -117,7 +117,8 @@ def test_rows_of_three_groups_make_a_definition_parse_definition_accepts() -> No
     must_attribute, must_event, should, not_ = canonical["children"]
     assert must_attribute == {"type": "attribute", "field": "ticket_count", "op": "gte", "value": 3}
     assert must_event["where"]["children"][1]["value"] == ["refund", "late"]
-    assert should["op"] == "at_least" and should["min"] == 1
+    assert should["op"] == "at_least"
+    assert should["min"] == 1
     assert should["children"][0]["value"] == {"currency": "AUD", "amount": 500}
     assert should["children"][1]["value"] == [2, 10]
     assert not_ == {
@@ -136,7 +137,8 @@ def test_several_not_rows_are_none_of_them() -> None:
     built = sf.to_definition(form, UTC)
     assert built.definition is not None
     (not_,) = _parse(built.definition)["children"]
-    assert not_["child"]["op"] == "or" and len(not_["child"]["children"]) == 2
+    assert not_["child"]["op"] == "or"
+    assert len(not_["child"]["children"]) == 2
 
 
 def test_a_day_is_its_start_in_the_viewers_zone() -> None:
@@ -261,7 +263,8 @@ def test_should_and_not_round_trip() -> None:
     }
     canonical = _parse(definition)
     form = sf.from_definition(canonical)
-    assert form is not None and form.should_min == "2"
+    assert form is not None
+    assert form.should_min == "2"
     assert [row.group for row in form.rows] == ["must", "should", "should", "should", "not"]
     built = sf.to_definition(form, UTC)
     assert built.definition is not None

@@ -17,10 +17,13 @@ from carebase.web.pages import (
     notes,
     profile_tabs,
     profiles,
+    segments,
+    segments_builder,
     settings_groups,
     settings_tokens,
     settings_users,
     signin,
+    sql,
 )
 
 
@@ -43,6 +46,10 @@ def install_console(app: FastAPI) -> None:
     app.include_router(profile_tabs.router)
     app.include_router(notes.router)
     app.include_router(data.router)
+    # The builder first: `/segments/new` before `/segments/{id}`.
+    app.include_router(segments_builder.router)
+    app.include_router(segments.router)
+    app.include_router(sql.router)
     app.include_router(embed.router)
     app.include_router(embed_zendesk.router)
     app.include_router(embed_zendesk.downloads)

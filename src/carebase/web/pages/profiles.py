@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from carebase.http.deps import DbSession, Now
 from carebase.profiles import history, search, service
+from carebase.segments import service as segment_service
 from carebase.web import profile_display as display
 from carebase.web.pages.profile_view import (
     header_context,
@@ -166,6 +167,7 @@ def summary_tab(
         ticket for ticket in view.tickets if display.is_open(ticket.status, ticket.closed_at)
     ]
     context = {
+        "segments": segment_service.segments_of_profile(session, live).items,
         "groups": [
             (title, display.pick(view, names, viewer, now)) for title, names in SUMMARY_GROUPS
         ],

@@ -268,7 +268,9 @@ async def _submit(request: Request, *, manager_id: int, editing: Editing) -> Res
     return RedirectResponse(f"/segments/{saved.id}?{urlencode({'done': done})}", status_code=303)
 
 
-def _save_problems(invalid: ValidationFailed, built: sf.Built, *, json_mode: bool) -> dict[str, str]:
+def _save_problems(
+    invalid: ValidationFailed, built: sf.Built, *, json_mode: bool
+) -> dict[str, str]:
     """The service's 422: definition problems beside their rows, the rest beside fields."""
     details = invalid.details if isinstance(invalid.details, list) else []
     in_definition = [p for p in details if str(p.get("field", "")).startswith("definition")]

@@ -39,7 +39,7 @@ def condition_words(row: sf.ConditionRow) -> str:
     label = event.label if event else row.event
     window = f"in the last {row.window_days} days" if row.window_days else "in the event window"
     count = f"{sf.COUNT_WORDS.get(row.count_op, row.count_op)} {row.count_value}"
-    text = f"{count} × {label} {window}"
+    text = f"{label}: {count} {window}"
     tests = []
     for sub in row.where:
         known = event.field(sub.field) if event else None
