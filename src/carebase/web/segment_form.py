@@ -102,8 +102,9 @@ def value_hint(kind: str, op: str) -> str:
 
 
 def new_key() -> str:
-    """A fresh row key (unique within a form by chance: 2⁴⁰ of them)."""
-    return secrets.token_hex(5)
+    """A fresh row key (unique within a form by chance: 2⁴⁰ of them); it starts with a
+    letter, so `#<key>-field` is a valid CSS selector."""
+    return "k" + secrets.token_hex(5)
 
 
 @dataclass

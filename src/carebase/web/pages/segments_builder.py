@@ -312,8 +312,13 @@ async def builder_row(request: Request, _manager: Manager) -> HTMLResponse:
 async def preview_count(request: Request, _manager: Manager) -> HTMLResponse:
     """How many profiles the form's definition selects now (the live count)."""
     form = sf.read_form(await _pairs(request))
-    built = _built(form, _zone(request))
+    # Rows still waiting for their attribute or event do not stop the others being counted.
+    form.rows = [row for row in form.rows if row.field or row.kind == "event"]
     context: dict[str, Any] = {"counted": None, "problem": None}
+    if form.mode == "builder" and not form.rows:
+        context["problem"] = "choose a condition to see how many customers match."
+        return render(request, "partials/segment_count.html", context)
+    built = _built(form, _zone(request))
     if built.definition is None:
         context["problem"] = next(iter(built.errors.values()), "Finish the conditions.")
         return render(request, "partials/segment_count.html", context)
