@@ -114,9 +114,7 @@ def refresh(
         # Saved valid, but no longer (the window limit was lowered): no retry will help.
         reasons = "; ".join(f"{p['field']}: {p['reason']}" for p in invalid.details or [])
         raise GiveUp(f"the definition is no longer valid: {reasons}") from invalid
-    members = compiler.member_select(
-        node, now=now, segment_members=repository.current_members
-    )
+    members = compiler.member_select(node, now=now, segment_members=repository.current_members)
     previous = row.current_version
     version = (previous or 0) + 1
     size = repository.insert_version_members(session, segment_id, version, members)
@@ -175,9 +173,7 @@ def refresh(
 
 def users_of(session: Session, segment_id: str) -> set[str]:
     """The segments whose definitions refer to this one."""
-    return {
-        user for user, used in repository.references(session).items() if segment_id in used
-    }
+    return {user for user, used in repository.references(session).items() if segment_id in used}
 
 
 def _mirror_failure(session: Session, payload: dict[str, Any], failure: Failure) -> None:
