@@ -3,7 +3,7 @@ history, and the segments a profile is in."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -39,7 +39,7 @@ Attributes = Annotated[
         "default email, first_name, last_name.",
     ),
 ]
-_SAVE_ERRORS = {
+_SAVE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Another segment has that name."},
     422: {
         "description": "The body is not valid; each problem names its field, or the "
