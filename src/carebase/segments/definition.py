@@ -11,11 +11,13 @@ value against `segments.fields` and puts values into canonical form.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from carebase.attributes.commerce import UNSPECIFIED
 from carebase.errors import FieldProblem, ValidationFailed, problem
 from carebase.segments import fields as f
 
@@ -29,6 +31,7 @@ MAX_TEXT = 1000
 MAX_COUNT = 1_000_000
 MAX_DAYS = 36_600
 ROOT = "definition"
+_CURRENCY = re.compile(r"^[A-Za-z0-9_]{1,20}$")
 
 
 class _Node(BaseModel):
@@ -474,11 +477,13 @@ def _money(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict) or set(value) != {"currency", "amount"}:
         raise ValueError(reason)
     currency, amount = value["currency"], value["amount"]
-    if not isinstance(currency, str) or not currency.strip() or len(currency) > 20:
+    if not isinstance(currency, str) or not _CURRENCY.match(currency.strip()):
         raise ValueError(reason)
     if not _is_number(amount):
         raise ValueError(reason)
-    return {"currency": currency.strip().upper(), "amount": amount}
+    code = currency.strip().upper()
+    # Amounts recorded without a currency are kept under "unspecified" (attributes/commerce).
+    return {"currency": UNSPECIFIED if code == UNSPECIFIED.upper() else code, "amount": amount}
 
 
 def timestamp_of(value: str) -> datetime:

@@ -8,6 +8,7 @@ The definition validator, the compiler, event search, the console's builder and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -148,6 +149,8 @@ _NOT_QUERYABLE = {
 }
 # Object attributes whose keys can be named one by one (`custom_fields.tier`).
 OBJECT_ATTRIBUTES = ("loyalty", "custom_fields")
+# A key of an object attribute: plain, so that it is safe inside a JSON path on both engines.
+_OBJECT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _TICKET_WINDOWS = {"tickets_last_30_days": 30, "tickets_last_90_days": 90}
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -188,7 +191,7 @@ def attribute_field(name: str) -> AttributeField | None:
     if found is not None:
         return found
     head, dot, key = name.partition(".")
-    if dot and head in OBJECT_ATTRIBUTES and key and len(key) <= 200:
+    if dot and head in OBJECT_ATTRIBUTES and _OBJECT_KEY.match(key):
         return AttributeField(
             name=name,
             label=f"{label_of(head)}: {key}",
