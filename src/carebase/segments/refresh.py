@@ -165,8 +165,10 @@ def refresh(
     if again:
         repository.update_segment(session, segment_id, {"status": "pending"})
     queue_refresh(session, segment_id, now=now, run_at=now if again else next_at)
-    # The segments that use this one follow it, so they never lag a day behind it.
+    # The segments that use this one follow it, so they never lag a day behind it (one of
+    # them running now read the old members: it is followed by another, as after a request).
     for user in sorted(users_of(session, segment_id)):
+        repository.update_segment(session, user, {"refresh_requested_at": now})
         queue_refresh(session, user, now=now, run_at=now)
     return done
 
