@@ -62,6 +62,12 @@ UNSTATABLE_RULES: dict[str, str] = {
     # number, which the check compares in, so it calls a group id past the maximum valid.
     "createUser": "a group id must be at most 2**63 - 1 (exactly)",
     "updateUser": "a group id must be at most 2**63 - 1 (exactly)",
+    "createSegment": "`definition` must be a condition tree over known fields; `name` not blank",
+    "updateSegment": "`definition` must be a condition tree over known fields; `name` not blank",
+    "previewSegment": "`definition` must be a condition tree over known fields",
+    "listSegmentMembers": "`cursor` must be one the API gave; `attributes` catalogue names",
+    "exportSegmentMembers": "`attributes` must be catalogue attribute names",
+    "listSegmentVersions": "`cursor` must be one the API gave",
 }
 
 # The check's own default, which the operations above extend with 422.
@@ -88,6 +94,8 @@ class Seeded:
     deletable_connectors: list[str] = field(default_factory=list)
     webhook_secret: str = ""
     jobs: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    deletable_segments: list[str] = field(default_factory=list)
 
 
 def seed(client: TestClient, admin: str, database: Database) -> Seeded:
@@ -150,6 +158,14 @@ def seed(client: TestClient, admin: str, database: Database) -> Seeded:
             headers={"X-Carebase-Webhook-Secret": seeded.webhook_secret},
         )
         assert delivered.status_code == 202, delivered.text
+    for name in ("kept segment", "deletable segment"):
+        definition = {"type": "attribute", "field": "ticket_count", "op": "gte", "value": 1}
+        created = client.post(
+            "/v1/segments", json={"name": name, "definition": definition}, headers=auth(admin)
+        )
+        assert created.status_code == 201, created.text
+        kept = name == "kept segment"
+        (seeded.segments if kept else seeded.deletable_segments).append(created.json()["id"])
     seeded.jobs = [job["id"] for job in client.get("/v1/jobs", headers=auth(admin)).json()["items"]]
     assert seeded.jobs, "the webhook delivery queued no job"
     return seeded
@@ -168,6 +184,8 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         "connector": seeded.connectors,
         "deletable_connector": seeded.deletable_connectors,
         "job": seeded.jobs,
+        "segment": seeded.segments,
+        "deletable_segment": seeded.deletable_segments,
         "dataset": list(seeded.datasets.values()),
         "ticket_dataset": [seeded.datasets["customer_support_ticket"]],
     }
@@ -184,6 +202,10 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         {
             "include-operation-id": "deleteConnector",
             "parameters": {"path.connector_id": real("deletable_connector")},
+        },
+        {
+            "include-operation-id": "deleteSegment",
+            "parameters": {"path.segment_id": real("deletable_segment")},
         },
         # A merge is undone through the profile it merged into.
         {
@@ -235,6 +257,7 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                 "path.token_id": real("token"),
                 "path.connector_id": real("connector"),
                 "path.job_id": real("job"),
+                "path.segment_id": real("segment"),
                 "path.dataset_id": real("dataset"),
                 "body.dataset_id": real("ticket_dataset"),
             },

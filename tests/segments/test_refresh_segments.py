@@ -54,7 +54,8 @@ def test_two_refreshes_know_who_entered_and_who_left(
     )
     a, b, c = (profile_of(database, f"{who}@example.com") for who in "abc")
     segment = create(client, admin_token, "Open tickets", OPEN_TICKETS)
-    assert segment["status"] == "pending" and segment["size"] is None
+    assert segment["status"] == "pending"
+    assert segment["size"] is None
     assert run_jobs(database, settings, clock).succeeded == 1
     first = client.get(f"/v1/segments/{segment['id']}", headers=auth(admin_token)).json()
     assert (first["status"], first["size"], first["current_version"]) == ("ready", 2, 1)

@@ -3,7 +3,7 @@ history, and the segments a profile is in."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -39,7 +39,7 @@ Attributes = Annotated[
         "default email, first_name, last_name.",
     ),
 ]
-_SAVE_ERRORS = {
+_SAVE_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Another segment has that name."},
     422: {
         "description": "The body is not valid; each problem names its field, or the "
@@ -134,7 +134,9 @@ def delete_segment(segment_id: str, _writer: Writer, session: DbSession) -> None
     operation_id="refreshSegment",
     response_model=RefreshQueued,
 )
-def refresh_segment(segment_id: str, _writer: Writer, session: DbSession, now: Now) -> RefreshQueued:
+def refresh_segment(
+    segment_id: str, _writer: Writer, session: DbSession, now: Now
+) -> RefreshQueued:
     """Refresh a segment now, as a job (one per segment at a time: a refresh already queued
     runs now; one already running is followed by another)."""
     job_id = service.request_refresh(session, segment_id, now=now)
@@ -182,9 +184,7 @@ def export_segment_members(
 ) -> StreamingResponse:
     """Every current member as CSV (streamed): `profile_id`, then the attributes asked for
     (lists and objects as JSON)."""
-    chunks = service.members_csv(
-        get_database(request), segment_id, attributes=attributes, now=now
-    )
+    chunks = service.members_csv(get_database(request), segment_id, attributes=attributes, now=now)
     return StreamingResponse(
         chunks,
         media_type="text/csv; charset=utf-8",

@@ -114,9 +114,7 @@ def refresh(
         # Saved valid, but no longer (the window limit was lowered): no retry will help.
         reasons = "; ".join(f"{p['field']}: {p['reason']}" for p in invalid.details or [])
         raise GiveUp(f"the definition is no longer valid: {reasons}") from invalid
-    members = compiler.member_select(
-        node, now=now, segment_members=repository.current_members
-    )
+    members = compiler.member_select(node, now=now, segment_members=repository.current_members)
     previous = row.current_version
     version = (previous or 0) + 1
     size = repository.insert_version_members(session, segment_id, version, members)
@@ -167,17 +165,17 @@ def refresh(
     if again:
         repository.update_segment(session, segment_id, {"status": "pending"})
     queue_refresh(session, segment_id, now=now, run_at=now if again else next_at)
-    # The segments that use this one follow it, so they never lag a day behind it.
+    # The segments that use this one follow it, so they never lag a day behind it (one of
+    # them running now read the old members: it is followed by another, as after a request).
     for user in sorted(users_of(session, segment_id)):
+        repository.update_segment(session, user, {"refresh_requested_at": now})
         queue_refresh(session, user, now=now, run_at=now)
     return done
 
 
 def users_of(session: Session, segment_id: str) -> set[str]:
     """The segments whose definitions refer to this one."""
-    return {
-        user for user, used in repository.references(session).items() if segment_id in used
-    }
+    return {user for user, used in repository.references(session).items() if segment_id in used}
 
 
 def _mirror_failure(session: Session, payload: dict[str, Any], failure: Failure) -> None:

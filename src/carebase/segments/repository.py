@@ -72,7 +72,10 @@ def current_members(segment_id: str) -> Select[Any]:
         select(members.c.profile_id)
         .join(
             segments,
-            and_(segments.c.id == members.c.segment_id, segments.c.current_version == members.c.version),
+            and_(
+                segments.c.id == members.c.segment_id,
+                segments.c.current_version == members.c.version,
+            ),
         )
         .where(members.c.segment_id == segment_id)
     )
@@ -85,7 +88,10 @@ def sizes(session: Session, segment_ids: Iterable[str] | None = None) -> dict[st
         select(MEMBERS.c.segment_id, func.count())
         .join(
             SEGMENTS,
-            and_(SEGMENTS.c.id == MEMBERS.c.segment_id, SEGMENTS.c.current_version == MEMBERS.c.version),
+            and_(
+                SEGMENTS.c.id == MEMBERS.c.segment_id,
+                SEGMENTS.c.current_version == MEMBERS.c.version,
+            ),
         )
         .group_by(MEMBERS.c.segment_id)
     )
@@ -128,7 +134,10 @@ def segments_of_profile(session: Session, profile_id: str) -> list[Row[Any]]:
         select(SEGMENTS)
         .join(
             MEMBERS,
-            and_(MEMBERS.c.segment_id == SEGMENTS.c.id, MEMBERS.c.version == SEGMENTS.c.current_version),
+            and_(
+                MEMBERS.c.segment_id == SEGMENTS.c.id,
+                MEMBERS.c.version == SEGMENTS.c.current_version,
+            ),
         )
         .where(MEMBERS.c.profile_id == profile_id)
         .order_by(SEGMENTS.c.name, SEGMENTS.c.id)

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from carebase.db import locks
 from carebase.db.session import Database
-from carebase.errors import Conflict, NotFound, ValidationFailed, problem
-from carebase.ids import new_id
+from carebase.errors import Conflict, NotFound, ValidationFailed
 from carebase.identity import service as identity
+from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.recordtypes.validation import field_errors
 from carebase.segments import definition as definitions
-from carebase.segments import preview as previews
 from carebase.segments import members, repository
+from carebase.segments import preview as previews
 from carebase.segments.refresh import queue_refresh
 from carebase.segments.schemas import (
     MemberOut,
