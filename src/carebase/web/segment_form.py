@@ -97,8 +97,10 @@ def value_hint(kind: str, op: str) -> str:
         f.NUMBER: "a number",
         f.MONEY: "an amount and currency, like 500 AUD",
         f.BOOLEAN: "yes or no",
-    }.get(kind, "text")
-    return f"two of: {single}, separated by a comma" if pair else single
+    }.get(kind, "")
+    if pair:
+        return f"two of: {single or 'text'}, separated by a comma"
+    return single
 
 
 def new_key() -> str:

@@ -162,7 +162,8 @@ def size_chart(history: list[VersionOut], *, width: int = 320, height: int = 64)
     if not history:
         return {"bars": [], "width": width, "height": height, "top": 0}
     top = max(version.size for version in history) or 1
-    step = width / len(history)
+    # At most 16 px a bar: a few refreshes stay bars, not a block.
+    step = min(width / len(history), 16)
     gap = 1 if step > 3 else 0
     bars = []
     for index, version in enumerate(history):
