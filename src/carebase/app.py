@@ -36,6 +36,7 @@ from carebase.kit.jobs.api import router as jobs_router
 from carebase.models import utcnow
 from carebase.notes.api import router as notes_router
 from carebase.profiles.api import router as profiles_router
+from carebase.segments.events_api import router as events_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 from carebase.users.api import router as users_router
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    app.include_router(events_router)
     install_console(app)
     _document_extra_schemas(app)
     return app
