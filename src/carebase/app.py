@@ -39,6 +39,7 @@ from carebase.profiles.api import router as profiles_router
 from carebase.query.api import router as query_router
 from carebase.query.service import sync_query_views
 from carebase.segments.api import router as segments_router
+from carebase.segments.events_api import router as events_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 from carebase.users.api import router as users_router
@@ -146,6 +147,7 @@ def create_app(
     # matches it), so the order only keeps the hot profile reads first.
     app.include_router(segments_router)
     app.include_router(query_router)
+    app.include_router(events_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

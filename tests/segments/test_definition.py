@@ -415,3 +415,18 @@ def test_every_queryable_attribute_has_operators_and_the_others_say_why() -> Non
             continue
         assert fields.why_not_queryable(attribute.name), attribute.name
     assert all(field.operators for field in fields.attribute_fields())
+
+
+def test_docs_hold_the_generated_tables() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "segments.md").read_text(encoding="utf-8")
+    for table in (
+        fields.markdown_operators(),
+        fields.markdown_events(),
+        fields.markdown_not_queryable(),
+    ):
+        for block in table.strip().split("\n\n"):
+            assert block in text, "regenerate: python -m carebase.segments.fields"
+    assert f"At most {MAX_DEPTH} levels" in text
+    assert f"at most {MAX_LEAVES} conditions" in text
