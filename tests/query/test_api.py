@@ -16,8 +16,8 @@ from carebase.app import create_app
 from carebase.db.session import Database
 from tests.conftest import FakeClock, make_token, test_settings
 from tests.query.conftest import bearer
-from tests.query.test_gate import AMPERITY
 from tests.query.test_engines import RUNAWAY
+from tests.query.test_gate import AMPERITY
 
 
 def _run(client: TestClient, token: str, sql: str, **extra: object) -> dict[str, object]:
@@ -36,14 +36,17 @@ def test_the_amperity_examples_run(client: TestClient, demo: Database, runner_to
         body = _run(client, runner_token, sql, limit=10_000)
         assert body["truncated"] is False
         rows = body["rows"]
-        assert isinstance(rows, list) and len(rows) == live
+        assert isinstance(rows, list)
+        assert len(rows) == live
     body = _run(client, runner_token, AMPERITY[2], limit=10_000)
     assert body["columns"] == [
         "external_id", "name", "email", "phone", "user_fields.address", "user_fields.address2",
         "user_fields.city", "user_fields.state", "user_fields.postal",
     ]  # fmt: skip
     named = [row for row in body["rows"] if row[1]]  # type: ignore[union-attr]
-    assert named and all(row[1] == row[1].lower() and row[2] for row in named)
+    assert named
+    assert all(row[1] == row[1].lower() for row in named)
+    assert all(row[2] for row in named)
 
 
 def test_frequent_complainers_match_an_independent_count(
@@ -67,9 +70,11 @@ def test_frequent_complainers_match_an_independent_count(
 
 def test_rows_are_capped_and_flagged(client: TestClient, demo: Database, runner_token: str) -> None:
     body = _run(client, runner_token, "SELECT profile_id, last_ticket_date FROM customer_360")
-    assert 20 < len(body["rows"]) < 100 and body["truncated"] is False  # type: ignore[arg-type]
+    assert 20 < len(body["rows"]) < 100  # type: ignore[arg-type]
+    assert body["truncated"] is False
     body = _run(client, runner_token, "SELECT profile_id FROM ticket_events", limit=7)
-    assert len(body["rows"]) == 7 and body["truncated"] is True  # type: ignore[arg-type]
+    assert len(body["rows"]) == 7  # type: ignore[arg-type]
+    assert body["truncated"] is True
     body = _run(client, runner_token, "SELECT created_at FROM ticket_events", limit=1)
     assert body["rows"][0][0].endswith("+00:00")  # type: ignore[index]
     assert isinstance(body["elapsed_ms"], float)
@@ -82,8 +87,11 @@ def test_rows_are_capped_and_flagged(client: TestClient, demo: Database, runner_
 def test_csv_download(client: TestClient, demo: Database, runner_token: str) -> None:
     response = client.post(
         "/v1/query",
-        json={"sql": "SELECT profile_id, tags, ticket_count FROM customer_360", "format": "csv",
-              "limit": 5},
+        json={
+            "sql": "SELECT profile_id, tags, ticket_count FROM customer_360",
+            "format": "csv",
+            "limit": 5,
+        },
         headers=bearer(runner_token),
     )
     assert response.status_code == 200
@@ -132,7 +140,7 @@ def test_the_views_are_listed(client: TestClient, runner_token: str) -> None:
     response = client.get("/v1/query/views", headers=bearer(runner_token))
     assert response.status_code == 200
     views = {view["name"]: view for view in response.json()["items"]}
-    assert list(views)[0] == "customer_360"
+    assert next(iter(views)) == "customer_360"
     columns = {column["name"]: column for column in views["customer_360"]["columns"]}
     assert columns["ticket_count"]["type"] == "integer"
     assert columns["total_spend"]["type"] == "json"
@@ -161,35 +169,50 @@ def test_saved_queries(
     )
     assert created.status_code == 201, created.text
     saved = created.json()
-    assert saved["id"].startswith("qry_") and saved["created_by"]
-    assert client.post("/v1/queries", json={"name": "Frequent complainers", "sql": sql},
-                       headers=headers).status_code == 409
+    assert saved["id"].startswith("qry_")
+    assert saved["created_by"]
+    assert (
+        client.post(
+            "/v1/queries", json={"name": "Frequent complainers", "sql": sql}, headers=headers
+        ).status_code
+        == 409
+    )
     refused = client.post(
         "/v1/queries", json={"name": "bad", "sql": "SELECT * FROM users"}, headers=headers
     )
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == "sql_refused"
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "sql_refused"
 
     listed = client.get("/v1/queries", headers=bearer(runner_token)).json()
     assert [item["name"] for item in listed["items"]] == ["Frequent complainers"]
     ran = client.post(f"/v1/queries/{saved['id']}/run", headers=bearer(runner_token))
-    assert ran.status_code == 200 and ran.json()["columns"] == ["profile_id", "email"]
+    assert ran.status_code == 200
+    assert ran.json()["columns"] == ["profile_id", "email"]
     direct = _run(client, runner_token, sql)
     assert ran.json()["rows"] == direct["rows"]
     capped = client.post(
-        f"/v1/queries/{saved['id']}/run", json={"limit": 1, "format": "csv"},
+        f"/v1/queries/{saved['id']}/run",
+        json={"limit": 1, "format": "csv"},
         headers=bearer(runner_token),
     )
-    assert capped.status_code == 200 and capped.text.startswith("profile_id,email")
+    assert capped.status_code == 200
+    assert capped.text.startswith("profile_id,email")
 
     changed = client.put(
         f"/v1/queries/{saved['id']}",
-        json={"name": "Complainers", "description": "", "sql": "SELECT profile_id FROM customer_360"},
+        json={
+            "name": "Complainers",
+            "description": "",
+            "sql": "SELECT profile_id FROM customer_360",
+        },
         headers=headers,
     )
-    assert changed.status_code == 200 and changed.json()["name"] == "Complainers"
-    assert client.get(f"/v1/queries/{saved['id']}", headers=bearer(runner_token)).json()[
-        "sql"
-    ] == "SELECT profile_id FROM customer_360"
+    assert changed.status_code == 200
+    assert changed.json()["name"] == "Complainers"
+    assert (
+        client.get(f"/v1/queries/{saved['id']}", headers=bearer(runner_token)).json()["sql"]
+        == "SELECT profile_id FROM customer_360"
+    )
     assert client.delete(f"/v1/queries/{saved['id']}", headers=headers).status_code == 204
     assert client.get(f"/v1/queries/{saved['id']}", headers=headers).status_code == 404
     assert client.post(f"/v1/queries/{saved['id']}/run", headers=headers).status_code == 404
@@ -229,7 +252,8 @@ def test_a_runaway_query_stops_and_the_server_answers_meanwhile(
     )
     meanwhile = time.monotonic() - started
     thread.join(timeout=30)
-    assert views.status_code == 200 and quick.json()["rows"] == [[1]]
+    assert views.status_code == 200
+    assert quick.json()["rows"] == [[1]]
     assert dataset.status_code == 201, dataset.text
     assert meanwhile < 0.8
     status, body, took = answers["runaway"]  # type: ignore[misc]

@@ -91,7 +91,7 @@ def test_sqlite_reads_the_views(settings: Settings) -> None:
     ],
 )
 def test_sqlite_refuses_everything_but_reading_the_views(settings: Settings, sql: str) -> None:
-    with pytest.raises(SqlRefused, match="may read only the published views|not allowed"):
+    with pytest.raises(SqlRefused, match=r"may read only the published views|not allowed"):
         _sqlite(settings, sql)
 
 
@@ -104,7 +104,7 @@ def test_sqlite_runs_one_statement(settings: Settings) -> None:
 @SQLITE
 def test_sqlite_stops_a_runaway_query_at_its_deadline(settings: Settings) -> None:
     started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="longer than 0.3 s"):
+    with pytest.raises(QueryTimeout, match=r"longer than 0\.3 s"):
         _sqlite(settings, RUNAWAY, timeout=0.3)
     assert time.monotonic() - started < 2
     with pytest.raises(QueryTimeout):
@@ -149,14 +149,14 @@ def test_postgresql_reads_the_views(database: Database) -> None:
     ],
 )
 def test_postgresql_refuses_everything_but_reading_the_views(database: Database, sql: str) -> None:
-    with pytest.raises(SqlRefused, match="may read only the published views|not allowed|one stat"):
+    with pytest.raises(SqlRefused, match=r"may read only the published views|not allowed|one stat"):
         _pg(database, sql)
 
 
 @POSTGRESQL
 def test_postgresql_stops_a_runaway_query_at_its_deadline(database: Database) -> None:
     started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="longer than 0.3 s"):
+    with pytest.raises(QueryTimeout, match=r"longer than 0\.3 s"):
         _pg(database, RUNAWAY, timeout=0.3)
     with pytest.raises(QueryTimeout):
         _pg(database, "SELECT pg_sleep(30)", timeout=0.3)
@@ -171,13 +171,16 @@ def test_postgresql_stops_a_runaway_query_at_its_deadline(database: Database) ->
 
 @POSTGRESQL
 def test_the_role_cannot_read_the_base_tables(database: Database) -> None:
-    raw = psycopg.connect(database.engine.url.render_as_string(hide_password=False).replace(
-        "postgresql+psycopg", "postgresql"))
+    raw = psycopg.connect(
+        database.engine.url.render_as_string(hide_password=False).replace(
+            "postgresql+psycopg", "postgresql"
+        )
+    )
     try:
         raw.execute(f"SET ROLE {PG_ROLE}")
         for table in ("api_tokens", "user_sessions", "connectors", "profiles", "profile_links"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                raw.execute(f"SELECT 1 FROM public.{table} LIMIT 1")
+                raw.execute(f"SELECT 1 FROM public.{table} LIMIT 1")  # noqa: S608
             raw.rollback()
             raw.execute(f"SET ROLE {PG_ROLE}")
         assert raw.execute("SELECT count(*) FROM sql_api.ticket_events").fetchone() == (0,)

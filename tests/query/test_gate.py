@@ -14,11 +14,11 @@ AMPERITY = [
     "SELECT profile_id ,profile_id AS external_id ,email AS email ,LOWER(full_name) AS name "
     ",phone AS phone FROM Customer_360",
     "SELECT profile_id AS external_id ,LOWER(full_name) AS name ,email AS email FROM Customer_360",
-    'SELECT profile_id AS external_id ,LOWER(full_name) AS name ,email AS email ,phone AS phone '
+    "SELECT profile_id AS external_id ,LOWER(full_name) AS name ,email AS email ,phone AS phone "
     ',address AS "user_fields.address" ,address2 AS "user_fields.address2" ,city AS '
     '"user_fields.city" ,state AS "user_fields.state" ,postal AS "user_fields.postal" '
     "FROM Customer_360",
-    'SELECT profile_id AS external_id, lower(full_name) AS name, phone AS phone, city AS '
+    "SELECT profile_id AS external_id, lower(full_name) AS name, phone AS phone, city AS "
     '"user_fields.city" FROM Customer_360',
 ]
 
@@ -126,7 +126,12 @@ def test_sqlite_attach_names_attach() -> None:
 @pytest.mark.parametrize("dialect", ENGINES)
 def test_a_syntax_error_gives_its_position(dialect: str) -> None:
     with pytest.raises(SqlSyntaxError) as failed:
-        check("SELECT profile_id FROM customer_360 WHERE (", dialect=dialect, schema=SCHEMA, max_rows=1)
+        check(
+            "SELECT profile_id FROM customer_360 WHERE (",
+            dialect=dialect,
+            schema=SCHEMA,
+            max_rows=1,
+        )
     assert failed.value.code == "sql_syntax_error"
     assert failed.value.status_code == 400
     assert failed.value.details["line"] == 1

@@ -14,7 +14,8 @@ from carebase.attributes import catalogue
 from carebase.db.session import Database
 from carebase.profiles import service as profiles
 from carebase.query import service
-from carebase.query.columns import TIMESTAMP, event_view_names
+from carebase.query.columns import TIMESTAMP
+from carebase.query.event_columns import event_view_names
 from carebase.query.views import PG_SCHEMA, published_views, sync_views
 from carebase.settings import Settings
 
@@ -38,7 +39,9 @@ def test_every_event_record_type_has_a_view() -> None:
     events = {name for name, kind in recordtypes.REGISTRY.items() if kind.kind == "event"}
     assert covered == events
     assert set(event_view_names()) == {"purchases", "returns", "email_events", "sms_events"}
-    assert {"ticket_events", "customer_360", "customer_spend"} <= {v.name for v in published_views()}
+    assert {"ticket_events", "customer_360", "customer_spend"} <= {
+        v.name for v in published_views()
+    }
 
 
 def _same(view_value: Any, read_value: Any, attribute: catalogue.Attribute) -> bool:
@@ -49,9 +52,9 @@ def _same(view_value: Any, read_value: Any, attribute: catalogue.Attribute) -> b
     if isinstance(read_value, float):
         return math.isclose(view_value, read_value, abs_tol=0.006)
     if attribute.name == "subscriptions":
-        return [{**s, "changed_at": datetime.fromisoformat(s["changed_at"])} for s in view_value] == [
-            s.model_dump() for s in read_value
-        ]
+        return [
+            {**s, "changed_at": datetime.fromisoformat(s["changed_at"])} for s in view_value
+        ] == [s.model_dump() for s in read_value]
     if attribute.name == "top_categories":
         return view_value == [c.model_dump() for c in read_value]
     if attribute.type == catalogue.MONEY:
@@ -108,7 +111,7 @@ def test_customer_spend_has_a_row_per_currency(demo: Database, settings: Setting
     for profile_id, currency, amount, orders in spend.rows:
         if orders:
             by_profile.setdefault(profile_id, {})[currency] = amount
-    assert by_profile == {profile_id: money for profile_id, money in totals.rows}
+    assert by_profile == dict(totals.rows)
 
 
 def test_ticket_events_are_the_tickets(demo: Database, settings: Settings) -> None:
@@ -134,10 +137,10 @@ def _stored_definition(database: Database, name: str) -> str:
         else:
             query = (
                 "SELECT obj_description(c.oid, 'pg_class') FROM pg_class AS c JOIN pg_namespace "
-                f"AS n ON n.oid = c.relnamespace WHERE n.nspname = '{PG_SCHEMA}' "
-                "AND c.relname = :name"
+                "AS n ON n.oid = c.relnamespace WHERE n.nspname = :schema AND c.relname = :name"
             )
-        return str(connection.execute(text(query), {"name": name}).scalar_one())
+        found = connection.execute(text(query), {"name": name, "schema": PG_SCHEMA})
+        return str(found.scalar_one())
 
 
 def test_sync_recreates_only_views_that_differ_from_the_code(database: Database) -> None:

@@ -14,13 +14,13 @@ from carebase.models.identity import (
 from carebase.models.ingest import Dataset, IngestionLog
 from carebase.models.jobs import Job, PacingSlot
 from carebase.models.notes import Note
-from carebase.models.queries import SavedQuery
 from carebase.models.profiles import (
     CommerceAttributes,
     CustomerAttributes,
     EngagementAttributes,
     SupportAttributes,
 )
+from carebase.models.queries import SavedQuery
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
 from carebase.models.users import Group, GroupMember, SigninLink, User, UserSession
 

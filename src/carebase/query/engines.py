@@ -27,7 +27,8 @@ import psycopg
 from sqlalchemy import Engine
 
 from carebase.errors import BadRequest, ServiceUnavailable
-from carebase.query.gate import ALLOWED_FUNCTIONS, SqlRefused
+from carebase.query.functions import ALLOWED_FUNCTIONS
+from carebase.query.gate import SqlRefused
 from carebase.query.views import PG_ROLE, PG_SCHEMA, published_views
 
 # sqlite3's authorizer action codes (the module names most of them; RECURSIVE came later).
@@ -94,7 +95,7 @@ def _recorded_view_reads(
     connection.set_authorizer(record)
     try:
         for view in published_views():
-            connection.execute(f"EXPLAIN SELECT * FROM {view.name}").fetchall()
+            connection.execute(f"EXPLAIN SELECT * FROM {view.name}").fetchall()  # noqa: S608
     finally:
         connection.set_authorizer(None)
     return {name: frozenset(pairs) for name, pairs in reads.items()}, frozenset(functions)
@@ -175,8 +176,8 @@ def run_sqlite(
             rows = cursor.fetchmany(max_rows + 1)
         except sqlite3.Error as error:
             raise _sqlite_error(error, timed_out, timeout_seconds) from error
-        names = tuple(column[0] for column in cursor.description or ())
-        return Fetched(rows, names)
+        columns = tuple(column[0] for column in cursor.description or ())
+        return Fetched(rows, columns)
     finally:
         connection.close()
 
@@ -189,8 +190,7 @@ def _sqlite_error(error: sqlite3.Error, timed_out: bool, timeout: float) -> Exce
         return SqlRefused("Only one statement is allowed.")
     if any(word in message for word in ("not authorized", "prohibited", "vtable constructor")):
         return SqlRefused(
-            "The database refused this SQL: it may read only the published views "
-            f"({message})."
+            f"The database refused this SQL: it may read only the published views ({message})."
         )
     if "readonly" in message or "read-only" in message:
         return SqlRefused(f"Writes are not allowed ({message}).")
@@ -209,7 +209,9 @@ def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: 
     """Run `sql` as `carebase_sql` in a read-only transaction that is always rolled back."""
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
+        driver = raw.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        cursor = driver.cursor()
         try:
             cursor.execute("SET TRANSACTION READ ONLY")
             cursor.execute(f"SET LOCAL ROLE {PG_ROLE}")
