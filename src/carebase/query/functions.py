@@ -169,6 +169,22 @@ ALLOWED_FUNCTIONS = frozenset(
 # operators (printed back as the engine's spelling).
 ALLOWED_SQLGLOT = frozenset(
     [
+        "exists",
+        "jsonbcontainstopkey",
+        "jsonbcontainsanytopkeys",
+        "jsonbcontainsalltopkeys",
+        "jsonbexists",
+        "arraycontains",
+        "arraycontainsall",
+        "arraycontained",
+        "arrayoverlaps",
+        "in",
+        "between",
+        "nullif",
+        "round",
+        "abs",
+        "concat",
+        "substring",
         "cast",
         "try_cast",
         "case",

@@ -213,3 +213,20 @@ def _grant_role(connection: Connection) -> None:
         ).scalar_one()
         if not member and privileged.rolcreaterole:
             connection.execute(text(f"GRANT {PG_ROLE} TO CURRENT_USER"))
+
+
+def markdown_tables() -> str:
+    """Every view's columns as the Markdown tables in docs/query.md."""
+    parts = []
+    for view in published_views():
+        lines = [f"### `{view.name}`", "", view.description, ""]
+        lines += ["| Column | Type | Meaning |", "|---|---|---|"]
+        for column in view.columns:
+            meaning = " ".join(column.description.replace("|", "/").split())
+            lines.append(f"| `{column.name}` | {column.type} | {meaning} |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_tables(), end="")
