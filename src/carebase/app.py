@@ -74,7 +74,11 @@ def create_app(
             before, after = migrate_to_head(database.engine)
             if before != after:
                 logger.info("database migrated from %s to %s", before or "empty", after)
+        # The SQL views follow the code that runs (docs/query.md), migrated or not.
+        try:
             sync_query_views(database)
+        except Exception:
+            logger.exception("the SQL views could not be brought up to date")
         registry = job_registry(settings, options=app.state.connector_options)
         app.state.job_registry = registry
         runner = None

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - view SQL built from the code's own names, never from user input
 """The columns of the published views, derived from the code that defines the data.
 
 customer_360 takes every attribute from `carebase.attributes.catalogue`, the links from
@@ -15,14 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from carebase import recordtypes
 from carebase.attributes import catalogue
 from carebase.attributes.catalogue import Attribute
 from carebase.identity.links import LINK_TYPES
-from carebase.models import Ticket
-from carebase.models.base import table
 
 # The types a column can have, with the type sqlglot checks queries against.
 TEXT, INTEGER, NUMBER, TIMESTAMP, BOOLEAN, JSON = (
@@ -58,7 +55,8 @@ class Column:
         return self.sqlite if dialect == "sqlite" else self.postgresql
 
 
-def _same(name: str, type_: str, description: str, expression: str) -> Column:
+def same(name: str, type_: str, description: str, expression: str) -> Column:
+    """A column with the same SQL on both engines."""
     return Column(name, type_, description, expression, expression)
 
 
@@ -224,7 +222,7 @@ def _link_columns() -> Iterator[Column]:
     )
     for link_type in LINK_TYPES:
         pick = f"l.link_type = '{link_type}'"
-        first = f"ORDER BY l.system_name, l.value LIMIT 1)"
+        first = "ORDER BY l.system_name, l.value LIMIT 1)"
         yield Column(
             f"primary_{link_type}",
             TEXT,
@@ -237,25 +235,23 @@ def _link_columns() -> Iterator[Column]:
 
 
 def _amperity_columns() -> Iterator[Column]:
-    full_name = (
-        "NULLIF(TRIM(COALESCE(k.first_name, '') || ' ' || COALESCE(k.last_name, '')), '')"
-    )
-    yield _same("full_name", TEXT, "First and last name, space-separated.", full_name)
-    yield _same(
+    full_name = "NULLIF(TRIM(COALESCE(k.first_name, '') || ' ' || COALESCE(k.last_name, '')), '')"
+    yield same("full_name", TEXT, "First and last name, space-separated.", full_name)
+    yield same(
         "email",
         TEXT,
         "The customer record's email, or else the profile's primary email link.",
         "COALESCE(k.email, primary_email)",
     )
-    yield _same(
+    yield same(
         "phone",
         TEXT,
         "The customer record's mobile, or else the profile's primary mobile link (E.164).",
         "COALESCE(k.mobile, primary_mobile)",
     )
-    yield _same("address", TEXT, "The first address line (`address_1`).", "k.address_1")
-    yield _same("address2", TEXT, "The second address line (`address_2`).", "k.address_2")
-    yield _same("postal", TEXT, "The postcode, or else the zip.", "COALESCE(k.postcode, k.zip)")
+    yield same("address", TEXT, "The first address line (`address_1`).", "k.address_1")
+    yield same("address2", TEXT, "The second address line (`address_2`).", "k.address_2")
+    yield same("postal", TEXT, "The postcode, or else the zip.", "COALESCE(k.postcode, k.zip)")
 
 
 def customer_360_columns() -> tuple[Column, ...]:
@@ -271,9 +267,9 @@ def customer_360_columns() -> tuple[Column, ...]:
             postgresql = postgresql.replace(link, by_name[link].postgresql)
         amperity.append(Column(column.name, column.type, column.description, sqlite, postgresql))
     return (
-        _same("profile_id", TEXT, "The profile's id (`prf_…`).", "p.id"),
-        _same("created_at", TIMESTAMP, "When the profile was created.", "p.created_at"),
-        _same("updated_at", TIMESTAMP, "When the profile last changed.", "p.updated_at"),
+        same("profile_id", TEXT, "The profile's id (`prf_…`).", "p.id"),
+        same("created_at", TIMESTAMP, "When the profile was created.", "p.created_at"),
+        same("updated_at", TIMESTAMP, "When the profile last changed.", "p.updated_at"),
         *links,
         *(_attribute_column(attribute) for attribute in catalogue.catalogue()),
         *amperity,
@@ -294,8 +290,8 @@ def customer_spend_columns() -> tuple[Column, ...]:
     spend_sqlite, spend_pg = amount("spend")
     returned_sqlite, returned_pg = amount("returned")
     return (
-        _same("profile_id", TEXT, "The profile's id.", "c.profile_id"),
-        _same("currency", TEXT, "Upper-case ISO 4217 code, or `unspecified`.", "m.key"),
+        same("profile_id", TEXT, "The profile's id.", "c.profile_id"),
+        same("currency", TEXT, "Upper-case ISO 4217 code, or `unspecified`.", "m.key"),
         Column("total_spend", NUMBER, "total_spend in this currency.", spend_sqlite, spend_pg),
         Column("order_count", INTEGER, "Orders in this currency.", orders_sqlite, orders_pg),
         Column(
@@ -306,129 +302,10 @@ def customer_spend_columns() -> tuple[Column, ...]:
             f"round({spend_pg} / NULLIF({orders_pg}, 0), 2)",
         ),
         Column(
-            "returned_value", NUMBER, "returned_value in this currency.", returned_sqlite, returned_pg
+            "returned_value",
+            NUMBER,
+            "returned_value in this currency.",
+            returned_sqlite,
+            returned_pg,
         ),
     )
-
-
-# ---- events -------------------------------------------------------------------------------
-
-# Ticket columns that are bookkeeping, not the ticket.
-_TICKET_INTERNAL = frozenset({"pk", "content_hash", "received_at", "link"})
-_TICKET_WORDS = {
-    "ticket_id": "The ticket's id in its helpdesk.",
-    "dataset_id": "The dataset it arrived in.",
-    "profile_id": "The profile it belongs to.",
-    "action_at": "When this version of the ticket happened (`action_at`).",
-    "created_at": "When the ticket was created (`timeline.created_at`).",
-    "closed_at": "When the ticket was closed (`timeline.closed_at`).",
-    "duration": "Minutes from creation to close (`timeline.duration`).",
-    "reply_time": "Reply time in minutes (`timeline.reply_time`).",
-    "first_reply_time": "First reply time in minutes (`timeline.first_reply_time`).",
-    "satisfaction_score": "The satisfaction score, as text or a number.",
-    "channel_types": "The channel types (`channel.type`), a JSON array.",
-    "channel_names": "The channel names (`channel.name`), a JSON array.",
-}
-
-
-def _sql_type(column: Any) -> str:
-    name = type(column.type).__name__.lower()
-    if "date" in name or "time" in name:
-        return TIMESTAMP
-    if "json" in name or "variant" in name and "json" in repr(column.type).lower():
-        return JSON
-    if "int" in name:
-        return INTEGER
-    if "float" in name or "double" in name or "numeric" in name:
-        return NUMBER
-    return TEXT
-
-
-def ticket_event_columns() -> tuple[Column, ...]:
-    """Every column of the `tickets` table but bookkeeping: the twelve searchable
-    properties (title, created/closed at, duration, reply and first reply time, channel
-    types and names, status, tags, agents, satisfaction score) and the rest."""
-    columns = []
-    for column in table(Ticket).columns:
-        if column.name in _TICKET_INTERNAL:
-            continue
-        kind = _sql_type(column)
-        words = _TICKET_WORDS.get(column.name, f"The ticket's `{column.name}`.")
-        if column.name == "satisfaction_score":
-            columns.append(
-                Column(
-                    column.name,
-                    TEXT,
-                    words,
-                    "json_extract(t.satisfaction_score, '$')",
-                    "(t.satisfaction_score #>> '{}')",
-                )
-            )
-            continue
-        columns.append(_same(column.name, kind, words, f"t.{column.name}"))
-    return tuple(columns)
-
-
-# Field names that are SQL keywords get a plain word.
-_RENAMED = {"from": "sender", "to": "recipient"}
-_JSON_SCHEMA_TYPES = {"string": TEXT, "integer": INTEGER, "number": NUMBER, "boolean": BOOLEAN}
-
-
-def _field_type(schema: dict[str, Any], definition: dict[str, Any]) -> str:
-    if "allOf" in definition and len(definition["allOf"]) == 1:
-        definition = definition["allOf"][0]
-    ref = definition.get("$ref")
-    if isinstance(ref, str):
-        definition = schema.get("definitions", {}).get(ref.rsplit("/", 1)[-1], {})
-    if "enum" in definition:
-        return TEXT
-    kind = definition.get("type")
-    if isinstance(kind, str) and kind in _JSON_SCHEMA_TYPES and "format" not in definition:
-        return _JSON_SCHEMA_TYPES[kind]
-    if kind == "string":
-        return TEXT
-    return JSON
-
-
-def event_view_names() -> dict[str, tuple[str, ...]]:
-    """{view name: record types}: each event record type's family (the first word of its
-    name); a family of one type is named after it (`purchases`), others `<word>_events`."""
-    families: dict[str, list[str]] = {}
-    for name, record_type in recordtypes.REGISTRY.items():
-        if record_type.kind == "event":
-            families.setdefault(name.split("_", 1)[0], []).append(name)
-    return {
-        (f"{types[0]}s" if len(types) == 1 else f"{word}_events"): tuple(types)
-        for word, types in families.items()
-    }
-
-
-def event_columns(types: tuple[str, ...]) -> tuple[Column, ...]:
-    """The event's own columns, then every top-level field of the types' schemas."""
-    columns = [
-        _same("event_type", TEXT, "The record type.", "v.record_type"),
-        _same("event_key", TEXT, "Its natural key (the id field).", "v.event_key"),
-        _same("profile_id", TEXT, "The profile it belongs to.", "v.profile_id"),
-        _same("dataset_id", TEXT, "The dataset it arrived in.", "v.dataset_id"),
-        _same("action_at", TIMESTAMP, "When it happened (`action_at`).", "v.action_at"),
-    ]
-    seen = {"link", "action_at"}
-    for record_type in types:
-        schema = recordtypes.get(record_type).schema() or {}
-        for field, definition in schema.get("properties", {}).items():
-            if field in seen:
-                continue
-            seen.add(field)
-            kind = _field_type(schema, definition)
-            words = definition.get("title") or field
-            if definition.get("description"):
-                words = f"{words}: {definition['description']}"
-            sqlite = f"v.record ->> '$.\"{field}\"'" if kind != JSON else f"v.record -> '$.\"{field}\"'"
-            operator = "->>" if kind != JSON else "->"
-            postgresql = f"(v.record {operator} '{field}')"
-            if kind in (INTEGER, NUMBER):
-                postgresql = f"{postgresql}::numeric"
-            elif kind == BOOLEAN:
-                postgresql = f"{postgresql}::boolean"
-            columns.append(Column(_RENAMED.get(field, field), kind, words[:300], sqlite, postgresql))
-    return tuple(columns)

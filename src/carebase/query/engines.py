@@ -27,7 +27,8 @@ import psycopg
 from sqlalchemy import Engine
 
 from carebase.errors import BadRequest, ServiceUnavailable
-from carebase.query.gate import ALLOWED_FUNCTIONS, SqlRefused
+from carebase.query.functions import ALLOWED_FUNCTIONS
+from carebase.query.gate import SqlRefused
 from carebase.query.views import PG_ROLE, PG_SCHEMA, published_views
 
 # sqlite3's authorizer action codes (the module names most of them; RECURSIVE came later).
@@ -94,16 +95,29 @@ def _recorded_view_reads(
     connection.set_authorizer(record)
     try:
         for view in published_views():
-            connection.execute(f"EXPLAIN SELECT * FROM {view.name}").fetchall()
+            connection.execute(f"EXPLAIN SELECT * FROM {view.name}").fetchall()  # noqa: S608
     finally:
         connection.set_authorizer(None)
     return {name: frozenset(pairs) for name, pairs in reads.items()}, frozenset(functions)
 
 
+def _schema_names(connection: sqlite3.Connection) -> frozenset[str]:
+    """Every name that is not a WITH query: tables, views, indexes, virtual-table modules."""
+    names = {name.lower() for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+    names |= {name.lower() for (name,) in connection.execute("SELECT name FROM pragma_module_list")}
+    return frozenset(names | {"sqlite_master", "sqlite_schema", "sqlite_temp_master"})
+
+
 def _authorizer(
-    view_reads: dict[str, frozenset[tuple[str, str]]], view_functions: frozenset[str]
+    view_reads: dict[str, frozenset[tuple[str, str]]],
+    view_functions: frozenset[str],
+    schema_names: frozenset[str],
 ) -> Callable[[int, str | None, str | None, str | None, str | None], int]:
     functions = ALLOWED_FUNCTIONS | view_functions | {"->", "->>"}
+
+    def with_query(table: str) -> bool:
+        # A materialised WITH query is read under its own name, which names nothing stored.
+        return table not in schema_names and not table.startswith(("sqlite_", "pragma_"))
 
     def authorize(
         action: int, first: str | None, second: str | None, _db: str | None, inner: str | None
@@ -113,8 +127,10 @@ def _authorizer(
         if action == _READ and first is not None:
             table = first.lower()
             if inner is None:
-                # The query's own reads: a view's columns, or a JSON table function's.
-                return _OK if table in view_reads or table in _TABLE_FUNCTIONS else _DENY
+                # The query's own reads: a view's columns, a JSON table function's, or a
+                # WITH query's.
+                ok = table in view_reads or table in _TABLE_FUNCTIONS or with_query(table)
+                return _OK if ok else _DENY
             # Inside a view: only what that view's definition reads. A WITH query named
             # like a view also reports its reads under that name, so the pair is checked.
             allowed = view_reads.get(inner, frozenset())
@@ -137,10 +153,15 @@ def run_sqlite(
     )
     try:
         connection.execute("PRAGMA query_only = 1")
+        # SQLite builds the JSON table functions' virtual tables on first use, through steps
+        # the authorizer would refuse: build them before it is installed.
+        connection.execute("SELECT 1 FROM json_each('[]'), json_tree('[]')").fetchall()
         key = str(path.resolve())
         if key not in _VIEW_READS:
             _VIEW_READS[key] = _recorded_view_reads(connection)
-        connection.set_authorizer(_authorizer(*_VIEW_READS[key]))
+        # Read for each query: a table a migration adds later is refused from the start.
+        names = _schema_names(connection)
+        connection.set_authorizer(_authorizer(*_VIEW_READS[key], names))
         deadline = time.monotonic() + timeout_seconds
         timed_out = False
 
@@ -155,8 +176,8 @@ def run_sqlite(
             rows = cursor.fetchmany(max_rows + 1)
         except sqlite3.Error as error:
             raise _sqlite_error(error, timed_out, timeout_seconds) from error
-        names = tuple(column[0] for column in cursor.description or ())
-        return Fetched(rows, names)
+        columns = tuple(column[0] for column in cursor.description or ())
+        return Fetched(rows, columns)
     finally:
         connection.close()
 
@@ -165,10 +186,11 @@ def _sqlite_error(error: sqlite3.Error, timed_out: bool, timeout: float) -> Exce
     message = str(error)
     if timed_out or message == "interrupted":
         return QueryTimeout(f"The query ran longer than {timeout:g} s and was stopped.")
-    if "not authorized" in message or "prohibited" in message:
+    if "one statement at a time" in message:
+        return SqlRefused("Only one statement is allowed.")
+    if any(word in message for word in ("not authorized", "prohibited", "vtable constructor")):
         return SqlRefused(
-            "The database refused this SQL: it may read only the published views "
-            f"({message})."
+            f"The database refused this SQL: it may read only the published views ({message})."
         )
     if "readonly" in message or "read-only" in message:
         return SqlRefused(f"Writes are not allowed ({message}).")
@@ -187,7 +209,9 @@ def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: 
     """Run `sql` as `carebase_sql` in a read-only transaction that is always rolled back."""
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
+        driver = raw.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        cursor = driver.cursor()
         try:
             cursor.execute("SET TRANSACTION READ ONLY")
             cursor.execute(f"SET LOCAL ROLE {PG_ROLE}")
@@ -201,7 +225,9 @@ def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: 
         cursor.execute(f"SET LOCAL statement_timeout = {milliseconds}")
         cursor.execute(f"SET LOCAL search_path = {PG_SCHEMA}")
         try:
-            cursor.execute(sql)
+            # Binary results go through the extended protocol, which runs one statement
+            # only: "SELECT 1; RESET ROLE; …" fails whole instead of running each part.
+            cursor.execute(sql, binary=True)
             rows = cursor.fetchmany(max_rows + 1)
         except psycopg.Error as error:
             raise _pg_error(error, timeout_seconds) from error
@@ -224,10 +250,14 @@ def _pg_error(error: psycopg.Error, timeout: float) -> Exception:
     message = _pg_message(error)
     if isinstance(error, psycopg.errors.QueryCanceled):
         return QueryTimeout(f"The query ran longer than {timeout:g} s and was stopped.")
-    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+    if "multiple commands" in message:
+        return SqlRefused("Only one statement is allowed.")
+    if isinstance(error, psycopg.errors.InsufficientPrivilege | psycopg.errors.UndefinedTable):
         return SqlRefused(
             f"The database refused this SQL: it may read only the published views ({message})."
         )
-    if isinstance(error, psycopg.errors.ReadOnlySqlTransaction):
+    if isinstance(
+        error, psycopg.errors.ReadOnlySqlTransaction | psycopg.errors.ObjectNotInPrerequisiteState
+    ):
         return SqlRefused(f"Writes are not allowed ({message}).")
     return SqlFailed(f"The database could not run this SQL: {message}.")

@@ -21,51 +21,12 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
 from carebase.errors import BadRequest
+from carebase.query.functions import ALLOWED_FUNCTIONS, ALLOWED_SQLGLOT
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
 MAX_SQL_CHARS = 20_000
 _GENERATED_ALIAS = re.compile(r"^_col_\d+$")
 
-# Scalar, aggregate, window, date, string, math and JSON functions that read only their
-# arguments. Anything else (set_config, pg_sleep, pg_read_file, load_extension, dblink, lo_*,
-# txid/advisory-lock functions, randomblob's cousins…) is refused by name.
-ALLOWED_FUNCTIONS = frozenset(
-    """
-    abs acos asin atan atan2 avg bool_and bool_or ceil ceiling char char_length
-    character_length coalesce concat concat_ws cos count cume_dist current_date
-    current_time current_timestamp date date_part date_trunc datetime day
-    dense_rank div every exp extract first_value floor glob greatest group_concat
-    hex hour iif ifnull initcap instr json json_array json_array_length json_build_array
-    json_build_object json_each json_extract json_extract_path json_extract_path_text
-    json_extract_scalar json_group_array json_group_object json_object json_quote
-    json_type json_typeof json_valid jsonb_array_elements jsonb_array_elements_text
-    jsonb_array_length jsonb_build_array jsonb_build_object jsonb_each jsonb_each_text
-    jsonb_extract_path jsonb_extract_path_text jsonb_object_keys jsonb_typeof
-    json_array_elements json_array_elements_text json_object_keys julianday lag
-    last_value lead least left length like ln log log10 lower ltrim max md5 min
-    minute mod month now nth_value ntile nullif octet_length percent_rank pi position
-    power quote rank regexp_replace replace reverse right round row_number
-    rtrim second sign sin split_part sqrt stddev stddev_pop stddev_samp
-    strftime string_agg strpos substr substring sum tan time timezone to_char
-    to_date to_timestamp total trim trunc typeof unicode unixepoch upper var_pop
-    var_samp variance week year array_agg array_length unnest cardinality
-    any_value approx_distinct bit_length btrim age make_date make_interval justify_days
-    """.split()
-)
-# sqlglot's own names for expressions it models, that map onto allowed SQL functions or
-# operators (printed back as the engine's spelling).
-_ALLOWED_SQLGLOT = frozenset(
-    """
-    cast try_cast case if and or not anonymous column literal star paren alias
-    jsonextract jsonextractscalar jsonbextract jsonbextractscalar jsonbcontains
-    jsonformat jsonarraycontains parsejson arrayagg arraysize arrayconcat
-    timestrtotime timestrtodate tsordstodate unixtotime timetostr strtotime
-    currentdate currenttimestamp currenttime datediff dateadd datesub datestrtodate
-    groupconcat stddevsamp stddevpop varpop variancepop countif logicaland logicalor
-    dpipe safedivide regexplike timestamptrunc datetrunc dayofmonth dayofweek dayofyear
-    lastday monthsbetween tochar stringtoarray split splitpart
-    """.split()
-)
 # Statements and clauses that write, lock or change session state, wherever they appear.
 _FORBIDDEN = (
     exp.Insert,
@@ -131,19 +92,20 @@ def check(
     _refuse_writes(statement)
     if not isinstance(statement, exp.Select | exp.SetOperation):
         raise SqlRefused(f"Only SELECT is allowed, not {statement.key.upper()}.")
+    tables: dict[str, object] = dict(schema)
     ctes = _cte_names(statement, schema)
     _check_tables(statement, ctes, schema)
     _check_functions(statement)
     try:
         qualified = qualify(
             statement,
-            schema=schema,
+            schema=tables,
             dialect=read,
             validate_qualify_columns=True,
             quote_identifiers=False,
             identify=False,
         )
-        typed = annotate_types(qualified, schema=schema, dialect=read)
+        typed = annotate_types(qualified, schema=tables, dialect=read)
     except OptimizeError as error:
         raise SqlRefused(_first_line(str(error))) from error
     except SqlglotError as error:
@@ -152,7 +114,8 @@ def check(
     _check_functions(typed)
     names, types = _outputs(typed, read)
     body = typed.sql(dialect=read)
-    capped = f"SELECT * FROM ({body}) AS carebase_query LIMIT {max_rows + 1}"
+    # The checked tree as sqlglot prints it, never the text as sent.
+    capped = f"SELECT * FROM ({body}) AS carebase_query LIMIT {max_rows + 1}"  # noqa: S608
     return CheckedQuery(capped, names, types, max_rows)
 
 
@@ -174,7 +137,9 @@ def _one_statement(sql: str, read: str) -> exp.Expression:
         raise SqlSyntaxError(f"The SQL could not be parsed: {error}.") from error
     if len(statements) != 1:
         raise SqlRefused(f"Only one statement is allowed; this SQL has {len(statements)}.")
-    return statements[0]
+    statement = statements[0]
+    assert isinstance(statement, exp.Expression)
+    return statement
 
 
 def _refuse_writes(statement: exp.Expression) -> None:
@@ -237,14 +202,14 @@ def _check_functions(statement: exp.Expression) -> None:
         if name in ALLOWED_FUNCTIONS:
             continue
         if not isinstance(node, exp.Anonymous) and (
-            node.key.lower() in _ALLOWED_SQLGLOT or name.replace("_", "") in _ALLOWED_SQLGLOT
+            node.key.lower() in ALLOWED_SQLGLOT or name.replace("_", "") in ALLOWED_SQLGLOT
         ):
             continue
         raise SqlRefused(f"The function {name}() is not allowed.")
 
 
 def _outputs(typed: exp.Expression, read: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    select = typed
+    select: Any = typed
     while isinstance(select, exp.SetOperation):
         select = select.left
     names, types = [], []

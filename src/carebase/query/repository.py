@@ -32,9 +32,7 @@ def name_taken(session: Session, name: str, *, other_than: str | None = None) ->
     return session.execute(statement.limit(1)).first() is not None
 
 
-def page(
-    session: Session, *, after: tuple[str, str] | None, limit: int
-) -> list[dict[str, Any]]:
+def page(session: Session, *, after: tuple[str, str] | None, limit: int) -> list[dict[str, Any]]:
     """Saved queries by name, then id, after the keyset `(name, id)`."""
     statement = select(_QUERIES).order_by(_QUERIES.c.name, _QUERIES.c.id).limit(limit)
     if after is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,18 +11,22 @@ from carebase.kit.pagination import Page
 from carebase.query.gate import MAX_SQL_CHARS
 from carebase.query.service import DEFAULT_ROWS, DESCRIPTION_MAX, MAX_ROWS, NAME_MAX
 
-Limit = Field(
-    default=DEFAULT_ROWS,
-    ge=1,
-    le=MAX_ROWS,
-    description=f"Rows to return at most ({DEFAULT_ROWS} unless asked, {MAX_ROWS} at most).",
-)
-Format = Field(
-    default="json",
-    description="`json` answers the result object; `csv` answers text/csv (a header line, "
-    "then one line per row; JSON values as JSON text). The CSV answer's "
-    "`Carebase-Truncated` header says whether rows were cut.",
-)
+Limit = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_ROWS,
+        description=f"Rows to return at most ({DEFAULT_ROWS} unless asked, {MAX_ROWS} at most).",
+    ),
+]
+Format = Annotated[
+    Literal["json", "csv"],
+    Field(
+        description="`json` answers the result object; `csv` answers text/csv (a header line, "
+        "then one line per row; JSON values as JSON text). The CSV answer's "
+        "`Carebase-Truncated` header says whether rows were cut."
+    ),
+]
 
 
 class QueryIn(BaseModel):
@@ -33,15 +37,15 @@ class QueryIn(BaseModel):
         max_length=MAX_SQL_CHARS,
         examples=["SELECT profile_id, full_name, email FROM customer_360 WHERE ticket_count >= 3"],
     )
-    limit: int = Limit
-    format: Literal["json", "csv"] = Format
+    limit: Limit = DEFAULT_ROWS
+    format: Format = "json"
 
 
 class RunIn(BaseModel):
     """How to run a saved query."""
 
-    limit: int = Limit
-    format: Literal["json", "csv"] = Format
+    limit: Limit = DEFAULT_ROWS
+    format: Format = "json"
 
 
 class QueryOut(BaseModel):

@@ -125,7 +125,7 @@ def create_query(
     now: datetime,
 ) -> dict[str, Any]:
     """Save a named query (its SQL must pass the gate)."""
-    values = _clean(name, description, sql, dialect)
+    values: dict[str, Any] = _clean(name, description, sql, dialect)
     _name_free(session, values["name"])
     values |= {
         "id": new_id("qry"),

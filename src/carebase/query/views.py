@@ -18,6 +18,7 @@ from functools import lru_cache
 from sqlalchemy import Connection, text
 
 from carebase.query import columns as cols
+from carebase.query import event_columns
 from carebase.query.columns import Column
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _event_view(name: str, types: tuple[str, ...]) -> View:
     return View(
         name,
         f"One row per event of type {', '.join(types)}.",
-        cols.event_columns(types),
+        event_columns.event_columns(types),
         source,
         source,
     )
@@ -105,11 +106,11 @@ def published_views() -> tuple[View, ...]:
         View(
             "ticket_events",
             "One row per ticket (its newest version), with the profile it belongs to.",
-            cols.ticket_event_columns(),
+            event_columns.ticket_event_columns(),
             "FROM {schema}tickets AS t",
             "FROM {schema}tickets AS t",
         ),
-        *(_event_view(name, types) for name, types in cols.event_view_names().items()),
+        *(_event_view(name, types) for name, types in event_columns.event_view_names().items()),
     )
 
 
@@ -146,9 +147,8 @@ def drop_views(connection: Connection) -> None:
 
 
 def _sync_sqlite(connection: Connection) -> list[str]:
-    stored = dict(
-        connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view'")).all()
-    )
+    rows = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'view'"))
+    stored: dict[str, str | None] = {str(name): sql for name, sql in rows}
     changed = []
     for view in published_views():
         ddl = view.ddl("sqlite")
@@ -163,16 +163,15 @@ def _sync_postgresql(connection: Connection) -> list[str]:
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK})
     base = connection.execute(text("SELECT current_schema()")).scalar_one()
     connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}"))
-    stored = dict(
-        connection.execute(
-            text(
-                "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class AS c "
-                "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = :schema AND c.relkind = 'v'"
-            ),
-            {"schema": PG_SCHEMA},
-        ).all()
+    rows = connection.execute(
+        text(
+            "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relkind = 'v'"
+        ),
+        {"schema": PG_SCHEMA},
     )
+    stored: dict[str, str | None] = {str(name): digest for name, digest in rows}
     published = {view.name for view in published_views()}
     for name in sorted(set(stored) - published):
         connection.execute(text(f'DROP VIEW IF EXISTS {PG_SCHEMA}."{name}"'))
@@ -214,3 +213,20 @@ def _grant_role(connection: Connection) -> None:
         ).scalar_one()
         if not member and privileged.rolcreaterole:
             connection.execute(text(f"GRANT {PG_ROLE} TO CURRENT_USER"))
+
+
+def markdown_tables() -> str:
+    """Every view's columns as the Markdown tables in docs/query.md."""
+    parts = []
+    for view in published_views():
+        lines = [f"### `{view.name}`", "", view.description, ""]
+        lines += ["| Column | Type | Meaning |", "|---|---|---|"]
+        for column in view.columns:
+            meaning = " ".join(column.description.replace("|", "/").split())
+            lines.append(f"| `{column.name}` | {column.type} | {meaning} |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_tables(), end="")
