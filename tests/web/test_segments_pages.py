@@ -239,7 +239,7 @@ def test_a_taken_name_is_a_message_beside_the_name(manager: TestClient) -> None:
 def test_rows_come_back_from_htmx_as_partials(manager: TestClient) -> None:
     new = manager.get("/segments/builder/row?action=add:not:event", headers=HTMX)
     assert new.status_code == 200
-    assert new.headers["HX-Trigger"] == "segment-changed"
+    assert new.headers["HX-Trigger-After-Settle"] == "segment-changed"
     assert new.text.lstrip().startswith('<li class="condition')
     assert 'value="not"' in new.text
     assert "Support ticket" in new.text
@@ -253,7 +253,7 @@ def test_rows_come_back_from_htmx_as_partials(manager: TestClient) -> None:
     assert 'type="date"' in changed.text
     removed = manager.get("/segments/builder/row?row=k1&action=remove:k1", headers=HTMX)
     assert removed.text == ""
-    assert removed.headers["HX-Trigger"] == "segment-changed"
+    assert removed.headers["HX-Trigger-After-Settle"] == "segment-changed"
 
 
 def test_the_live_count_counts_the_form(manager: TestClient, customers: dict[str, int]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.concurrency import iterate_in_threadpool, run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ router = page_router()
 
 MEMBERS_PAGE = 25
 HISTORY_SHOWN = 60
-SegmentId = Annotated[str, "segment id"]
+SegmentId = Annotated[str, Path(max_length=64)]
 Attributes = Annotated[list[str] | None, Query(alias="attr", max_length=20)]
 Cursor = Annotated[str | None, Query(max_length=300)]
 Done = Annotated[str | None, Query(max_length=20)]

@@ -26,7 +26,7 @@ from carebase.segments.schemas import PreviewOut, SegmentOut
 from carebase.web import segment_form as sf
 from carebase.web.actions import field_messages, now_of, read, write
 from carebase.web.forms import FORM_CONTENT_TYPE
-from carebase.web.pages.segments import SEGMENT_HEAD, window_limit
+from carebase.web.pages.segments import SEGMENT_HEAD, SegmentId, window_limit
 from carebase.web.render import render
 from carebase.web.routing import page_router
 from carebase.web.session import Manager
@@ -34,7 +34,8 @@ from carebase.web.session import Manager
 router = page_router()
 
 MAX_FORM_FIELDS = 2000
-CHANGED = {"HX-Trigger": "segment-changed"}
+# After settling: segments.js has put back what was typed while the row was on its way.
+CHANGED = {"HX-Trigger-After-Settle": "segment-changed"}
 Mode = Annotated[str | None, Query(max_length=10)]
 
 
@@ -151,7 +152,7 @@ async def new_segment(request: Request, _manager: Manager, mode: Mode = None) ->
 
 @router.get("/segments/{segment_id}/edit")
 async def edit_segment(
-    segment_id: str, request: Request, _manager: Manager, mode: Mode = None
+    segment_id: SegmentId, request: Request, _manager: Manager, mode: Mode = None
 ) -> HTMLResponse:
     """The builder holding a saved segment; the JSON editor when its definition does not
     fit Must / Should / Not (or when asked for)."""
@@ -182,7 +183,7 @@ async def create_segment(request: Request, manager: Manager) -> Response:
 
 
 @router.post("/segments/{segment_id}/edit")
-async def update_segment(segment_id: str, request: Request, manager: Manager) -> Response:
+async def update_segment(segment_id: SegmentId, request: Request, manager: Manager) -> Response:
     """Save the segment's new definition, or do what a builder button asked."""
     segment = await read(request, lambda session: service.get_segment(session, segment_id))
     return await _submit(request, manager_id=manager.user.id, editing=Editing(segment))

@@ -39,6 +39,29 @@
     }, 60);
   });
 
+  // A row re-rendered (its field or test changed) comes back with the values sent; what
+  // was typed into its boxes meanwhile is put back (a box with the same id).
+  var typed = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail ? event.detail.target : null;
+    typed = null;
+    if (!(target instanceof Element) || !target.matches("[data-row]")) return;
+    typed = {};
+    target.querySelectorAll("input[id]:not([type=hidden])").forEach(function (input) {
+      typed[input.id] = { type: input.type, value: input.value };
+    });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!typed) return;
+    Object.keys(typed).forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input instanceof HTMLInputElement && input.type !== "hidden" && typed[id].value !== "") {
+        input.value = typed[id].value;
+      }
+    });
+    typed = null;
+  });
+
   // <form data-confirm="…">: ask first.
   document.addEventListener("submit", function (event) {
     var form = event.target;
