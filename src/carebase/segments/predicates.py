@@ -21,7 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
 from carebase.segments import fields as f
-from carebase.segments.definition import timestamp_of
+from carebase.segments.values import timestamp_of
 
 Predicate = ColumnElement[bool]
 
