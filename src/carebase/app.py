@@ -37,6 +37,7 @@ from carebase.models import utcnow
 from carebase.notes.api import router as notes_router
 from carebase.profiles.api import router as profiles_router
 from carebase.segments.api import router as segments_router
+from carebase.segments.events_api import router as events_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 from carebase.users.api import router as users_router
@@ -139,6 +140,7 @@ def create_app(
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    app.include_router(events_router)
     # After profiles: `/v1/profiles/{id}/segments` is a path of its own (no profiles route
     # matches it), so the order only keeps the hot profile reads first.
     app.include_router(segments_router)

@@ -330,3 +330,38 @@ def event_types() -> tuple[EventType, ...]:
 def event_type(name: str) -> EventType | None:
     """The event type called `name`, or None."""
     return next((each for each in event_types() if each.name == name), None)
+
+
+# ---- documentation -----------------------------------------------------------------------
+
+
+def markdown_operators() -> str:
+    """The operators-per-type and operator tables of docs/segments.md."""
+    lines = ["| Type | Operators |", "|---|---|"]
+    for kind, operators in OPERATORS_BY_TYPE.items():
+        lines.append(f"| {kind} | " + ", ".join(f"`{op}`" for op in operators) + " |")
+    lines += ["", "| Operator | Holds when the value… |", "|---|---|"]
+    lines += [f"| `{op}` | {meaning} |" for op, meaning in OPERATOR_MEANING.items()]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_events() -> str:
+    """The event types table of docs/segments.md."""
+    lines = ["| Event | Window on | Fields (type) |", "|---|---|---|"]
+    for event in event_types():
+        described = ", ".join(f"`{field.name}` ({field.type})" for field in event.fields)
+        lines.append(f"| `{event.name}` | `{event.time_field}` | {described} |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_not_queryable() -> str:
+    """The attributes a condition cannot name, and why (docs/segments.md)."""
+    lines = ["| Attribute | Why not, and what instead |", "|---|---|"]
+    lines += [f"| `{name}` | {why} |" for name, why in _NOT_QUERYABLE.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown_operators())
+    print(markdown_events())
+    print(markdown_not_queryable(), end="")
