@@ -267,3 +267,18 @@ def test_a_refresh_asked_for_while_one_runs_is_followed_by_another(
     assert [job.run_at for job in queued] == [started]
     shown = client.get(f"/v1/segments/{segment['id']}", headers=auth(reader)).json()
     assert shown["status"] == "pending"
+
+
+def test_a_cancelled_refresh_is_not_a_failure_and_the_schedule_goes_on(
+    client: TestClient, admin_token: str, database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    segment = create(client, admin_token, "Anyone recent", tickets_in_window(30, 1))
+    run_jobs(database, settings, clock)
+    [_, scheduled] = refresh_jobs(database, segment["id"])
+    cancelled = client.post(f"/v1/jobs/{scheduled.id}/cancel", headers=auth(admin_token))
+    assert cancelled.status_code == 200, cancelled.text
+    shown = client.get(f"/v1/segments/{segment['id']}", headers=auth(admin_token)).json()
+    assert (shown["status"], shown["last_error"]) == ("ready", None)
+    jobs = refresh_jobs(database, segment["id"])
+    assert [job.status for job in jobs] == ["succeeded", "cancelled", "queued"]
+    assert jobs[2].run_at == clock.now + timedelta(hours=24)

@@ -29,6 +29,8 @@ REFRESH = JobSpec(
     "segment_refresh", RetryPolicy(max_attempts=3, first_seconds=60.0, max_seconds=900.0)
 )
 MAX_ERROR = 2000
+# How the job runner's errors for a cancelled job begin.
+CANCELLED = "cancelled"
 
 
 def dedupe_key(segment_id: str) -> str:
@@ -195,6 +197,11 @@ def _mirror_failure(session: Session, payload: dict[str, Any], failure: Failure)
         "last_error": failure.error[:MAX_ERROR],
         "last_error_at": failure.at,
     }
+    if failure.error.startswith(CANCELLED):
+        # Someone cancelled this run (jobs API): not the segment's failure, and the schedule
+        # goes on.
+        before = "ready" if row.current_version is not None else "pending"
+        values = {"status": before if row.status == "refreshing" else row.status}
     if failure.final:
         next_at = failure.at + timedelta(hours=row.refresh_every_hours)
         values["next_refresh_at"] = next_at

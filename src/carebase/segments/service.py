@@ -22,6 +22,7 @@ from carebase.errors import Conflict, NotFound, ValidationFailed
 from carebase.identity import service as identity
 from carebase.ids import new_id
 from carebase.kit import pagination
+from carebase.models import utcnow
 from carebase.recordtypes.validation import field_errors
 from carebase.segments import definition as definitions
 from carebase.segments import members, repository
@@ -303,7 +304,7 @@ def list_members(
     attributes: Sequence[str] | None,
     cursor: str | None,
     limit: int,
-    now: datetime,
+    now: datetime | None = None,
 ) -> MemberPage:
     """A page of the current version's members (by profile id) with the attributes asked
     for. The cursor keeps to the version of the first page while it is kept; once two
@@ -324,7 +325,7 @@ def list_members(
     pinned = version
     found = repository.member_ids(session, segment_id, pinned, after=after, limit=limit + 1)
     ids, next_cursor = pagination.split(found, limit, lambda last: pagination.encode(pinned, last))
-    values = members.attribute_values(session, ids, names, now=now)
+    values = members.attribute_values(session, ids, names, now=now or utcnow())
     return MemberPage(
         items=[MemberOut(profile_id=each, attributes=values[each]) for each in ids],
         next_cursor=next_cursor,
@@ -334,7 +335,11 @@ def list_members(
 
 
 def members_csv(
-    database: Database, segment_id: str, *, attributes: Sequence[str] | None, now: datetime
+    database: Database,
+    segment_id: str,
+    *,
+    attributes: Sequence[str] | None,
+    now: datetime | None = None,
 ) -> Iterator[str]:
     """CSV text chunks: `profile_id` and the attributes asked for, one row per member of the
     current version. Checks the segment and the attributes first (NotFound, 422), then
@@ -342,7 +347,7 @@ def members_csv(
     names = members.attribute_names(attributes)
     with database.unit_of_work(write=False) as session:
         _row(session, segment_id)
-    return members.stream_csv(database, segment_id, names, now=now)
+    return members.stream_csv(database, segment_id, names, now=now or utcnow())
 
 
 def size_history(
