@@ -84,7 +84,7 @@ def run_query(
     rows = fetched.rows[:max_rows]
     return QueryResult(
         columns=_names(checked.columns, fetched),
-        rows=rows_json_safe(rows, checked.types),
+        rows=rows_json_safe(rows, checked.types, stored_text=database.dialect == "sqlite"),
         truncated=len(fetched.rows) > max_rows,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         types=list(checked.types),
