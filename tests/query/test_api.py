@@ -220,8 +220,8 @@ def test_saved_queries(
 
 @pytest.fixture
 def quick_client(database_url: str, database: Database) -> Iterator[TestClient]:
-    """The app with a 1-second query deadline."""
-    settings = test_settings(database_url, query_timeout_seconds=1.0)
+    """The app with a 2-second query deadline."""
+    settings = test_settings(database_url, query_timeout_seconds=2.0)
     app = create_app(settings, database=database, clock=FakeClock(), run_jobs=False)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
@@ -231,32 +231,33 @@ def test_a_runaway_query_stops_and_the_server_answers_meanwhile(
     quick_client: TestClient, database: Database
 ) -> None:
     token = make_token(database, "query:run", "ingest")
+    admin = make_token(database, "admin")
     answers: dict[str, object] = {}
 
     def runaway() -> None:
         started = time.monotonic()
         response = quick_client.post("/v1/query", json={"sql": RUNAWAY}, headers=bearer(token))
         answers["runaway"] = (response.status_code, response.json(), time.monotonic() - started)
+        answers["runaway_done"] = time.monotonic()
 
     thread = threading.Thread(target=runaway)
     thread.start()
     time.sleep(0.2)
-    started = time.monotonic()
     views = quick_client.get("/v1/query/views", headers=bearer(token))
     quick = quick_client.post("/v1/query", json={"sql": "SELECT 1 AS one"}, headers=bearer(token))
     # A write is not held up either (on SQLite a query takes no turn of the single writer).
     dataset = quick_client.post(
         "/v1/datasets",
         json={"name": "meanwhile", "record_type": "customer_support_ticket"},
-        headers=bearer(make_token(database, "admin")),
+        headers=bearer(admin),
     )
-    meanwhile = time.monotonic() - started
+    answered = time.monotonic()
     thread.join(timeout=30)
     assert views.status_code == 200
     assert quick.json()["rows"] == [[1]]
     assert dataset.status_code == 201, dataset.text
-    assert meanwhile < 0.8
+    assert answered < answers["runaway_done"]  # type: ignore[operator]
     status, body, took = answers["runaway"]  # type: ignore[misc]
     assert status == 400
     assert body["error"]["code"] == "query_timeout"  # type: ignore[index]
-    assert 0.9 < took < 5
+    assert 1.9 < took < 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carebase.query.gate import SqlRefused, SqlSyntaxError, check
+from carebase.query.gate import CheckedQuery, SqlRefused, SqlSyntaxError, check
 from carebase.query.views import schema_for_gate
 
 SCHEMA = schema_for_gate()
@@ -140,3 +140,23 @@ def test_a_syntax_error_gives_its_position(dialect: str) -> None:
 def test_an_overlong_query_is_refused() -> None:
     with pytest.raises(SqlRefused, match="longer than"):
         check("SELECT 1" + " " * 30_000, dialect="sqlite", schema=SCHEMA, max_rows=1)
+
+
+@pytest.mark.parametrize("dialect", ENGINES)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+        "SELECT * FROM customer_360 WHERE " + " OR ".join(["ticket_count = 1"] * 2000),  # noqa: S608
+        "\x00SELECT 1",
+        "SELECT $$x$$",
+        "SELECT 1 FROM customer_360 AS c WHERE c.profile_id = ANY(ARRAY['a'])",
+    ],
+)
+def test_odd_input_is_refused_or_passes_never_crashes(dialect: str, sql: str) -> None:
+    outcome: object
+    try:
+        outcome = check(sql, dialect=dialect, schema=SCHEMA, max_rows=10)
+    except (SqlRefused, SqlSyntaxError) as refused:
+        outcome = refused.status_code
+    assert outcome == 400 or isinstance(outcome, CheckedQuery)

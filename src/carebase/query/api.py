@@ -37,6 +37,10 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
         "could not run it) or `query_timeout`."
     },
 }
+_SAVES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The SQL does not pass the gate (`sql_refused`, `sql_syntax_error`)."},
+    409: {"description": "Another saved query has this name."},
+}
 # Running SQL only reads: it takes no turn of SQLite's single writer.
 read_only_post(r"/v1/query")
 read_only_post(r"/v1/queries/[^/]+/run")
@@ -90,7 +94,11 @@ def list_views(_runner: Runner) -> ViewList:
 
 
 @router.post(
-    "/v1/queries", status_code=201, operation_id="createSavedQuery", response_model=SavedQueryOut
+    "/v1/queries",
+    status_code=201,
+    operation_id="createSavedQuery",
+    response_model=SavedQueryOut,
+    responses=_SAVES,
 )
 def create_query(
     body: SavedQueryIn, request: Request, writer: Writer, session: DbSession, now: Now
@@ -126,7 +134,12 @@ def get_query(query_id: str, _runner: Runner, session: DbSession) -> SavedQueryO
     return SavedQueryOut(**service.get_query(session, query_id))
 
 
-@router.put("/v1/queries/{query_id}", operation_id="updateSavedQuery", response_model=SavedQueryOut)
+@router.put(
+    "/v1/queries/{query_id}",
+    operation_id="updateSavedQuery",
+    response_model=SavedQueryOut,
+    responses=_SAVES,
+)
 def update_query(
     query_id: str,
     body: SavedQueryIn,

@@ -7,7 +7,8 @@ handler stops the statement at its deadline.
 
 PostgreSQL: a pooled connection in a `READ ONLY` transaction, as the role `carebase_sql`
 (which may read schema `sql_api`'s views and nothing else), with `statement_timeout` and
-`search_path = sql_api`, always rolled back.
+`search_path = sql_api`, always rolled back; the query itself runs inside the role's
+SECURITY DEFINER function `sql_api.carebase_run`, where no change of role is possible.
 
 Both take SQL as given: the gate decides what reaches them; tests call them directly to show
 each layer holds on its own.
@@ -29,7 +30,8 @@ from sqlalchemy import Engine
 from carebase.errors import BadRequest, ServiceUnavailable
 from carebase.query.functions import ALLOWED_FUNCTIONS
 from carebase.query.gate import SqlRefused
-from carebase.query.views import PG_ROLE, PG_SCHEMA, published_views
+from carebase.query.pgrole import PG_ROLE, PG_SCHEMA, RUNNER
+from carebase.query.views import published_views
 
 # sqlite3's authorizer action codes (the module names most of them; RECURSIVE came later).
 _SELECT, _READ, _FUNCTION, _RECURSIVE = 21, 20, 31, 33
@@ -224,15 +226,16 @@ def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: 
         milliseconds = max(1, int(timeout_seconds * 1000))
         cursor.execute(f"SET LOCAL statement_timeout = {milliseconds}")
         cursor.execute(f"SET LOCAL search_path = {PG_SCHEMA}")
+        # Timestamps in the JSON rows are written in the session's zone: UTC, as SQLite's.
+        cursor.execute("SET LOCAL TimeZone = 'UTC'")
         try:
-            # Binary results go through the extended protocol, which runs one statement
-            # only: "SELECT 1; RESET ROLE; …" fails whole instead of running each part.
-            cursor.execute(sql, binary=True)
+            # Through the SECURITY DEFINER runner (no change of role inside it), as a
+            # parameter over the extended protocol: one statement only.
+            cursor.execute(f"SELECT {RUNNER}(%s)", (sql,))
             rows = cursor.fetchmany(max_rows + 1)
         except psycopg.Error as error:
             raise _pg_error(error, timeout_seconds) from error
-        names = tuple(column.name for column in cursor.description or ())
-        return Fetched([tuple(row) for row in rows], names)
+        return Fetched([tuple(row[0] or ()) for row in rows], ())
     finally:
         try:
             raw.rollback()
@@ -252,10 +255,15 @@ def _pg_error(error: psycopg.Error, timeout: float) -> Exception:
         return QueryTimeout(f"The query ran longer than {timeout:g} s and was stopped.")
     if "multiple commands" in message:
         return SqlRefused("Only one statement is allowed.")
+    if "within security-definer function" in message:
+        return SqlRefused(f"Changing role or session settings is not allowed ({message}).")
     if isinstance(error, psycopg.errors.InsufficientPrivilege | psycopg.errors.UndefinedTable):
         return SqlRefused(
             f"The database refused this SQL: it may read only the published views ({message})."
         )
+    if isinstance(error, psycopg.errors.SyntaxError | psycopg.errors.FeatureNotSupported):
+        # The runner takes only a query: a write or DDL statement does not even parse there.
+        return SqlRefused(f"Only one SELECT may run ({message}).")
     if isinstance(
         error, psycopg.errors.ReadOnlySqlTransaction | psycopg.errors.ObjectNotInPrerequisiteState
     ):

@@ -87,7 +87,19 @@ def check(
     SqlRefused or SqlSyntaxError (400) naming why it does not pass."""
     if len(sql) > MAX_SQL_CHARS:
         raise SqlRefused(f"The SQL is longer than {MAX_SQL_CHARS} characters.")
-    read = DIALECTS[dialect]
+    try:
+        return _check(sql, DIALECTS[dialect], schema, max_rows)
+    except (SqlRefused, SqlSyntaxError):
+        raise
+    except RecursionError as error:
+        raise SqlRefused("The SQL is nested too deeply to check.") from error
+    except Exception as error:
+        # sqlglot met something it does not model: whatever it is, it is not run.
+        reason = _first_line(str(error)) or type(error).__name__
+        raise SqlRefused(f"The SQL could not be checked: {reason}.") from error
+
+
+def _check(sql: str, read: str, schema: dict[str, dict[str, str]], max_rows: int) -> CheckedQuery:
     statement = _one_statement(sql, read)
     _refuse_writes(statement)
     if not isinstance(statement, exp.Select | exp.SetOperation):

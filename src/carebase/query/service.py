@@ -82,14 +82,24 @@ def run_query(
             database.engine, checked.sql, max_rows=max_rows, timeout_seconds=timeout
         )
     rows = fetched.rows[:max_rows]
-    names = list(checked.columns) if len(checked.columns) == len(fetched.names) else []
     return QueryResult(
-        columns=names or list(fetched.names),
-        rows=rows_json_safe(rows, checked.types),
+        columns=_names(checked.columns, fetched),
+        rows=rows_json_safe(rows, checked.types, stored_text=database.dialect == "sqlite"),
         truncated=len(fetched.rows) > max_rows,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
         types=list(checked.types),
     )
+
+
+def _names(checked: tuple[str, ...], fetched: engines.Fetched) -> list[str]:
+    """The gate's names for the columns; the engine's, or positions, when they disagree (a
+    star over a table function the gate cannot expand)."""
+    width = len(fetched.rows[0]) if fetched.rows else len(fetched.names or checked)
+    if len(checked) == width:
+        return list(checked)
+    if len(fetched.names) == width:
+        return list(fetched.names)
+    return [f"column_{index}" for index in range(1, width + 1)]
 
 
 # ---- saved queries --------------------------------------------------------------------------

@@ -18,15 +18,15 @@ _SQLITE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?$")
 _TIMESTAMP_TYPES = frozenset({"TIMESTAMPTZ", "TIMESTAMP", "DATETIME", "TIMESTAMPLTZ"})
 
 
-def json_safe(value: Any, kind: str = "UNKNOWN") -> Any:
+def json_safe(value: Any, kind: str = "UNKNOWN", *, stored_text: bool = True) -> Any:
     """One value as the API answers it; `kind` is the gate's type for its column, which says
-    how SQLite's text and integers are meant (PostgreSQL's driver already knows)."""
+    how SQLite's text and integers are meant (`stored_text`; PostgreSQL's rows come typed)."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return bool(value) if kind == "BOOLEAN" else value
+        return bool(value) if kind == "BOOLEAN" and stored_text else value
     if isinstance(value, str):
-        return _sqlite_text(value, kind)
+        return _sqlite_text(value, kind) if stored_text else value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):
@@ -60,12 +60,14 @@ def _sqlite_text(value: str, kind: str) -> Any:
     return value
 
 
-def rows_json_safe(rows: Sequence[Sequence[Any]], types: Sequence[str]) -> list[list[Any]]:
+def rows_json_safe(
+    rows: Sequence[Sequence[Any]], types: Sequence[str], *, stored_text: bool = True
+) -> list[list[Any]]:
     """Every row's values made JSON-safe by their column's type."""
     width = len(types)
     return [
         [
-            json_safe(value, types[index] if index < width else "UNKNOWN")
+            json_safe(value, types[index] if index < width else "UNKNOWN", stored_text=stored_text)
             for index, value in enumerate(row)
         ]
         for row in rows

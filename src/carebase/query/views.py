@@ -11,20 +11,17 @@ views always match the code that is running.
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import Connection, text
 
 from carebase.query import columns as cols
-from carebase.query import event_columns
+from carebase.query import event_columns, pgrole
 from carebase.query.columns import Column
 
-logger = logging.getLogger(__name__)
-
-PG_SCHEMA = "sql_api"
-PG_ROLE = "carebase_sql"
+PG_SCHEMA = pgrole.PG_SCHEMA
+PG_ROLE = pgrole.PG_ROLE
 # Locks the PostgreSQL sync against itself in other processes starting at once.
 _PG_SYNC_LOCK = 0x73716C76  # "sqlv"
 _DIGEST_PREFIX = "carebase view "
@@ -184,35 +181,8 @@ def _sync_postgresql(connection: Connection) -> list[str]:
             connection.exec_driver_sql(ddl)
             connection.exec_driver_sql(f"COMMENT ON VIEW {PG_SCHEMA}.{view.name} IS '{digest}'")
             changed.append(view.name)
-    _grant_role(connection)
+    pgrole.grant(connection)
     return changed
-
-
-def _grant_role(connection: Connection) -> None:
-    """Create `carebase_sql` when it is missing and this user may; grant it the views only."""
-    exists = connection.execute(
-        text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": PG_ROLE}
-    ).first()
-    privileged = connection.execute(
-        text("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
-    ).one()
-    if exists is None:
-        if not (privileged.rolsuper or privileged.rolcreaterole):
-            logger.warning(
-                "role %s is missing and this database user may not create it: SQL queries "
-                "answer 503 until an operator runs the commands in docs/query.md",
-                PG_ROLE,
-            )
-            return
-        connection.execute(text(f"CREATE ROLE {PG_ROLE} NOLOGIN"))
-    connection.execute(text(f"GRANT USAGE ON SCHEMA {PG_SCHEMA} TO {PG_ROLE}"))
-    connection.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {PG_SCHEMA} TO {PG_ROLE}"))
-    if not privileged.rolsuper:
-        member = connection.execute(
-            text("SELECT pg_has_role(current_user, :role, 'MEMBER')"), {"role": PG_ROLE}
-        ).scalar_one()
-        if not member and privileged.rolcreaterole:
-            connection.execute(text(f"GRANT {PG_ROLE} TO CURRENT_USER"))
 
 
 def markdown_tables() -> str:
