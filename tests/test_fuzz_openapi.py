@@ -54,18 +54,33 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createDataset": "`name` must not be blank",
     "receiveHelpdeskWebhook": "the event must name a ticket the way the connector's helpdesk does",
     "listProfileNotes": "`cursor` must be one the API gave",
+    "searchEvents": "`cursor` must be one the API gave; `where` must name the event's fields "
+    "with operators and values that fit them; `window_days` at most the installation's window",
     "createProfileNote": "`author_id` must be an active user",
     "editProfileNote": "`author_id` must be an active user",
     "deleteProfileNote": "`author_id` must be an active user",
     "restoreProfileNote": "`author_id` must be an active user",
     # Not a rule the document misses: 2**63 - 1 and numbers just above it are one binary64
     # number, which the check compares in, so it calls a group id past the maximum valid.
+    "listSavedQueries": "`cursor` must be one the API gave",
+    "runQuery": "`sql` must be one SELECT over the published views (else 400)",
+    "createSavedQuery": "`sql` must be one SELECT over the published views (else 400)",
+    "updateSavedQuery": "`sql` must be one SELECT over the published views (else 400)",
     "createUser": "a group id must be at most 2**63 - 1 (exactly)",
     "updateUser": "a group id must be at most 2**63 - 1 (exactly)",
+    "createSegment": "`definition` must be a condition tree over known fields; `name` not blank",
+    "updateSegment": "`definition` must be a condition tree over known fields; `name` not blank",
+    "previewSegment": "`definition` must be a condition tree over known fields",
+    "listSegmentMembers": "`cursor` must be one the API gave; `attributes` catalogue names",
+    "exportSegmentMembers": "`attributes` must be catalogue attribute names",
+    "listSegmentVersions": "`cursor` must be one the API gave",
 }
 
 # The check's own default, which the operations above extend with 422.
 VALID_REQUEST_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# Operations whose body is SQL: any text the schema allows, refused by the SQL gate with 400
+# (`sql_refused`, `sql_syntax_error`) unless it is one SELECT over the published views.
+SQL_OPERATIONS = frozenset({"runQuery", "createSavedQuery", "updateSavedQuery"})
 
 NO_IDS_FROM_ANSWERS = {"extra-data-sources": {"responses": False}}
 
@@ -88,6 +103,8 @@ class Seeded:
     deletable_connectors: list[str] = field(default_factory=list)
     webhook_secret: str = ""
     jobs: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    deletable_segments: list[str] = field(default_factory=list)
 
 
 def seed(client: TestClient, admin: str, database: Database) -> Seeded:
@@ -150,6 +167,14 @@ def seed(client: TestClient, admin: str, database: Database) -> Seeded:
             headers={"X-Carebase-Webhook-Secret": seeded.webhook_secret},
         )
         assert delivered.status_code == 202, delivered.text
+    for name in ("kept segment", "deletable segment"):
+        definition = {"type": "attribute", "field": "ticket_count", "op": "gte", "value": 1}
+        created = client.post(
+            "/v1/segments", json={"name": name, "definition": definition}, headers=auth(admin)
+        )
+        assert created.status_code == 201, created.text
+        kept = name == "kept segment"
+        (seeded.segments if kept else seeded.deletable_segments).append(created.json()["id"])
     seeded.jobs = [job["id"] for job in client.get("/v1/jobs", headers=auth(admin)).json()["items"]]
     assert seeded.jobs, "the webhook delivery queued no job"
     return seeded
@@ -168,6 +193,8 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         "connector": seeded.connectors,
         "deletable_connector": seeded.deletable_connectors,
         "job": seeded.jobs,
+        "segment": seeded.segments,
+        "deletable_segment": seeded.deletable_segments,
         "dataset": list(seeded.datasets.values()),
         "ticket_dataset": [seeded.datasets["customer_support_ticket"]],
     }
@@ -184,6 +211,10 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         {
             "include-operation-id": "deleteConnector",
             "parameters": {"path.connector_id": real("deletable_connector")},
+        },
+        {
+            "include-operation-id": "deleteSegment",
+            "parameters": {"path.segment_id": real("deletable_segment")},
         },
         # A merge is undone through the profile it merged into.
         {
@@ -206,7 +237,11 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                 "include-operation-id": operation_id,
                 "checks": {
                     "positive_data_acceptance": {
-                        "expected-statuses": [*VALID_REQUEST_STATUSES, "422"]
+                        "expected-statuses": [
+                            *VALID_REQUEST_STATUSES,
+                            "422",
+                            *(["400"] if operation_id in SQL_OPERATIONS else []),
+                        ]
                     }
                 },
             }
@@ -235,6 +270,7 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                 "path.token_id": real("token"),
                 "path.connector_id": real("connector"),
                 "path.job_id": real("job"),
+                "path.segment_id": real("segment"),
                 "path.dataset_id": real("dataset"),
                 "body.dataset_id": real("ticket_dataset"),
             },

@@ -36,6 +36,10 @@ from carebase.kit.jobs.api import router as jobs_router
 from carebase.models import utcnow
 from carebase.notes.api import router as notes_router
 from carebase.profiles.api import router as profiles_router
+from carebase.query.api import router as query_router
+from carebase.query.service import sync_query_views
+from carebase.segments.api import router as segments_router
+from carebase.segments.events_api import router as events_router
 from carebase.settings import Settings, get_settings
 from carebase.system.api import router as system_router
 from carebase.users.api import router as users_router
@@ -70,6 +74,11 @@ def create_app(
             before, after = migrate_to_head(database.engine)
             if before != after:
                 logger.info("database migrated from %s to %s", before or "empty", after)
+        # The SQL views follow the code that runs (docs/query.md), migrated or not.
+        try:
+            sync_query_views(database)
+        except Exception:
+            logger.exception("the SQL views could not be brought up to date")
         registry = job_registry(settings, options=app.state.connector_options)
         app.state.job_registry = registry
         runner = None
@@ -138,6 +147,11 @@ def create_app(
     app.include_router(datasets_router)
     app.include_router(connectors_router)
     app.include_router(jobs_router)
+    # After profiles: `/v1/profiles/{id}/segments` is a path of its own (no profiles route
+    # matches it), so the order only keeps the hot profile reads first.
+    app.include_router(segments_router)
+    app.include_router(query_router)
+    app.include_router(events_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

@@ -7,6 +7,7 @@ from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.ingest.service import IngestConfig
 from carebase.kit.jobs import Registry
+from carebase.segments import refresh as segment_refresh
 from carebase.settings import Settings
 
 
@@ -14,4 +15,6 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
     """Every job kind, bound to this process's settings (and, for tests, client options)."""
     options = options or ClientOptions()
     config = IngestConfig.from_settings(settings)
-    return Registry([deliveries.job_kind(settings, config, options)])
+    return Registry(
+        [deliveries.job_kind(settings, config, options), segment_refresh.job_kind(settings)]
+    )

@@ -250,6 +250,12 @@ class Settings(BaseSettings):
             "job runs again after this."
         ),
     )
+    query_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="How long one SQL query (POST /v1/query) may run before it is stopped.",
+    )
     blocked_link_values: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_BLOCKED_LINK_VALUES,
         description="Comma-separated link values that never link anything (case-insensitive).",
@@ -311,6 +317,15 @@ class Settings(BaseSettings):
         description=(
             "The Chatwoot dashboard's origin (https://chat.brand.io): the only sender whose "
             "appContext the Chatwoot embed reads; unset: the Chatwoot embed is off."
+        ),
+    )
+    event_window_days: int = Field(
+        default=120,
+        ge=1,
+        le=3660,
+        description=(
+            "How far back (days) segment event conditions and event search reach; a "
+            "condition asking for a longer window is refused."
         ),
     )
     embed_frame_origins: Annotated[tuple[str, ...], NoDecode] = Field(

@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from carebase.db.session import Database
 from carebase.notes import service as notes
+from carebase.query import service as saved_queries
 from tests.browser.accounts import seed_team
 from tests.browser.chromium import chromium_path, launch, open_page
 from tests.conftest import test_settings
@@ -43,7 +44,8 @@ class Shot:
     height: int = 800
     ready: str | None = None
     full_page: bool = False
-    # Signed in as a demo agent; `path` may name {profile}, {dataset} and {log} (below).
+    # Signed in as a demo agent; `path` may name {profile}, {dataset}, {log}, {segment}
+    # and {query} (below).
     signed_in: bool = False
 
 
@@ -64,6 +66,17 @@ SHOTS: tuple[Shot, ...] = (
     Shot("settings-users", "/settings/users", signed_in=True),
     Shot("settings-groups", "/settings/groups", signed_in=True),
     Shot("settings-tokens", "/settings/tokens", signed_in=True),
+    Shot("segments", "/segments", signed_in=True),
+    Shot("segment", "/segments/{segment}", signed_in=True, full_page=True),
+    Shot(
+        "segment-builder",
+        "/segments/{segment}/edit",
+        signed_in=True,
+        full_page=True,
+        ready=".count-now",
+    ),
+    Shot("segment-new", "/segments/new", signed_in=True),
+    Shot("sql", "/sql?query={query}&run=1", signed_in=True, height=1100, ready="#sql-result table"),
 )
 
 # A demo customer with open tickets, several purchases and email events: the profile pages'
@@ -77,6 +90,12 @@ WHERE s.open_ticket_count > 0 AND c.order_count >= 3 AND c.return_count > 0
   AND e.last_email_open_at IS NOT NULL AND n.first_name IS NOT NULL
 ORDER BY s.ticket_count + c.order_count DESC, s.profile_id LIMIT 1
 """
+# A demo segment whose definition fits the builder's rows (ticket events and an attribute).
+_DEMO_SEGMENT = "SELECT id FROM segments WHERE name = 'Unhappy VIPs'"
+_DEMO_QUERY = (
+    "SELECT c.profile_id, c.full_name, c.email, c.city, c.ticket_count\n"
+    "FROM customer_360 AS c\nWHERE c.ticket_count >= 3\nORDER BY c.ticket_count DESC\nLIMIT 25"
+)
 _DEMO_LOG = (
     "SELECT l.id, l.dataset_id FROM ingestion_logs l JOIN datasets d ON d.id = l.dataset_id "
     "WHERE d.record_type = 'customer_support_ticket' ORDER BY l.rejected DESC, l.id DESC LIMIT 1"
@@ -84,8 +103,8 @@ _DEMO_LOG = (
 
 
 def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], list[Any]]:
-    """A demo agent signed in, a note of theirs on the demo customer, and what the paths
-    name: ({profile, dataset, log}, the session cookie)."""
+    """A demo agent signed in, a note of theirs on the demo customer, a saved query, and
+    what the paths name: ({profile, dataset, log, segment, query}, the session cookie)."""
     settings = test_settings(database_url)
     database = Database.from_settings(settings)
     now = datetime.now(UTC)
@@ -103,6 +122,16 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
         with database.unit_of_work() as session:
             profile = session.execute(text(_DEMO_CUSTOMER)).scalar_one()
             log, dataset = session.execute(text(_DEMO_LOG)).one()
+            segment = session.execute(text(_DEMO_SEGMENT)).scalar_one()
+            query = saved_queries.create_query(
+                session,
+                name="Frequent contacts",
+                description="Three tickets or more, most first.",
+                sql=_DEMO_QUERY,
+                dialect=database.dialect,
+                created_by=f"user:{agent.id}",
+                now=now,
+            )["id"]
             notes.write(
                 session,
                 profile,
@@ -112,7 +141,13 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
             )
     finally:
         database.dispose()
-    names = {"profile": profile, "dataset": dataset, "log": log}
+    names = {
+        "profile": profile,
+        "dataset": dataset,
+        "log": log,
+        "segment": segment,
+        "query": query,
+    }
     return names, [browser_cookie(agent, settings, server_url)]
 
 

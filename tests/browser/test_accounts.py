@@ -49,8 +49,8 @@ def test_sign_in_with_the_keyboard_and_sign_out(
 ) -> None:
     agent = person(server, "agent", "Kay")
     page = visit("/sign-in").page
-    # The skip link, the brand, then the form.
-    for _ in range(5):
+    # The skip link, the brand, the navigation, then the form.
+    for _ in range(10):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "email":
             break

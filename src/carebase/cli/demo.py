@@ -14,6 +14,7 @@ from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.demo import service
 from carebase.demo.generate import anchor_day, generate
+from carebase.demo.segments import seed_segments
 from carebase.ingest.service import IngestConfig
 from carebase.models import utcnow
 from carebase.settings import Settings
@@ -28,7 +29,8 @@ def load_demo(
     seed: int = 7,
     anchor: datetime | None = None,
 ) -> service.DemoSummary:
-    """Generate the demo brand and load it, with a progress bar per record type."""
+    """Generate the demo brand and load it, with a progress bar per record type; then save
+    and refresh its segments (the reference's use cases)."""
     tune_garbage_collector()
     data = generate(
         profiles=profiles, tickets=tickets, seed=seed, anchor=anchor or anchor_day(utcnow())
@@ -51,6 +53,11 @@ def load_demo(
         f"in {summary.seconds:.1f} s ({rate:,.0f} records/s), {summary.rejected} rejected.",
         highlight=False,
     )
+    sizes = seed_segments(database, settings)
+    err.print(
+        "Demo segments: " + ", ".join(f"{name} ({size:,})" for name, size in sizes.items()) + ".",
+        highlight=False,
+    )
     return summary
 
 
@@ -68,7 +75,8 @@ def demo_command(
     ] = False,
 ) -> None:
     """Generate a realistic demo brand and load it through the ingestion path: customer
-    records, products, purchases, returns, tickets, email and SMS events, unify records."""
+    records, products, purchases, returns, tickets, email and SMS events, unify records; and
+    its saved segments (frequent complainers, unhappy VIPs, open ticket now), refreshed."""
     settings = load_settings()
     database = open_database(settings)
     migrate_to_head(database.engine)

@@ -17,6 +17,7 @@ from carebase.demo.service import has_data
 from carebase.http.server import PROTOCOL
 from carebase.logs import configure_logging
 from carebase.models import utcnow
+from carebase.query.service import sync_query_views
 from carebase.settings import display_host, get_settings
 from carebase.users import first
 from carebase.web.session import secure_cookies
@@ -138,6 +139,7 @@ def migrate() -> None:
     settings = load_settings()
     database = open_database(settings)
     before, after = migrate_to_head(database.engine)
+    sync_query_views(database)
     database.dispose()
     if before == after:
         out.print(f"Database {safe_url(settings)} is up to date (revision {after}).")

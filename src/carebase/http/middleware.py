@@ -301,6 +301,14 @@ class ConflictRetryMiddleware:
 
 
 _ALWAYS_ADMITTED = frozenset({"/v1/health"})
+# POST routes that only read (a query, a count): they take no turn of the single writer, so
+# a slow read never holds up ingestion on SQLite. Their handlers must not write.
+READ_ONLY_POSTS: list[re.Pattern[str]] = []
+
+
+def read_only_post(pattern: str) -> None:
+    """Declare the POST paths matching `pattern` (a regular expression) read-only."""
+    READ_ONLY_POSTS.append(re.compile(pattern))
 
 
 class AdmissionMiddleware:
@@ -335,6 +343,8 @@ class AdmissionMiddleware:
             return
         try:
             writer = self._writer if scope["method"] not in _SAFE_METHODS else None
+            if writer is not None and any(p.fullmatch(scope["path"]) for p in READ_ONLY_POSTS):
+                writer = None
             if writer is None:
                 await self.app(scope, receive, send)
                 return

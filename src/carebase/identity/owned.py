@@ -6,7 +6,9 @@ when a table keyed to a profile is missing from it.
 - `move`: records (tickets, events, customer records) and agents' notes go to the survivor
   of a merge.
 - `drop`: derived rows (attributes) of the merged profile are deleted; the survivor's are
-  rebuilt by attribute refresh in the same transaction.
+  rebuilt by attribute refresh in the same transaction. Segment membership is derived too:
+  the merged profile leaves every segment, and the survivor's membership (with the merged
+  profile's records now on it) is recomputed at each segment's next refresh.
 Every listed table loses the profile's rows on forget.
 """
 
@@ -24,6 +26,7 @@ from carebase.models import (
     EngagementAttributes,
     Event,
     Note,
+    SegmentMember,
     SupportAttributes,
     Ticket,
 )
@@ -49,6 +52,7 @@ OWNED: tuple[Owned, ...] = (
     Owned(table(CommerceAttributes), "drop"),
     Owned(table(EngagementAttributes), "drop"),
     Owned(table(CustomerAttributes), "drop"),
+    Owned(table(SegmentMember), "drop"),
 )
 # Keyed to a profile but kept by identity itself: links and merge blocks move with merges and
 # go with the profile; the ledger and tombstones are identity's own record of merges.

@@ -20,7 +20,9 @@ from carebase.models.profiles import (
     EngagementAttributes,
     SupportAttributes,
 )
+from carebase.models.queries import SavedQuery
 from carebase.models.records import CatalogItem, CustomerRecord, Event, Ticket
+from carebase.models.segments import Segment, SegmentMember, SegmentVersion
 from carebase.models.users import Group, GroupMember, SigninLink, User, UserSession
 
 __all__ = [
@@ -46,6 +48,10 @@ __all__ = [
     "ProfileLink",
     "ProfileMerge",
     "RateLimitCounter",
+    "SavedQuery",
+    "Segment",
+    "SegmentMember",
+    "SegmentVersion",
     "SigninLink",
     "SupportAttributes",
     "Suppression",

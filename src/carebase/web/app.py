@@ -15,11 +15,15 @@ from carebase.web.pages import (
     embed_zendesk,
     home,
     notes,
+    profile_tabs,
     profiles,
+    segments,
+    segments_builder,
     settings_groups,
     settings_tokens,
     settings_users,
     signin,
+    sql,
 )
 
 
@@ -39,8 +43,13 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_tokens.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
+    app.include_router(profile_tabs.router)
     app.include_router(notes.router)
     app.include_router(data.router)
+    # The builder first: `/segments/new` before `/segments/{id}`.
+    app.include_router(segments_builder.router)
+    app.include_router(segments.router)
+    app.include_router(sql.router)
     app.include_router(embed.router)
     app.include_router(embed_zendesk.router)
     app.include_router(embed_zendesk.downloads)

@@ -34,6 +34,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("Inbox", "/inbox", "info"),
     Section("Activity", "/activity", "check"),
     Section("Data", "/data", "database"),
+    Section("SQL", "/sql", "book", managers_only=True),
     Section("Settings", "/settings", "settings", managers_only=True),
 )
 

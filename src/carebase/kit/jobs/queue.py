@@ -22,11 +22,14 @@ def enqueue(
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
     concurrency_key: str | None = None,
+    sooner: bool = False,
 ) -> tuple[str, bool]:
     """Queue a job of `spec` in the caller's transaction: (job id, whether it was added). With
     a `dedupe_key` held by a live (queued or running) job, that job's id is returned instead.
     Jobs sharing a `concurrency_key` (the service they call) take at most half of a worker's
-    threads at once, so that one slow or unreachable service cannot hold them all."""
+    threads at once, so that one slow or unreachable service cannot hold them all. With
+    `sooner`, a queued job holding the dedupe key but due later is brought forward to this
+    job's `run_at` (a scheduled refresh asked for now runs now, once)."""
     job_id, added = repository.add_job(
         session,
         {
@@ -50,6 +53,10 @@ def enqueue(
             "finished_at": None,
         },
     )
+    if not added and sooner:
+        if repository.bring_forward(session, job_id, run_at or now):
+            wake_after_commit(session)
+        return job_id, False
     if added:
         wake_after_commit(session)
     return job_id, added

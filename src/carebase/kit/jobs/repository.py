@@ -49,6 +49,16 @@ def add_job(session: Session, row: dict[str, Any]) -> tuple[str, bool]:
     return str(row["id"]), True
 
 
+def bring_forward(session: Session, job_id: str, run_at: datetime) -> bool:
+    """Make a queued job due at `run_at` if it was due later; whether it was."""
+    result = session.execute(
+        update(JOBS)
+        .where(JOBS.c.id == job_id, JOBS.c.status == "queued", JOBS.c.run_at > run_at)
+        .values(run_at=run_at)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def claim(
     session: Session,
     *,

@@ -24,15 +24,9 @@ from carebase.http.deps import DbSession, Now
 from carebase.notes import service as notes
 from carebase.notes.schemas import MAX_BODY
 from carebase.web.forms import read_form
-from carebase.web.pages.profiles import (
-    NOTE_NOTICES as NOTICES,
-)
-from carebase.web.pages.profiles import (
-    live_id_or_redirect,
-    notes_context,
-    render,
-    render_tab,
-)
+from carebase.web.pages.profile_tabs import NOTE_NOTICES as NOTICES
+from carebase.web.pages.profile_tabs import notes_context
+from carebase.web.pages.profile_view import live_id_or_redirect, render, render_tab
 from carebase.web.render import is_htmx
 from carebase.web.routing import page_router
 from carebase.web.session import SignedIn

@@ -1,0 +1,1 @@
+"""Segments: condition trees over attributes and events, compiled to SQL; event search."""
