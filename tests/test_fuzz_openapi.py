@@ -54,6 +54,8 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createDataset": "`name` must not be blank",
     "receiveHelpdeskWebhook": "the event must name a ticket the way the connector's helpdesk does",
     "listProfileNotes": "`cursor` must be one the API gave",
+    "searchEvents": "`cursor` must be one the API gave; `where` must name the event's fields "
+    "with operators and values that fit them; `window_days` at most the installation's window",
     "createProfileNote": "`author_id` must be an active user",
     "editProfileNote": "`author_id` must be an active user",
     "deleteProfileNote": "`author_id` must be an active user",

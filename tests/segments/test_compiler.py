@@ -404,6 +404,37 @@ ATTRIBUTE_CASES: list[tuple[str, dict[str, Any], Rule]] = [
         attr("tickets_last_90_days", "eq", 0),
         lambda p: not p.tickets_within(90),
     ),
+    (
+        "avg_duration gt 200 (closed tickets without a duration count created to closed)",
+        attr("avg_duration", "gt", 200),
+        lambda p: (lambda ds: bool(ds) and sum(ds) / len(ds) > 200)(
+            [
+                t.duration if t.duration is not None else 300.0
+                for t in p.tickets
+                if t.duration is not None or t.closed is not None
+            ]
+        ),
+    ),
+    (
+        "first_ticket_date is_not_set",
+        attr("first_ticket_date", "is_not_set"),
+        lambda p: not p.tickets,
+    ),
+    (
+        "last_order_date lte 100 days ago",
+        attr("last_order_date", "lte", iso(NOW - timedelta(days=100))),
+        lambda p: (
+            bool(p.purchases)
+            and max(at for _, at, _, _ in p.purchases) <= NOW - timedelta(days=100)
+        ),
+    ),
+    (
+        "average_order_value gte 150 AUD",
+        attr("average_order_value", "gte", {"currency": "AUD", "amount": 150}),
+        lambda p: (lambda n: n > 0 and p.spend("AUD") / n >= 150)(
+            sum(1 for _, _, _, cur in p.purchases if cur == "AUD")
+        ),
+    ),
     ("emails_opened eq 0", attr("emails_opened", "eq", 0), lambda p: not p.opens),
     ("emails_opened gte 2", attr("emails_opened", "gte", 2), lambda p: len(p.opens) >= 2),
 ]

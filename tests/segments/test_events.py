@@ -150,7 +150,8 @@ def test_equal_times_page_by_the_tie_break_and_merged_ids_resolve(
         json={"event": "customer_support_ticket", "profile_id": "prf_nobody"},
         headers=auth(reader),
     )
-    assert response.status_code == 404
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "profile_id"
 
 
 @pytest.mark.parametrize(

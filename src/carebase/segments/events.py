@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
-from carebase.errors import NotFound, ValidationFailed
+from carebase.errors import ValidationFailed
 from carebase.identity import service as identity
 from carebase.kit import pagination
 from carebase.segments import events_repository as repository
@@ -24,8 +24,7 @@ def search_events(
     session: Session, request: EventSearchIn, *, now: datetime, window_limit_days: int
 ) -> EventPage:
     """One page of matching events, newest first; ValidationFailed naming the field of a bad
-    request (`event`, `window_days`, `where.children[0].op`, `cursor`), NotFound for an
-    unknown profile."""
+    request (`event`, `window_days`, `where.children[0].op`, `profile_id`, `cursor`)."""
     event = f.event_type(request.event)
     if event is None:
         names = ", ".join(each.name for each in f.event_types())
@@ -46,7 +45,7 @@ def search_events(
     if request.profile_id is not None:
         profile_id = identity.live_profile_id(session, request.profile_id)
         if profile_id is None:
-            raise NotFound(f"No profile with id {request.profile_id!r}.")
+            raise ValidationFailed.on("profile_id", "is not a profile")
     after = pagination.decode(request.cursor, datetime, int) if request.cursor else None
     rows = repository.page(
         session,

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carebase.segments.fields import event_types
+
 MAX_PAGE = 200
 
 
@@ -18,7 +20,9 @@ class EventSearchIn(BaseModel):
     event: str = Field(
         min_length=1,
         max_length=100,
-        description="The event type: `customer_support_ticket`, `purchase`, `email_open`, …",
+        description="The event type.",
+        # Documented as an enum; checked by the service, whose 422 names `event`.
+        json_schema_extra={"enum": [event.name for event in event_types()]},
     )
     where: dict[str, Any] | None = Field(
         default=None,

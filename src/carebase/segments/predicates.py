@@ -21,7 +21,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 
 from carebase.segments import fields as f
-from carebase.segments.definition import timestamp_of
+from carebase.segments.values import timestamp_of
 
 Predicate = ColumnElement[bool]
 
@@ -39,6 +39,11 @@ class PerDialect(ColumnElement[Any]):
     @property
     def _from_objects(self) -> list[Any]:
         return list(self.sqlite._from_objects)
+
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        # Group each branch as itself: a comparison stays a plain `column = ?` on SQLite
+        # (not `(column = ?) = 1`, which the planner cannot match to an index).
+        return PerDialect(self.sqlite.self_group(against), self.postgresql.self_group(against))
 
 
 @compiles(PerDialect)
@@ -169,9 +174,7 @@ def list_has(column: ColumnElement[Any], item: str) -> Predicate:
     # orjson writes a string one way only, so the quoted item occurs in the stored text of
     # every list holding it: a byte search discards most rows before json_each parses them.
     sqlite = sa.and_(sa.func.instr(column, _json_text(item)) > 0, exact)
-    postgresql = column.op("@>", return_type=sa.Boolean)(
-        sa.cast(sa.literal(_json_text([item])), JSONB)
-    )
+    postgresql = column.op("@>", is_comparison=True)(sa.cast(sa.literal(_json_text([item])), JSONB))
     return per_dialect(sqlite, postgresql)
 
 
@@ -182,7 +185,7 @@ def _list_predicate(column: ColumnElement[Any], op: str, operand: Any) -> Predic
         return sa.or_(*(list_has(column, item) for item in operand))
     non_empty = per_dialect(
         sa.func.json_array_length(column) > 0,
-        column.op("!=", return_type=sa.Boolean)(sa.cast(sa.literal("[]"), JSONB)),
+        column.op("!=", is_comparison=True)(sa.cast(sa.literal("[]"), JSONB)),
     )
     if op == f.IS_SET:
         return sa.and_(column.is_not(None), non_empty)
@@ -254,14 +257,14 @@ def _json_equals(value: Value, item: Any) -> Predicate:
     else:
         if isinstance(item, str):
             # The whole column is the scalar, stored as orjson text: compare the bytes.
-            sqlite = column.op("=", return_type=sa.Boolean)(sa.literal(text))
+            sqlite = column.op("=", is_comparison=True)(sa.literal(text))
         else:
             sqlite = sa.and_(
                 sa.func.json_type(column, "$").in_(("integer", "real")),
                 sa.func.json_extract(column, "$") == item,
             )
         pg_json = column
-    postgresql = pg_json.op("=", return_type=sa.Boolean)(sa.cast(sa.literal(text), JSONB))
+    postgresql = pg_json.op("=", is_comparison=True)(sa.cast(sa.literal(text), JSONB))
     return per_dialect(sqlite, postgresql)
 
 
@@ -273,7 +276,7 @@ def _money_predicate(value: Value, op: str, operand: Any) -> Predicate:
     if op in (f.IS_SET, f.IS_NOT_SET):
         non_empty = per_dialect(
             sa.func.coalesce(sa.func.json_extract(column, "$"), "{}") != "{}",
-            column.op("!=", return_type=sa.Boolean)(sa.cast(sa.literal("{}"), JSONB)),
+            column.op("!=", is_comparison=True)(sa.cast(sa.literal("{}"), JSONB)),
         )
         return non_empty if op == f.IS_SET else not_true(non_empty)
     items = operand if op == f.BETWEEN else [operand]
