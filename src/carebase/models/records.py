@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from carebase.models.base import Base, UTCDateTime
 from carebase.models.types import BigIntegerKey, JSONType
 
-
 # The fields segment conditions and the event search filter on most, read from the window
 # index alone (see migration 0015). PostgreSQL INCLUDEs the small ones only: a B-tree entry
 # must stay under ~2.7 kB, and tags or channel lists may be longer; SQLite has no such limit.
@@ -77,9 +76,9 @@ class Event(Base):
         Index(
             "ix_events_window", "record_type", "action_at", "pk", postgresql_include=["profile_id"]
         ).ddl_if(dialect="postgresql"),
-        Index(
-            "ix_events_window_covering", "record_type", "action_at", "pk", "profile_id"
-        ).ddl_if(dialect="sqlite"),
+        Index("ix_events_window_covering", "record_type", "action_at", "pk", "profile_id").ddl_if(
+            dialect="sqlite"
+        ),
     )
 
     pk: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
