@@ -114,6 +114,7 @@ def line(what: str, ours: list[float], raw: list[float], detail: str = "") -> No
 def measure(engine: str, url: str, repeat: int) -> None:
     """Every figure on one engine."""
     from carebase.query import service as query
+    from carebase.segments import refresh
     from carebase.segments import service as segments
     from carebase.segments.preview import preview
 
@@ -153,7 +154,9 @@ def measure(engine: str, url: str, repeat: int) -> None:
 
         def ours_refresh() -> int:
             with database.unit_of_work() as session:
-                return segments.refresh_now(session, segment_id, now=NOW).size
+                done = refresh.refresh(session, segment_id, now=NOW, window_limit_days=120)
+                assert done is not None
+                return done.size
 
         def raw_refresh() -> int:
             with database.unit_of_work() as session:
