@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,25 @@ def test_sqlite_synchronous_normal_is_configurable(tmp_path: Path) -> None:
     database.dispose()
 
 
+def _on_this_engine(dialect: str) -> Callable[..., bool]:
+    """Alembic's comparison ignores `ddl_if`: leave out the indexes made for the other engine
+    (models/records.py defines the event-window index once per engine)."""
+
+    def include(item: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:
+        condition = getattr(item, "_ddl_if", None)
+        if type_ != "index" or reflected or condition is None or condition.dialect is None:
+            return True
+        return bool(condition.dialect == dialect)
+
+    return include
+
+
 def test_migrations_build_exactly_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": True, "include_object": _on_this_engine(database.dialect)},
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
     assert current_revision(database.engine) == head_revision()

@@ -11,6 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from carebase.models.base import Base, UTCDateTime
 from carebase.models.types import BigIntegerKey, JSONType
 
+# The fields segment conditions and the event search filter on most, read from the window
+# index alone (see migration 0015). PostgreSQL INCLUDEs the small ones only: a B-tree entry
+# must stay under ~2.7 kB, and tags or channel lists may be longer; SQLite has no such limit.
+_WINDOW_INCLUDED = ("profile_id", "satisfaction_score", "status")
+_WINDOW_KEYED = ("tags", "channel_types")
+
 
 class Ticket(Base):
     """The winning (newest `action_at`) state of one ticket in one dataset."""
@@ -19,6 +25,14 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("dataset_id", "ticket_id"),
         Index("ix_tickets_profile_id_created_at", "profile_id", "created_at"),
+        # The 120-day window of segments and event search, newest first with `pk` as the
+        # tie-break; one definition (and name) per engine.
+        Index(
+            "ix_tickets_window", "created_at", "pk", postgresql_include=list(_WINDOW_INCLUDED)
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_tickets_window_covering", "created_at", "pk", *_WINDOW_INCLUDED, *_WINDOW_KEYED
+        ).ddl_if(dialect="sqlite"),
     )
 
     pk: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
@@ -58,6 +72,13 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("dataset_id", "event_key"),
         Index("ix_events_profile_id_action_at", "profile_id", "action_at"),
+        # One event type's time window (segments, event search), newest first.
+        Index(
+            "ix_events_window", "record_type", "action_at", "pk", postgresql_include=["profile_id"]
+        ).ddl_if(dialect="postgresql"),
+        Index("ix_events_window_covering", "record_type", "action_at", "pk", "profile_id").ddl_if(
+            dialect="sqlite"
+        ),
     )
 
     pk: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
