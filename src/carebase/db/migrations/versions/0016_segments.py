@@ -1,7 +1,7 @@
 """Segments: saved definitions, the size of each refresh, and membership per version.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-29 14:40:00.000000
 """
 
@@ -16,7 +16,7 @@ from carebase.models.base import UTCDateTime
 from carebase.models.types import JSONType
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
