@@ -164,3 +164,16 @@ def test_bad_notes_are_422_naming_the_field_and_scopes_hold(
     assert _write(client, reader, profile, sam, "hi").status_code == 403
     writer = make_token(database, "notes:write")
     assert _write(client, writer, profile, sam, "hi").status_code == 201
+
+
+def test_an_author_id_past_64_bits_is_a_422_naming_it(client: TestClient, admin_token: str) -> None:
+    profile = _profile(Brand(client, admin_token), "kim@example.org")
+    for author in (2**63, 0):
+        answer = _write(client, admin_token, profile, author, "x")
+        assert answer.status_code == 422
+        assert "author_id" in answer.text
+    deleted = client.delete(
+        f"/v1/profiles/{profile}/notes/1", params={"author_id": 2**64}, headers=auth(admin_token)
+    )
+    assert deleted.status_code == 422
+    assert "author_id" in deleted.text

@@ -16,10 +16,9 @@ from carebase.auth import service as auth_service
 from carebase.auth.ratelimit import RateDecision
 from carebase.auth.service import Principal
 from carebase.db.session import Database
-from carebase.http.middleware import RESPONSE_HEADERS_STATE_KEY, RETRY_STATE_KEY
+from carebase.http.middleware import RESPONSE_HEADERS_STATE_KEY, RETRY_STATE_KEY, reads_only
 from carebase.settings import RateLimit, Settings
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # In scope["state"]: (raw token, Principal, stale) when the token was checked before the body.
 IDENTIFIED_STATE_KEY = "identified"
 # The dependencies `require_scope` builds: a route that uses one is authenticated by token.
@@ -61,7 +60,9 @@ async def _now(request: Request) -> datetime:
 
 async def _unit_of_work(request: Request) -> AsyncIterator[Session]:
     database = get_database(request)
-    write = request.method not in _SAFE_METHODS
+    # A read-only POST (a count, a query) reads in a read transaction: on SQLite it must
+    # not hold the write lock while it runs.
+    write = not reads_only(request.method, request.url.path)
     # Opening a session does no I/O; committing does, so it goes to a worker thread -
     # except ending a read on SQLite, which only releases a WAL snapshot (no disk, no
     # waiting) and costs far less than the thread hop.
@@ -118,7 +119,7 @@ def require_scope(
             # session); a write request reads it in a short one of its own, so that it does
             # not start its write transaction (and, on SQLite, wait for the write lock)
             # before it is authenticated.
-            reader = session if request.method in _SAFE_METHODS else None
+            reader = session if reads_only(request.method, request.url.path) else None
             # One indexed SELECT on a small table: on SQLite a page-cache lookup that never
             # waits for a writer (WAL), cheaper than a thread hop; on PostgreSQL a network
             # round trip, so it goes to a worker thread.

@@ -311,6 +311,13 @@ def read_only_post(pattern: str) -> None:
     READ_ONLY_POSTS.append(re.compile(pattern))
 
 
+def reads_only(method: str, path: str) -> bool:
+    """True for a request that never writes: a safe method, or a declared read-only POST."""
+    if method in _SAFE_METHODS:
+        return True
+    return method == "POST" and any(pattern.fullmatch(path) for pattern in READ_ONLY_POSTS)
+
+
 class AdmissionMiddleware:
     """Work on at most `max_in_flight` requests at once; the rest wait in a first-come,
     first-served queue for at most `queue_timeout` seconds, then answer 503 `overloaded`
@@ -342,9 +349,7 @@ class AdmissionMiddleware:
             await _overloaded(scope, send)
             return
         try:
-            writer = self._writer if scope["method"] not in _SAFE_METHODS else None
-            if writer is not None and any(p.fullmatch(scope["path"]) for p in READ_ONLY_POSTS):
-                writer = None
+            writer = None if reads_only(scope["method"], scope["path"]) else self._writer
             if writer is None:
                 await self.app(scope, receive, send)
                 return

@@ -17,7 +17,10 @@ from carebase.notes.schemas import AuthorOut, NoteOut, NotePage, NoteWrite
 router = APIRouter(prefix="/v1/profiles/{profile_id}/notes", tags=["notes"], route_class=JSONRoute)
 Reader = Annotated[Principal, Depends(require_scope(PROFILES_READ))]
 Writer = Annotated[Principal, Depends(require_scope(NOTES_WRITE))]
-AuthorId = Annotated[int, Query(description="The user acting: only a note's author may change it.")]
+AuthorId = Annotated[
+    int,
+    Query(ge=1, le=2**63 - 1, description="The user acting: only a note's author may change it."),
+]
 _WRITES: dict[int | str, dict[str, Any]] = {
     403: {"description": "`author_id` did not write this note (`not_author`)."}
 }

@@ -14,7 +14,11 @@ class NoteWrite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    author_id: int = Field(description="The user writing the note: an active user's id.")
+    # Bounded like every user id: a larger number is a 422 naming the field, not an
+    # overflow in the database driver.
+    author_id: int = Field(
+        ge=1, le=2**63 - 1, description="The user writing the note: an active user's id."
+    )
     body: str = Field(min_length=1, max_length=MAX_BODY, description="Plain text.")
 
 

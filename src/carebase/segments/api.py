@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from carebase.auth.scopes import SEGMENTS_READ, SEGMENTS_WRITE
 from carebase.auth.service import Principal
 from carebase.http.deps import DbSession, Now, get_database, get_settings, require_scope
+from carebase.http.middleware import read_only_post
 from carebase.http.routing import JSONRoute
 from carebase.kit.pagination import Cursor
 from carebase.segments import service
@@ -28,6 +29,8 @@ from carebase.segments.schemas import (
 from carebase.settings import Settings
 
 router = APIRouter(tags=["segments"], route_class=JSONRoute)
+# Counting only: no turn of SQLite's single writer, no write transaction.
+read_only_post(r"/v1/segments/preview")
 Reader = Annotated[Principal, Depends(require_scope(SEGMENTS_READ))]
 Writer = Annotated[Principal, Depends(require_scope(SEGMENTS_WRITE))]
 AppSettings = Annotated[Settings, Depends(get_settings)]

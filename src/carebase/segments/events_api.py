@@ -9,12 +9,15 @@ from fastapi import APIRouter, Depends
 from carebase.auth.scopes import SEGMENTS_READ
 from carebase.auth.service import Principal
 from carebase.http.deps import DbSession, Now, get_settings, require_scope
+from carebase.http.middleware import read_only_post
 from carebase.http.routing import JSONRoute
 from carebase.segments import events
 from carebase.segments.events_schemas import EventPage, EventSearchIn
 from carebase.settings import Settings
 
 router = APIRouter(tags=["segments"], route_class=JSONRoute)
+# Counting only: no turn of SQLite's single writer, no write transaction.
+read_only_post(r"/v1/events/search")
 Reader = Annotated[Principal, Depends(require_scope(SEGMENTS_READ))]
 
 

@@ -123,8 +123,7 @@ def refresh(
     if previous is None:
         entered, left = size, 0
     else:
-        entered = repository.count_not_in(session, segment_id, version, previous)
-        left = repository.count_not_in(session, segment_id, previous, version)
+        entered, left = repository.entered_and_left(session, segment_id, version, previous)
     next_at = now + timedelta(hours=row.refresh_every_hours)
     exists, requested = repository.switch_version(
         session,

@@ -6,7 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from carebase.db import locks
@@ -193,19 +205,29 @@ def count_version(session: Session, segment_id: str, version: int) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def count_not_in(session: Session, segment_id: str, version: int, other: int) -> int:
-    """Members of `version` that `other` lacks."""
-    mine, theirs = MEMBERS.alias("mine"), MEMBERS.alias("theirs")
-    query = select(func.count()).where(
-        mine.c.segment_id == segment_id,
-        mine.c.version == version,
-        ~exists().where(
-            theirs.c.segment_id == segment_id,
-            theirs.c.version == other,
-            theirs.c.profile_id == mine.c.profile_id,
-        ),
+def entered_and_left(
+    session: Session, segment_id: str, version: int, previous: int
+) -> tuple[int, int]:
+    """(members of `version` that `previous` lacks, members of `previous` that `version`
+    lacks), in one grouped pass over both versions' rows. Not an anti-join: right after a
+    refresh inserts them the planner has no statistics for these rows, and PostgreSQL then
+    picks a nested loop that compares every member with every other one."""
+    versions = (
+        select(
+            MEMBERS.c.profile_id,
+            func.min(MEMBERS.c.version).label("first"),
+            func.max(MEMBERS.c.version).label("last"),
+        )
+        .where(MEMBERS.c.segment_id == segment_id, MEMBERS.c.version.in_([previous, version]))
+        .group_by(MEMBERS.c.profile_id)
+        .subquery()
     )
-    return int(session.execute(query).scalar_one())
+    query = select(
+        func.coalesce(func.sum(case((versions.c.first == version, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((versions.c.last == previous, 1), else_=0)), 0),
+    )
+    entered, left = session.execute(query).one()
+    return int(entered), int(left)
 
 
 def insert_version(session: Session, row: dict[str, Any]) -> None:

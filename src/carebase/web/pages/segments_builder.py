@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from carebase.errors import Conflict, UnsupportedMediaType, ValidationFailed
+from carebase.http.middleware import read_only_post
 from carebase.segments import fields as f
 from carebase.segments import service
 from carebase.segments.schemas import PreviewOut, SegmentOut
@@ -32,6 +33,8 @@ from carebase.web.routing import page_router
 from carebase.web.session import Manager
 
 router = page_router()
+# Counting only: no turn of SQLite's single writer, no write transaction.
+read_only_post(r"/segments/preview")
 
 MAX_FORM_FIELDS = 2000
 # After settling: segments.js has put back what was typed while the row was on its way.
