@@ -51,10 +51,14 @@ def _key(profiles: int, tickets: int) -> str:
 
 
 def migrate(url: str) -> None:
-    """Bring a cached population's schema to the code's head revision."""
+    """Bring a cached population's schema to the code's head revision, and its published SQL
+    views (and, on PostgreSQL, their role) to the code's, as `carebase migrate` does."""
+    from carebase.query.service import sync_query_views
+
     database = Database.from_settings(test_settings(url))
     try:
         migrate_to_head(database.engine)
+        sync_query_views(database)
     finally:
         database.dispose()
 

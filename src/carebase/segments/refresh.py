@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase.db.plans import plan_for_values
 from carebase.errors import ValidationFailed
 from carebase.kit.jobs import Failure, GiveUp, JobContext, JobKind, JobSpec, RetryPolicy, enqueue
 from carebase.kit.jobs.runner import GIVEN_BACK
@@ -117,6 +118,7 @@ def refresh(
         reasons = "; ".join(f"{p['field']}: {p['reason']}" for p in invalid.details or [])
         raise GiveUp(f"the definition is no longer valid: {reasons}") from invalid
     members = compiler.member_select(node, now=now, segment_members=repository.current_members)
+    plan_for_values(session)
     previous = row.current_version
     version = (previous or 0) + 1
     size = repository.insert_version_members(session, segment_id, version, members)
