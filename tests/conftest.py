@@ -22,6 +22,7 @@ from carebase.app import create_app
 from carebase.auth import service as auth_service
 from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
+from carebase.query.service import sync_query_views
 from carebase.settings import Settings, get_settings
 from tests.pg import PostgresServer, find_pg_bin, start_postgres
 
@@ -58,6 +59,7 @@ def postgres() -> Iterator[PostgresServer | None]:
             conn.execute(f"CREATE DATABASE {TEMPLATE_DB}")
         template = Database.from_settings(test_settings(server.url(TEMPLATE_DB)))
         migrate_to_head(template.engine)
+        sync_query_views(template)
         template.dispose()
         yield server
     finally:
@@ -70,6 +72,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = Database.from_settings(test_settings(f"sqlite:///{path}"))
     migrate_to_head(database.engine)
+    sync_query_views(database)
     database.dispose()
     return path
 

@@ -14,9 +14,11 @@ import logging
 
 from sqlalchemy import Connection, text
 
+from carebase.db.views import VIEW_SCHEMA
+
 logger = logging.getLogger(__name__)
 
-PG_SCHEMA = "sql_api"
+PG_SCHEMA = VIEW_SCHEMA
 PG_ROLE = "carebase_sql"
 RUNNER = f"{PG_SCHEMA}.carebase_run"
 # json_each over a json (not jsonb) object keeps its keys' order and repeats: the row's

@@ -1,4 +1,7 @@
-"""Saved queries, and the published views user SQL reads (schema sql_api on PostgreSQL).
+"""Saved queries.
+
+The published views user SQL reads are not made here: they are the code's, created and kept
+equal to it at every start and by `carebase migrate` (`carebase.query.views`).
 
 Revision ID: 0014
 Revises: 0013
@@ -7,16 +10,13 @@ Create Date: 2026-12-01 14:30:00.000000
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from carebase.db.views import drop_all_views
 from carebase.models.base import UTCDateTime
-from carebase.query import views
-
-logger = logging.getLogger(__name__)
 
 revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0013"
@@ -38,21 +38,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_queries")),
         sa.UniqueConstraint("name", name=op.f("uq_saved_queries_name")),
     )
-    # The views as the code running this migration defines them; every start (and
-    # `carebase migrate`) brings them up to date after that. A later version's views may read
-    # tables a later migration creates: then they wait for that start (savepoint, logged).
-    bind = op.get_bind()
-    try:
-        with bind.begin_nested():
-            views.sync_views(bind)
-    except Exception:
-        logger.warning("the SQL views will be created when carebase starts", exc_info=True)
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    bind = op.get_bind()
-    views.drop_views(bind)
-    if bind.dialect.name == "postgresql":
-        op.execute(f"DROP SCHEMA IF EXISTS {views.PG_SCHEMA} CASCADE")
+    drop_all_views(op.get_bind())
     op.drop_table("saved_queries")
