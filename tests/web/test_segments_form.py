@@ -13,6 +13,7 @@ import pytest
 from carebase.errors import ValidationFailed
 from carebase.segments.definition import definition_json, parse_definition
 from carebase.web import segment_form as sf
+from carebase.web import segment_load as sl
 
 UTC = ZoneInfo("UTC")
 SYDNEY = ZoneInfo("Australia/Sydney")
@@ -220,7 +221,7 @@ def test_json_mode_problems_are_listed_beside_the_editor_with_their_paths() -> N
 
 def test_a_saved_definition_opens_as_rows_and_saves_back_the_same() -> None:
     canonical = _parse(ISSUE_EXAMPLE)
-    form = sf.from_definition(canonical)
+    form = sl.from_definition(canonical)
     assert form is not None
     assert [(row.group, row.kind) for row in form.rows] == [
         ("must", "attribute"),
@@ -262,7 +263,7 @@ def test_should_and_not_round_trip() -> None:
         ],
     }
     canonical = _parse(definition)
-    form = sf.from_definition(canonical)
+    form = sl.from_definition(canonical)
     assert form is not None
     assert form.should_min == "2"
     assert [row.group for row in form.rows] == ["must", "should", "should", "should", "not"]
@@ -316,8 +317,8 @@ def test_should_and_not_round_trip() -> None:
 def test_a_definition_that_does_not_fit_the_rows_opens_in_the_json_editor(
     definition: dict[str, Any],
 ) -> None:
-    assert sf.from_definition(definition) is None
-    editor = sf.json_form(definition, name="Deep")
+    assert sl.from_definition(definition) is None
+    editor = sl.json_form(definition, name="Deep")
     assert editor.mode == "json"
     assert sf.json_definition(editor).definition == definition
 

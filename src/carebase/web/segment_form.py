@@ -22,17 +22,16 @@ problems (`definition.children[2].children[0].value`) come back beside the row t
 from __future__ import annotations
 
 import json
-import math
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from carebase.segments import fields as f
+from carebase.web.segment_values import condition_value, read_number
 
 GROUPS = ("must", "should", "not")
 GROUP_LABELS = {"must": "Must have", "should": "Should have", "not": "Not have"}
@@ -41,66 +40,6 @@ KEY = re.compile(r"^[a-z0-9]{1,16}$")
 FORM_LEVEL = "__form__"
 MAX_ROWS = 30
 MAX_JSON = 100_000
-
-# Operators as people read them, after the field's label.
-OPERATOR_WORDS: dict[str, str] = {
-    f.EQ: "is",
-    f.NE: "is not",
-    f.IN: "is one of",
-    f.CONTAINS: "contains",
-    f.GT: "is more than",
-    f.GTE: "is at least",
-    f.LT: "is less than",
-    f.LTE: "is at most",
-    f.BETWEEN: "is between",
-    f.IS_SET: "is known",
-    f.IS_NOT_SET: "is not known",
-    f.WITHIN_LAST_DAYS: "is within the last … days",
-}
-# Times read better as before and after.
-TIME_WORDS: dict[str, str] = {
-    f.GT: "is after",
-    f.GTE: "is on or after",
-    f.LT: "is before",
-    f.LTE: "is on or before",
-}
-COUNT_WORDS: dict[str, str] = {
-    f.GTE: "at least",
-    f.GT: "more than",
-    f.EQ: "exactly",
-    f.NE: "not exactly",
-    f.LTE: "at most",
-    f.LT: "fewer than",
-}
-
-
-def operator_word(kind: str, op: str) -> str:
-    """`gt` on a timestamp → `is after`; on a number → `is more than`."""
-    if kind in (f.TIMESTAMP, f.DATE) and op in TIME_WORDS:
-        return TIME_WORDS[op]
-    return OPERATOR_WORDS.get(op, op)
-
-
-def value_hint(kind: str, op: str) -> str:
-    """What to type in the value box, for its label's description."""
-    if op in f.PRESENCE:
-        return ""
-    if op == f.WITHIN_LAST_DAYS:
-        return "a number of days"
-    if op == f.IN:
-        return "values separated by commas"
-    pair = op == f.BETWEEN
-    single = {
-        f.TIMESTAMP: "a date, YYYY-MM-DD",
-        f.DATE: "a date, YYYY-MM-DD",
-        f.INTEGER: "a whole number",
-        f.NUMBER: "a number",
-        f.MONEY: "an amount and currency, like 500 AUD",
-        f.BOOLEAN: "yes or no",
-    }.get(kind, "")
-    if pair:
-        return f"two of: {single or 'text'}, separated by a comma"
-    return single
 
 
 def new_key() -> str:
@@ -225,106 +164,6 @@ def read_form(pairs: Iterable[tuple[str, str]]) -> BuilderForm:
 # ---- form → definition -------------------------------------------------------------------
 
 
-class _Bad(ValueError):
-    """A value that cannot be read; its message is for the person who typed it."""
-
-
-def _number(text: str, *, whole: bool) -> int | float:
-    cleaned = text.strip().replace(",", "").replace(" ", "")
-    try:
-        number = float(cleaned)
-    except ValueError:
-        raise _Bad("Enter a whole number." if whole else "Enter a number.") from None
-    if not math.isfinite(number):
-        raise _Bad("Enter a number.")
-    if number.is_integer():
-        return int(number)
-    if whole:
-        raise _Bad("Enter a whole number.")
-    return number
-
-
-def _money(text: str) -> dict[str, Any]:
-    parts = text.replace(",", "").split()
-    amounts = [p for p in parts if re.fullmatch(r"-?\d+(\.\d+)?", p)]
-    currencies = [p for p in parts if re.fullmatch(r"[A-Za-z]{3}", p)]
-    if len(parts) != 2 or len(amounts) != 1 or len(currencies) != 1:
-        raise _Bad("Enter an amount and a currency, like 500 AUD.")
-    return {"currency": currencies[0].upper(), "amount": _number(amounts[0], whole=False)}
-
-
-def _timestamp(text: str, zone: ZoneInfo) -> str:
-    cleaned = text.strip()
-    try:
-        day = date.fromisoformat(cleaned)
-    except ValueError:
-        try:
-            moment = datetime.fromisoformat(cleaned)
-        except ValueError:
-            raise _Bad("Enter a date, like 2026-01-31.") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone)
-        return moment.isoformat()
-    # A day means its start in the viewer's time zone.
-    return datetime.combine(day, time(0), tzinfo=zone).isoformat()
-
-
-def _scalar(kind: str, text: str, zone: ZoneInfo) -> Any:
-    cleaned = text.strip()
-    if not cleaned:
-        raise _Bad("Enter a value.")
-    if kind == f.INTEGER:
-        return _number(cleaned, whole=True)
-    if kind == f.NUMBER:
-        return _number(cleaned, whole=False)
-    if kind == f.STRING_OR_NUMBER:
-        try:
-            return _number(cleaned, whole=False)
-        except _Bad:
-            return cleaned
-    if kind == f.BOOLEAN:
-        lowered = cleaned.lower()
-        if lowered in {"yes", "true"}:
-            return True
-        if lowered in {"no", "false"}:
-            return False
-        raise _Bad("Choose yes or no.")
-    if kind == f.MONEY:
-        return _money(cleaned)
-    if kind == f.TIMESTAMP:
-        return _timestamp(cleaned, zone)
-    return cleaned
-
-
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def condition_value(kind: str, op: str, text: str, zone: ZoneInfo) -> Any:
-    """The JSON value of `op` on a field of type `kind`, from what was typed; ValueError with
-    a message for people when it cannot be read."""
-    if op in f.PRESENCE:
-        return None
-    if op == f.WITHIN_LAST_DAYS:
-        return _number(text, whole=True) if text.strip() else _raise("Enter a number of days.")
-    element = f.STRING if kind == f.STRING_LIST else kind
-    if op == f.IN:
-        parts = _split(text)
-        if not parts:
-            raise _Bad("Enter one or more values, separated by commas.")
-        return [_scalar(element, part, zone) for part in parts]
-    if op == f.BETWEEN:
-        parts = _split(text.replace(" and ", ",")) if kind != f.MONEY else _split(text)
-        if len(parts) != 2:
-            raise _Bad("Enter two values separated by a comma, low first.")
-        return [_scalar(element, part, zone) for part in parts]
-    return _scalar(element, text, zone)
-
-
-def _raise(message: str) -> Any:
-    raise _Bad(message)
-
-
 def _attribute(row: ConditionRow, zone: ZoneInfo, errors: dict[str, str]) -> dict[str, Any]:
     node: dict[str, Any] = {"type": "attribute", "field": row.field, "op": row.op}
     known = f.attribute_field(row.field)
@@ -347,11 +186,11 @@ def _event(row: ConditionRow, zone: ZoneInfo, errors: dict[str, str]) -> dict[st
         return node
     if row.window_days.strip():
         try:
-            node["window_days"] = _number(row.window_days, whole=True)
+            node["window_days"] = read_number(row.window_days, whole=True)
         except ValueError as bad:
             errors[f"{row.key}.window_days"] = str(bad)
     try:
-        node["count"] = {"op": row.count_op, "value": _number(row.count_value, whole=True)}
+        node["count"] = {"op": row.count_op, "value": read_number(row.count_value, whole=True)}
     except ValueError as bad:
         errors[f"{row.key}.count_value"] = str(bad)
     event = f.event_type(row.event)
@@ -398,7 +237,7 @@ def to_definition(form: BuilderForm, zone: ZoneInfo) -> Built:
         paths[f"{at}.min"] = "should_min"
         group: dict[str, Any] = {"type": "group", "op": "at_least", "children": []}
         try:
-            group["min"] = _number(form.should_min or "1", whole=True)
+            group["min"] = read_number(form.should_min or "1", whole=True)
         except ValueError as bad:
             errors["should_min"] = str(bad)
         for index, row in enumerate(should):
@@ -492,156 +331,6 @@ def _sentence(reason: str) -> str:
 
 
 # ---- definition → form -------------------------------------------------------------------
-
-
-def _text(kind: str, value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_text(kind, each) for each in value)
-    if isinstance(value, dict) and set(value) == {"currency", "amount"}:
-        return f"{_text(f.NUMBER, value['amount'])} {value['currency']}"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _fits_value(value: Any) -> bool:
-    """Whether a value can be written back into one text box and read the same."""
-    if isinstance(value, list):
-        return all(_fits_value(each) and not isinstance(each, list) for each in value) and not (
-            any(isinstance(each, str) and "," in each for each in value)
-        )
-    return not isinstance(value, dict) or set(value) == {"currency", "amount"}
-
-
-def _row(node: Any, group: str) -> ConditionRow | None:
-    if not isinstance(node, dict):
-        return None
-    if node.get("type") == "attribute":
-        # Only the catalogue's own attributes are in the builder's list (not `loyalty.<key>`).
-        known = next((a for a in f.attribute_fields() if a.name == node.get("field")), None)
-        if known is None or not _fits_value(node.get("value")):
-            return None
-        return ConditionRow(
-            new_key(),
-            group,
-            "attribute",
-            field=known.name,
-            op=str(node.get("op", "")),
-            value=_text(known.type, node.get("value")),
-        )
-    if node.get("type") == "event":
-        event = f.event_type(str(node.get("event")))
-        if event is None:
-            return None
-        count = node.get("count") or {}
-        where = _where_rows(node.get("where"), event)
-        if where is None or not isinstance(count, dict):
-            return None
-        window = node.get("window_days")
-        return ConditionRow(
-            new_key(),
-            group,
-            "event",
-            event=event.name,
-            window_days="" if window is None else str(window),
-            count_op=str(count.get("op", f.GTE)),
-            count_value=str(count.get("value", 1)),
-            where=where,
-        )
-    return None
-
-
-def _where_rows(where: Any, event: f.EventType) -> list[WhereRow] | None:
-    if where is None:
-        return []
-    if not isinstance(where, dict):
-        return None
-    leaves = [where] if where.get("type") == "event_field" else None
-    if where.get("type") == "group" and where.get("op") == "and":
-        leaves = list(where.get("children") or [])
-    if leaves is None:
-        return None
-    rows = []
-    for leaf in leaves:
-        if not isinstance(leaf, dict) or leaf.get("type") != "event_field":
-            return None
-        known = event.field(str(leaf.get("field")))
-        if known is None or not _fits_value(leaf.get("value")):
-            return None
-        rows.append(
-            WhereRow(
-                new_key(),
-                known.name,
-                str(leaf.get("op", "")),
-                _text(known.type, leaf.get("value")),
-            )
-        )
-    return rows
-
-
-def _rows(nodes: Iterable[Any], group: str) -> list[ConditionRow] | None:
-    rows = []
-    for node in nodes:
-        row = _row(node, group)
-        if row is None:
-            return None
-        rows.append(row)
-    return rows
-
-
-def from_definition(definition: Mapping[str, Any]) -> BuilderForm | None:
-    """The builder's rows for a saved definition, or None when it does not fit Must /
-    Should / Not (the page opens the JSON editor instead)."""
-    root = {key: value for key, value in definition.items() if key != "version"}
-    children: list[Any]
-    if root.get("type") == "group" and root.get("op") == "and":
-        children = list(root.get("children") or [])
-    else:
-        children = [root]
-    form = BuilderForm()
-    seen_should = False
-    for child in children:
-        kind, op = child.get("type"), child.get("op")
-        if kind == "group" and op in {"at_least", "or"} and not seen_should:
-            rows = _rows(child.get("children") or [], "should")
-            if rows is None:
-                return None
-            seen_should = True
-            form.should_min = str(child.get("min") or 1)
-            form.rows.extend(rows)
-        elif kind == "not":
-            inner = child.get("child") or {}
-            nodes = inner.get("children") if inner.get("type") == "group" else [inner]
-            if inner.get("type") == "group" and inner.get("op") != "or":
-                return None
-            rows = _rows(nodes or [], "not")
-            if rows is None:
-                return None
-            form.rows.extend(rows)
-        else:
-            row = _row(child, "must")
-            if row is None:
-                return None
-            form.rows.append(row)
-    # Must rows first, as the builder shows them.
-    form.rows.sort(key=lambda row: GROUPS.index(row.group))
-    return form
-
-
-def json_form(
-    definition: Mapping[str, Any], *, name: str = "", description: str = ""
-) -> BuilderForm:
-    """The JSON editor holding a definition (pretty-printed)."""
-    return BuilderForm(
-        name=name,
-        description=description,
-        mode="json",
-        json_text=json.dumps(definition, indent=2, ensure_ascii=False),
-    )
 
 
 # ---- the builder's buttons without script --------------------------------------------------

@@ -25,6 +25,8 @@ from carebase.segments import fields as f
 from carebase.segments import service
 from carebase.segments.schemas import PreviewOut, SegmentOut
 from carebase.web import segment_form as sf
+from carebase.web import segment_load as sl
+from carebase.web import segment_values as sv
 from carebase.web.actions import field_messages, now_of, read, write
 from carebase.web.forms import FORM_CONTENT_TYPE
 from carebase.web.pages.segments import SEGMENT_HEAD, SegmentId, window_limit
@@ -50,7 +52,7 @@ def _attribute_groups() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _ops(field: f.AttributeField | f.EventField) -> list[tuple[str, str]]:
-    return [(op, sf.operator_word(field.type, op)) for op in field.operators]
+    return [(op, sv.operator_word(field.type, op)) for op in field.operators]
 
 
 def _event_options() -> list[tuple[str, str]]:
@@ -58,7 +60,7 @@ def _event_options() -> list[tuple[str, str]]:
 
 
 def _count_options() -> list[tuple[str, str]]:
-    return [(op, sf.COUNT_WORDS[op]) for op in f.COUNT_OPERATORS]
+    return [(op, sv.COUNT_WORDS[op]) for op in f.COUNT_OPERATORS]
 
 
 def _event_field_options(event: f.EventType) -> list[tuple[str, str]]:
@@ -76,9 +78,9 @@ def builder_helpers(request: Request) -> dict[str, Any]:
         "event_types": f.event_types(),
         "attribute_field": f.attribute_field,
         "event_type": f.event_type,
-        "operator_word": sf.operator_word,
-        "value_hint": sf.value_hint,
-        "count_words": sf.COUNT_WORDS,
+        "operator_word": sv.operator_word,
+        "value_hint": sv.value_hint,
+        "count_words": sv.COUNT_WORDS,
         "presence": f.PRESENCE,
         "window_limit": window_limit(request),
         "group_labels": sf.GROUP_LABELS,
@@ -147,7 +149,7 @@ def _page(
 async def new_segment(request: Request, _manager: Manager, mode: Mode = None) -> HTMLResponse:
     """An empty builder with one Must row (or the JSON editor)."""
     if mode == "json":
-        form = sf.json_form({"type": "group", "op": "and", "children": []})
+        form = sl.json_form({"type": "group", "op": "and", "children": []})
     else:
         form = sf.BuilderForm(rows=[sf.new_row("must", "attribute")])
     return _page(request, form, Editing(None))
@@ -161,8 +163,8 @@ async def edit_segment(
     fit Must / Should / Not (or when asked for)."""
     segment = await read(request, lambda session: service.get_segment(session, segment_id))
     definition = {k: v for k, v in segment.definition.items() if k != "version"}
-    fitted = None if mode == "json" else sf.from_definition(definition)
-    form = fitted or sf.json_form(definition)
+    fitted = None if mode == "json" else sl.from_definition(definition)
+    form = fitted or sl.json_form(definition)
     form.name, form.description = segment.name, segment.description or ""
     return _page(
         request,
@@ -201,11 +203,11 @@ def _switch(form: sf.BuilderForm, target: str, zone: ZoneInfo) -> dict[str, str]
     if target == "json" and form.mode == "builder":
         built = sf.to_definition(form, zone)
         data = built.definition or {"type": "group", "op": "and", "children": []}
-        form.mode, form.json_text = "json", sf.json_form(data).json_text
+        form.mode, form.json_text = "json", sl.json_form(data).json_text
         return {}
     if target == "builder" and form.mode == "json":
         built = sf.json_definition(form)
-        fitted = sf.from_definition(built.definition) if built.definition else None
+        fitted = sl.from_definition(built.definition) if built.definition else None
         if fitted is None:
             return built.errors or {"definition_json": NOT_FITTING}
         form.mode, form.rows, form.should_min = "builder", fitted.rows, fitted.should_min

@@ -11,6 +11,8 @@ from typing import Any
 
 from carebase.segments import fields as f
 from carebase.web import segment_form as sf
+from carebase.web import segment_load as sl
+from carebase.web import segment_values as sv
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,11 @@ def condition_words(row: sf.ConditionRow) -> str:
         value = "" if row.op in f.PRESENCE else f" {row.value}"
         if row.op == f.WITHIN_LAST_DAYS:
             return f"{label} is within the last {row.value} days"
-        return f"{label} {sf.operator_word(kind, row.op)}{value}"
+        return f"{label} {sv.operator_word(kind, row.op)}{value}"
     event = f.event_type(row.event)
     label = event.label if event else row.event
     window = f"in the last {row.window_days} days" if row.window_days else "in the event window"
-    count = f"{sf.COUNT_WORDS.get(row.count_op, row.count_op)} {row.count_value}"
+    count = f"{sv.COUNT_WORDS.get(row.count_op, row.count_op)} {row.count_value}"
     text = f"{label}: {count} {window}"
     tests = []
     for sub in row.where:
@@ -46,14 +48,14 @@ def condition_words(row: sf.ConditionRow) -> str:
         kind = known.type if known else f.STRING
         name = known.label if known else sub.field
         value = "" if sub.op in f.PRESENCE else f" {sub.value}"
-        tests.append(f"{name} {sf.operator_word(kind, sub.op)}{value}")
+        tests.append(f"{name} {sv.operator_word(kind, sub.op)}{value}")
     return text + (f", where {' and '.join(tests)}" if tests else "")
 
 
 def describe(definition: dict[str, Any]) -> Words:
     """The definition's groups in words (label, help, sentences), and its JSON."""
     text = json.dumps(definition, indent=2, ensure_ascii=False)
-    form = sf.from_definition(definition)
+    form = sl.from_definition(definition)
     if form is None:
         return Words([], text, fits=False)
     groups = []
