@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
 from carebase.settings import Settings
+from tests.console_session import ConsoleUser
 from tests.users import people
 
 PASSWORD = people.PASSWORD
@@ -27,6 +28,13 @@ _FORM_ERROR = re.compile(
     r'<p class="notice notice--error" role="alert">.*?<span>(.*?)</span>', re.S
 )
 _TOAST = re.compile(r'<div class="toast toast--success" role="status">.*?<p>(.*?)</p>', re.S)
+
+
+def signed_in_as(client: TestClient, who: ConsoleUser) -> TestClient:
+    """`client` carrying `who`'s session cookie and CSRF token."""
+    client.cookies.set(who.cookie, who.secret)
+    client.headers["X-CSRF-Token"] = who.csrf_token
+    return client
 
 
 @contextmanager

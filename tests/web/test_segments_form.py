@@ -14,35 +14,10 @@ from carebase.errors import ValidationFailed
 from carebase.segments.definition import definition_json, parse_definition
 from carebase.web import segment_form as sf
 from carebase.web import segment_load as sl
+from tests.segments.test_definition import ISSUE_EXAMPLE
 
 UTC = ZoneInfo("UTC")
 SYDNEY = ZoneInfo("Australia/Sydney")
-
-ISSUE_EXAMPLE: dict[str, Any] = {
-    "type": "group",
-    "op": "and",
-    "children": [
-        {"type": "attribute", "field": "ticket_count", "op": "gte", "value": 3},
-        {
-            "type": "event",
-            "event": "customer_support_ticket",
-            "window_days": 120,
-            "count": {"op": "gte", "value": 2},
-            "where": {
-                "type": "group",
-                "op": "and",
-                "children": [
-                    {
-                        "type": "event_field",
-                        "field": "satisfaction_score",
-                        "op": "eq",
-                        "value": "bad",
-                    }
-                ],
-            },
-        },
-    ],
-}
 
 
 def _pairs(**rows: dict[str, Any]) -> list[tuple[str, str]]:

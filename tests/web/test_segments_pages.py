@@ -9,52 +9,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
 from carebase.settings import Settings
 from tests.conftest import FakeClock
-from tests.console_session import ConsoleUser, create_signed_in
 from tests.helpers import auth, create_dataset
 from tests.segments.storehelp import create, post_tickets_for, profile_of, run_jobs
-from tests.web.console import console, field_errors, toast
+from tests.web.console import field_errors, toast
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def people(database: Database, settings: Settings, clock: FakeClock) -> dict[str, ConsoleUser]:
-    return {
-        "manager": create_signed_in(
-            database, settings, email="boss@brand.io", role="manager", now=clock.now
-        ),
-        "agent": create_signed_in(database, settings, email="agent@brand.io", now=clock.now),
-    }
-
-
-def _as(client: TestClient, who: ConsoleUser) -> TestClient:
-    client.cookies.set(who.cookie, who.secret)
-    client.headers["X-CSRF-Token"] = who.csrf_token
-    return client
-
-
-@pytest.fixture
-def manager(app: FastAPI, people: dict[str, ConsoleUser]) -> Iterator[TestClient]:
-    with console(app) as client:
-        yield _as(client, people["manager"])
-
-
-@pytest.fixture
-def agent(app: FastAPI, people: dict[str, ConsoleUser]) -> Iterator[TestClient]:
-    with console(app) as client:
-        yield _as(client, people["agent"])
 
 
 @pytest.fixture

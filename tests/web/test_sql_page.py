@@ -7,44 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from carebase.db.session import Database
-from carebase.settings import Settings
 from carebase.web.pages import sql
-from tests.conftest import FakeClock
-from tests.console_session import ConsoleUser, create_signed_in
+from tests.console_session import ConsoleUser
 from tests.helpers import Brand
-from tests.web.console import console, field_errors, toast
+from tests.web.console import console, field_errors, signed_in_as, toast
 
 HTMX = {"HX-Request": "true", "HX-Target": "sql-result"}
 QUERY = "SELECT c.profile_id, c.email FROM customer_360 AS c ORDER BY c.email"
-
-
-@pytest.fixture
-def people(database: Database, settings: Settings, clock: FakeClock) -> dict[str, ConsoleUser]:
-    return {
-        "manager": create_signed_in(
-            database, settings, email="boss@brand.io", role="manager", now=clock.now
-        ),
-        "agent": create_signed_in(database, settings, email="agent@brand.io", now=clock.now),
-    }
-
-
-def _as(client: TestClient, who: ConsoleUser) -> TestClient:
-    client.cookies.set(who.cookie, who.secret)
-    client.headers["X-CSRF-Token"] = who.csrf_token
-    return client
-
-
-@pytest.fixture
-def manager(app: FastAPI, people: dict[str, ConsoleUser]) -> Iterator[TestClient]:
-    with console(app) as client:
-        yield _as(client, people["manager"])
 
 
 @pytest.fixture
@@ -62,7 +36,7 @@ def emails(client: TestClient, admin_token: str) -> list[str]:
 
 def test_only_managers_use_sql(app: FastAPI, people: dict[str, ConsoleUser]) -> None:
     with console(app) as client:
-        agent = _as(client, people["agent"])
+        agent = signed_in_as(client, people["agent"])
         assert agent.get("/sql").status_code == 403
         assert agent.post("/sql", data={"sql": QUERY}).status_code == 403
 

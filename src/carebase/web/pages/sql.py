@@ -247,19 +247,13 @@ async def _save(
     values = {"name": data.name, "description": data.description}
     try:
         stored = await write(request, work)
-    except ValidationFailed as invalid:
-        errors = field_messages(invalid)
-        return _page(
-            request,
-            saved=saved,
-            sql=data.sql,
-            opened=opened,
-            values=values,
-            errors=errors,
-            status_code=422,
+    except (ValidationFailed, Conflict) as invalid:
+        # A taken name is the name field's problem, as a bad one is.
+        errors = (
+            field_messages(invalid)
+            if isinstance(invalid, ValidationFailed)
+            else {"name": invalid.message}
         )
-    except Conflict as taken:
-        errors = {"name": taken.message}
         return _page(
             request,
             saved=saved,
