@@ -108,6 +108,11 @@ def _choose(page: Page, selector: str, value: str) -> None:
     raise AssertionError(f"{selector} never offered {value}")
 
 
+def _settled(page: Page) -> None:
+    """Wait until no htmx request is in flight (a row re-rendered after a choice)."""
+    page.wait_for_function("() => document.querySelectorAll('.htmx-request').length === 0")
+
+
 def _count(team: Team, definition: dict[str, Any]) -> int:
     counted = team.api("POST", "/v1/segments/preview", json={"definition": definition})
     assert counted.status_code == 200, counted.text
@@ -131,6 +136,8 @@ def test_a_segment_built_with_the_keyboard_counts_as_it_goes_and_is_saved(
     expect(page.locator(f"#{field_id}")).to_be_focused()
     page.keyboard.press("Tab")
     _choose(page, f"#{row_key}-op", "gte")
+    # A person reads the row before typing; the test waits for its re-render the same way.
+    _settled(page)
     page.keyboard.press("Tab")
     expect(page.locator(f"#{row_key}-value")).to_be_focused()
     page.keyboard.type("3")

@@ -53,13 +53,18 @@
   });
   document.addEventListener("htmx:afterSwap", function () {
     if (!typed) return;
+    var restored = null;
     Object.keys(typed).forEach(function (id) {
       var input = document.getElementById(id);
       if (input instanceof HTMLInputElement && input.type !== "hidden" && typed[id].value !== "") {
+        if (input.value !== typed[id].value) restored = input;
         input.value = typed[id].value;
       }
     });
     typed = null;
+    // The live count may have been taken from the row as the server sent it back: count
+    // again with what was typed.
+    if (restored) restored.dispatchEvent(new Event("input", { bubbles: true }));
   });
 
   // <form data-confirm="…">: ask first.
