@@ -222,6 +222,45 @@ class Overloaded(ServiceUnavailable):
     default_message = "The server is busy; retry shortly."
 
 
+# User SQL (`carebase.query`): refused by the gate, failed or stopped in the engine.
+class SqlRefused(BadRequest):
+    """The SQL is not a single read of the published views; the message says why."""
+
+    code = "sql_refused"
+    default_message = "This SQL is not allowed."
+
+
+class SqlSyntaxError(BadRequest):
+    """The SQL does not parse; `details` gives the line and column when known."""
+
+    code = "sql_syntax_error"
+    default_message = "The SQL could not be parsed."
+
+
+class QueryTimeout(BadRequest):
+    """The query ran past its deadline and was stopped."""
+
+    code = "query_timeout"
+    default_message = "The query ran past its deadline and was stopped."
+
+
+class SqlFailed(BadRequest):
+    """The engine could not run the SQL (a type error, division by zero, …)."""
+
+    code = "sql_error"
+    default_message = "The database could not run this SQL."
+
+
+class QueryRoleMissing(ServiceUnavailable):
+    """PostgreSQL: the role queries run as is missing or not usable by this database user."""
+
+    code = "query_role_missing"
+    default_message = (
+        "SQL queries need the PostgreSQL role carebase_sql; an operator creates it as "
+        "docs/query.md shows."
+    )
+
+
 _CODES_BY_STATUS: dict[int, str] = {
     400: BadRequest.code,
     401: Unauthenticated.code,

@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from carebase.db.session import Database
-from carebase.errors import CarebaseError
-from carebase.query.engines import QueryTimeout, SqlFailed, run_postgresql, run_sqlite
-from carebase.query.gate import SqlRefused
+from carebase.errors import CarebaseError, QueryTimeout, SqlFailed, SqlRefused
+from carebase.query.engines import run_postgresql, run_sqlite
 from carebase.query.views import PG_ROLE
 from carebase.settings import Settings
 from tests.conftest import make_token

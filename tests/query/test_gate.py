@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carebase.query.gate import CheckedQuery, SqlRefused, SqlSyntaxError, check
+from carebase.errors import SqlRefused, SqlSyntaxError
+from carebase.query.gate import CheckedQuery, check
 from carebase.query.views import schema_for_gate
 
 SCHEMA = schema_for_gate()

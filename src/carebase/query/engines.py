@@ -27,9 +27,8 @@ from urllib.parse import quote
 import psycopg
 from sqlalchemy import Engine
 
-from carebase.errors import BadRequest, ServiceUnavailable
+from carebase.errors import QueryRoleMissing, QueryTimeout, SqlFailed, SqlRefused
 from carebase.query.functions import ALLOWED_FUNCTIONS
-from carebase.query.gate import SqlRefused
 from carebase.query.pgrole import PG_ROLE, PG_SCHEMA, RUNNER
 from carebase.query.views import published_views
 
@@ -40,30 +39,6 @@ _OK, _DENY = 0, 1
 _TABLE_FUNCTIONS = frozenset({"json_each", "json_tree"})
 # The progress handler runs every this many virtual-machine instructions.
 _PROGRESS_STEPS = 2_000
-
-
-class QueryTimeout(BadRequest):
-    """The query ran past its deadline and was stopped."""
-
-    code = "query_timeout"
-    default_message = "The query ran past its deadline and was stopped."
-
-
-class SqlFailed(BadRequest):
-    """The engine could not run the SQL (a type error, division by zero, …)."""
-
-    code = "sql_error"
-    default_message = "The database could not run this SQL."
-
-
-class QueryRoleMissing(ServiceUnavailable):
-    """PostgreSQL: the role queries run as is missing or not usable by this database user."""
-
-    code = "query_role_missing"
-    default_message = (
-        f"SQL queries need the PostgreSQL role {PG_ROLE}; an operator creates it as "
-        "docs/query.md shows."
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from carebase.errors import BadRequest
+from carebase.errors import SqlRefused, SqlSyntaxError
 from carebase.query.functions import ALLOWED_FUNCTIONS, ALLOWED_SQLGLOT
 
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
@@ -54,20 +54,6 @@ _FORBIDDEN = (
     exp.Analyze,
     exp.TruncateTable,
 )
-
-
-class SqlRefused(BadRequest):
-    """The SQL is not a single read of the published views; the message says why."""
-
-    code = "sql_refused"
-    default_message = "This SQL is not allowed."
-
-
-class SqlSyntaxError(BadRequest):
-    """The SQL does not parse; `details` gives the line and column when known."""
-
-    code = "sql_syntax_error"
-    default_message = "The SQL could not be parsed."
 
 
 @dataclass(frozen=True, slots=True)
