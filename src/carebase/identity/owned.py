@@ -20,12 +20,14 @@ from typing import Literal
 from sqlalchemy import Table
 
 from carebase.models import (
+    ActivationState,
     CommerceAttributes,
     CustomerAttributes,
     CustomerRecord,
     EngagementAttributes,
     Event,
     Note,
+    RunItem,
     SegmentMember,
     SupportAttributes,
     Ticket,
@@ -53,6 +55,10 @@ OWNED: tuple[Owned, ...] = (
     Owned(table(EngagementAttributes), "drop"),
     Owned(table(CustomerAttributes), "drop"),
     Owned(table(SegmentMember), "drop"),
+    # What activation holds of a person: a run's pending work and the diff state. A merged
+    # profile's rows go (the survivor is sent by the next run if its fields changed).
+    Owned(table(RunItem), "drop"),
+    Owned(table(ActivationState), "drop"),
 )
 # Keyed to a profile but kept by identity itself: links and merge blocks move with merges and
 # go with the profile; the ledger and tombstones are identity's own record of merges.

@@ -1,5 +1,12 @@
 """Every ORM table, importable from one place (Alembic reads `Base.metadata`)."""
 
+from carebase.models.activation import (
+    ActivationState,
+    Destination,
+    Orchestration,
+    OrchestrationRun,
+    RunItem,
+)
 from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.connectors import Connector, WebhookDelivery
@@ -26,6 +33,7 @@ from carebase.models.segments import Segment, SegmentMember, SegmentVersion
 from carebase.models.users import Group, GroupMember, SigninLink, User, UserSession
 
 __all__ = [
+    "ActivationState",
     "ApiToken",
     "Base",
     "CatalogItem",
@@ -34,6 +42,7 @@ __all__ = [
     "CustomerAttributes",
     "CustomerRecord",
     "Dataset",
+    "Destination",
     "EngagementAttributes",
     "Event",
     "Group",
@@ -43,11 +52,14 @@ __all__ = [
     "LockKey",
     "MergeBlock",
     "Note",
+    "Orchestration",
+    "OrchestrationRun",
     "PacingSlot",
     "Profile",
     "ProfileLink",
     "ProfileMerge",
     "RateLimitCounter",
+    "RunItem",
     "SavedQuery",
     "Segment",
     "SegmentMember",
