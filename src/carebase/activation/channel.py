@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 import httpx
 
-from carebase.http.outbound import Budget
+from carebase.db.session import Database
 
 # How each sync mode is asked of a destination: create or update, or update existing only.
 SyncMode = Literal["upsert", "update_only"]
@@ -117,8 +117,10 @@ class ChannelContext:
     stop: threading.Event = field(default_factory=threading.Event)
     # The destination's id: names its shared pacing budget and the files it writes.
     destination_id: str = ""
-    # Where request slots are booked (shared by every process); None: in-process pacing.
-    pacer: Budget | None = None
+    # Given, the channel books its request slots in a budget shared by every process
+    # (`carebase.kit.pacing.SharedPacer`, bucket `destination:{destination_id}`); None:
+    # in-process pacing (a connection test, a unit test).
+    database: Database | None = None
     transport: httpx.BaseTransport | None = None
     sleep: Callable[[float], None] | None = None
     timer: Callable[[], float] = time.time
