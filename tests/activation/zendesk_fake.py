@@ -129,6 +129,8 @@ class FakeZendesk:
     job_ttl: float = 3600.0
     keep_jobs: int = 100
     fields_page_size: int = 100
+    # The agent may not list user fields (403), as with a role that cannot see them.
+    refuse_user_fields: bool = False
     clock: Callable[[], float] = time.monotonic
     url: str = ""
     # What happened: every request as "METHOD /path?query", the stored users by id, how many
@@ -205,6 +207,8 @@ class FakeZendesk:
                 return status, answer, headers
             if method == "GET" and path == "/api/v2/users/me":
                 return 200, {"user": self._agent()}, {}
+            if method == "GET" and path == "/api/v2/user_fields" and self.refuse_user_fields:
+                return 403, {"error": "Forbidden", "description": "You do not have access"}, {}
             if method == "GET" and path == "/api/v2/user_fields":
                 return self._user_fields(int(query.get("page", "1")))
             if method == "GET" and path == "/api/v2/job_statuses/show_many":
@@ -416,6 +420,9 @@ def serve_zendesk(**options: Any) -> Iterator[FakeZendesk]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go in two writes: without this, each keep-alive answer waits on
+        # the client's delayed ACK (40 ms).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
@@ -453,7 +460,8 @@ def serve_zendesk(**options: Any) -> Iterator[FakeZendesk]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutting the fake down waits for one.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield fake
