@@ -295,3 +295,31 @@ def test_the_pace_is_shared_through_the_database(database: Database, time: FakeT
             (first if i % 2 == 0 else second).submit(people(100, i * 100), batch_id=str(i))
         assert zendesk.throttled == 0
         assert len(zendesk.jobs) == 4
+
+
+def test_user_fields_that_cannot_be_read_stop_the_run(zendesk: FakeZendesk, time: FakeTime) -> None:
+    channel = channel_for(zendesk, time, token="wrong")
+    record = OutRecord("p", {"name": "A", "external_id": "1", "user_fields.city": "Sydney"})
+    with pytest.raises(ChannelFailed, match="credentials"):
+        channel.prepare(record)
+
+
+def test_a_private_address_is_refused_unless_the_destination_allows_it(
+    zendesk: FakeZendesk, time: FakeTime
+) -> None:
+    channel = channel_for(zendesk, time, allow_private=False)
+    with pytest.raises(ChannelFailed, match="refused") as caught:
+        channel.submit(people(1), batch_id="b")
+    assert caught.value.retry_after is None
+    assert not any(r.startswith("POST") for r in zendesk.requests)
+
+
+def test_a_spent_budget_is_waited_out_before_zendesk_has_to_refuse(time: FakeTime) -> None:
+    # The account allows 50 users a second, though the destination says 100: each answer
+    # says how much is left, and at 0 the channel waits for the reset instead of a 429.
+    with serve_zendesk(clock=time, users_per_second=50) as zendesk:
+        channel = channel_for(zendesk, time)
+        for i in range(3):
+            channel.submit(people(50, i * 50), batch_id=str(i))
+        assert zendesk.throttled == 0
+        assert len(zendesk.jobs) == 3

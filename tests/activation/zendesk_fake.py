@@ -278,6 +278,8 @@ class FakeZendesk:
         self._window.append((now, len(users)))
         remaining = self.users_per_second - used - len(users)
         headers["X-Rate-Limit-Remaining"] = str(remaining)
+        # Seconds until the oldest users in the window leave it (Zendesk's header).
+        headers["ratelimit-reset"] = str(max(1, math.ceil(self._window[0][0] + 1.0 - now)))
         job = Job(
             id=f"{next(self._job_ids):032x}",
             kind=kind,

@@ -31,7 +31,12 @@ from carebase.activation.channel import (
 )
 from carebase.activation.zendesk_account import check_account, read_user_fields
 from carebase.activation.zendesk_fields import FIELDS, USER_FIELDS, UserField, prepare_user
-from carebase.activation.zendesk_jobs import TERMINAL, UserPace, job_outcomes
+from carebase.activation.zendesk_jobs import (
+    TERMINAL,
+    UserPace,
+    job_outcomes,
+    spent_budget_pause,
+)
 from carebase.connectors.mapping import helpdesk_url
 from carebase.http.outbound import (
     OutboundClient,
@@ -173,20 +178,16 @@ class ZendeskChannel:
         if len(records) > BATCH_SIZE:
             raise ValueError(f"Zendesk takes at most {BATCH_SIZE} users a request")
         users = [_user(record.fields) for record in records]
-        client = self._http()
-        try:
-            with self.pace.carrying(len(users)):
-                if self.context.mode == "update_only":
-                    answer = client.put_json("/api/v2/users/update_many.json", {"users": users})
-                else:
-                    # An upsert applied twice leaves the same user: safe to retry on a 5xx.
-                    answer = client.post_json(
-                        "/api/v2/users/create_or_update_many.json",
-                        {"users": users},
-                        idempotent=True,
-                    )
-        except OutboundError as error:
-            raise _failed(error) from error
+        if self.context.mode == "update_only":
+            answer = self._call("PUT", "/api/v2/users/update_many.json", body={"users": users})
+        else:
+            # An upsert applied twice leaves the same user: safe to retry on a 5xx.
+            answer = self._call(
+                "POST",
+                "/api/v2/users/create_or_update_many.json",
+                body={"users": users},
+                idempotent=True,
+            )
         job = answer.get("job_status") if isinstance(answer, dict) else None
         if not isinstance(job, dict) or not job.get("id"):
             raise ChannelFailed("Zendesk accepted the users but answered without a job status")
@@ -201,15 +202,11 @@ class ZendeskChannel:
         A handle this channel did not submit (a run resumed after a restart) still maps
         by position, to as many outcomes as the job's total."""
         found: dict[str, dict[str, Any]] = {}
-        client = self._http()
         for start in range(0, len(handles), SHOW_MANY):
             chunk = list(handles[start : start + SHOW_MANY])
-            try:
-                answer = client.get_json(
-                    "/api/v2/job_statuses/show_many.json", {"ids": ",".join(chunk)}
-                )
-            except OutboundError as error:
-                raise _failed(error) from error
+            answer = self._call(
+                "GET", "/api/v2/job_statuses/show_many.json", params={"ids": ",".join(chunk)}
+            )
             listed = answer.get("job_statuses") if isinstance(answer, dict) else None
             for job in listed or []:
                 if isinstance(job, dict) and job.get("id") is not None:
@@ -228,6 +225,34 @@ class ZendeskChannel:
             else:
                 states[handle] = None
         return states
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """One paced request (a bulk request books its users' share of the budget); its JSON,
+        or ChannelFailed. When Zendesk says the account's budget is spent
+        (`X-Rate-Limit-Remaining: 0`), nothing more goes to it until the budget resets."""
+        users = len(body["users"]) if isinstance(body, dict) and "users" in body else 1
+        try:
+            with self.pace.carrying(users):
+                response = self._http().request(
+                    method, path, params=params, json=body, idempotent=idempotent
+                )
+        except OutboundError as error:
+            raise _failed(error) from error
+        pause = spent_budget_pause(response.headers)
+        if pause:
+            self.pace.hold(self.context.timer() + pause)
+        try:
+            return response.json() if response.content else None
+        except ValueError as error:
+            raise ChannelFailed("Zendesk answered with something that is not JSON") from error
 
     def write_file(self, records: Iterable[OutRecord]) -> WrittenFile:
         """Not a whole-file destination."""
