@@ -1,0 +1,28 @@
+"""Fixtures shared by the activation tests (each helper appends its own commented block)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# --- files helper: a real OpenSSH sshd (tests/activation/sshd.py) ---------------------------
+from tests.activation.sshd import SshServer, sshd_unavailable_reason, start_sshd
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[SshServer]:
+    """A real sshd on 127.0.0.1 for the session (tests write under their own subdirectory of
+    `sshd.root`). Skipped where openssh-server is missing, except on CI, where it fails."""
+    reason = sshd_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}: the SFTP tests cannot be skipped")
+        pytest.skip(reason)
+    server = start_sshd()
+    yield server
+    server.stop()
+
+
+# --- end of the files helper's sshd block ---------------------------------------------------
