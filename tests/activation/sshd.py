@@ -20,8 +20,6 @@ from pathlib import Path
 from tests.pg import free_port
 
 SSHD = Path(os.environ.get("CAREBASE_TEST_SSHD", "/usr/sbin/sshd"))
-# Where Debian keeps the SFTP server binary; `internal-sftp` is used when it is missing.
-SFTP_SERVER = Path("/usr/lib/openssh/sftp-server")
 # sshd refuses to start as root without its privilege separation directory (systemd makes it
 # at boot; a container or a CI runner may not have it).
 PRIVSEP_DIR = Path("/run/sshd")
@@ -128,7 +126,6 @@ def start_sshd() -> SshServer:
     root.mkdir()
     username = getpass.getuser()
     port = free_port()
-    sftp = str(SFTP_SERVER) if SFTP_SERVER.exists() else "internal-sftp"
     config = workdir / "sshd_config"
     config.write_text(
         "\n".join(
@@ -149,7 +146,9 @@ def start_sshd() -> SshServer:
                 "AllowTcpForwarding no",
                 "X11Forwarding no",
                 "LogLevel VERBOSE",
-                f"Subsystem sftp {sftp}",
+                # In-process: an external sftp-server starts through the user's login
+                # shell, half a second per session.
+                "Subsystem sftp internal-sftp",
                 "",
             ]
         ),
