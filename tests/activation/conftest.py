@@ -26,3 +26,19 @@ def sshd() -> Iterator[SshServer]:
 
 
 # --- end of the files helper's sshd block ---------------------------------------------------
+
+
+# --- files helper: a webhook receiver (tests/activation/receiver.py) ------------------------
+from tests.activation.receiver import Receiver, RunningReceiver  # noqa: E402
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Receiver]:
+    """A loopback webhook receiver with its own signing secret (`.secret`), verifying every
+    request, recording batches and failing on demand; its `url` takes POSTs."""
+    running = RunningReceiver("whsec_test-receiver-secret-0123456789")
+    yield running.state
+    running.stop()
+
+
+# --- end of the files helper's webhook block ------------------------------------------------
