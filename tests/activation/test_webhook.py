@@ -169,6 +169,15 @@ def test_a_wrong_endpoint_fails_the_run(webhook_receiver: Receiver, status: int)
     assert failed.value.retry_after is None
 
 
+def test_a_redirect_is_not_followed_and_fails_the_run(webhook_receiver: Receiver) -> None:
+    webhook_receiver.fail_next(308)
+    channel = channel_for(webhook_receiver)
+    with pytest.raises(ChannelFailed, match="answered 308: redirects are not followed"):
+        channel.submit(batch("a"), batch_id="b1")
+    webhook_receiver.fail_next(302)
+    assert not channel.check()[-1].ok
+
+
 def test_a_wrong_secret_is_refused_by_the_receiver(webhook_receiver: Receiver) -> None:
     channel = channel_for(webhook_receiver, secret="whsec_not-the-receivers-secret")
     with pytest.raises(ChannelFailed, match=r"401.*signature mismatch"):
