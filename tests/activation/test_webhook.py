@@ -118,8 +118,12 @@ def test_a_429_waits_as_long_as_the_receiver_asks(webhook_receiver: Receiver) ->
     webhook_receiver.fail_next(429, retry_after="7")
     channel = channel_for(webhook_receiver, sleeps=sleeps)
     assert channel.submit(batch("a"), batch_id="b1").outcomes == [Outcome(True, "delivered")]
-    channel.close()
     assert 7.0 in sleeps
+    # Longer than a batch waits in place: the run fails, to be retried when asked.
+    webhook_receiver.fail_next(429, retry_after="600")
+    with pytest.raises(ChannelFailed) as failed:
+        channel.submit(batch("b"), batch_id="b2")
+    assert failed.value.retry_after == 600
 
 
 def test_an_outage_fails_the_run_with_a_retry_after(webhook_receiver: Receiver) -> None:
