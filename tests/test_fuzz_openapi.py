@@ -74,6 +74,16 @@ UNSTATABLE_RULES: dict[str, str] = {
     "listSegmentMembers": "`cursor` must be one the API gave; `attributes` catalogue names",
     "exportSegmentMembers": "`attributes` must be catalogue attribute names",
     "listSegmentVersions": "`cursor` must be one the API gave",
+    "listDestinations": "`cursor` must be one the API gave",
+    "createDestination": "`config` and `secrets` must be those of the destination's `kind`",
+    "updateDestination": "`config` and `secrets` must be those of the destination's `kind`",
+    "listOrchestrations": "`cursor` must be one the API gave",
+    "createOrchestration": "`destination_id` and `source.id` must exist; `source.attributes` "
+    "customer_360 columns; `sync_mode` one the destination supports; `schedule` a cron "
+    "expression in an IANA zone",
+    "updateOrchestration": "`destination_id` and `source.id` must exist; `source.attributes` "
+    "customer_360 columns; `sync_mode` one the destination supports; `schedule` a cron "
+    "expression in an IANA zone",
 }
 
 # The check's own default, which the operations above extend with 422.
