@@ -60,16 +60,20 @@ def release_active(session: Session, orchestration_id: str, run_id: str) -> None
     )
 
 
-def set_schedule(
-    session: Session, orchestration_id: str, revision: int, next_run_at: datetime | None
-) -> bool:
-    """Set the next fire time if the orchestration is still at `revision`."""
-    result = session.execute(
+def lock_orchestration(session: Session, orchestration_id: str) -> Row[Any] | None:
+    """One orchestration's row, locked for this transaction (PostgreSQL; SQLite's write
+    lock is whole)."""
+    query = select(ORCHESTRATIONS).where(ORCHESTRATIONS.c.id == orchestration_id)
+    return session.execute(query.with_for_update()).first()
+
+
+def set_next_run_at(session: Session, orchestration_id: str, next_run_at: datetime | None) -> None:
+    """Record an orchestration's next fire time."""
+    session.execute(
         update(ORCHESTRATIONS)
-        .where(ORCHESTRATIONS.c.id == orchestration_id, ORCHESTRATIONS.c.revision == revision)
+        .where(ORCHESTRATIONS.c.id == orchestration_id)
         .values(next_run_at=next_run_at)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # ---- runs --------------------------------------------------------------------------------
