@@ -3,11 +3,13 @@ with per-record results (docs/activation.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
-from carebase.activation import orchestrations, service
+from carebase.activation import orchestrations, run_service, service
+from carebase.activation.run_schemas import RunOut, RunRecordOut
 from carebase.activation.schemas import (
     CheckOut,
     DestinationIn,
@@ -15,6 +17,7 @@ from carebase.activation.schemas import (
     DestinationUpdate,
     OrchestrationIn,
     OrchestrationOut,
+    RunIn,
 )
 from carebase.auth.scopes import ACTIVATION_READ, ACTIVATION_WRITE
 from carebase.auth.service import Principal
@@ -32,6 +35,7 @@ Reader = Annotated[Principal, Depends(require_scope(ACTIVATION_READ))]
 Writer = Annotated[Principal, Depends(require_scope(ACTIVATION_WRITE))]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+RecordStatus = Literal["pending", "in_flight", "succeeded", "rejected", "invalid", "skipped"]
 
 _DESTINATION_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Another destination has that name (`name_taken`)."},
@@ -220,3 +224,138 @@ def update_orchestration(
 def delete_orchestration(orchestration_id: str, _writer: Writer, session: DbSession) -> None:
     """Delete an orchestration with its run history and what it last sent."""
     orchestrations.delete_orchestration(session, orchestration_id)
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+_RUN_START_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "A run of this orchestration is in progress (`run_in_progress`)."},
+}
+
+
+@router.post(
+    "/v1/orchestrations/{orchestration_id}/runs",
+    status_code=202,
+    operation_id="startOrchestrationRun",
+    response_model=RunOut,
+    responses=_RUN_START_ERRORS,
+)
+def start_run(
+    orchestration_id: str, writer: Writer, session: DbSession, now: Now, body: RunIn | None = None
+) -> RunOut:
+    """Start a run now (a job; follow it with GET …/runs/{run_id}). One run of an
+    orchestration at a time, whatever the number of processes."""
+    options = body or RunIn()
+    return run_service.start_run(
+        session,
+        orchestration_id,
+        now=now,
+        dry_run=options.dry_run,
+        full_resync=options.full_resync,
+        only_failed=options.only_failed,
+        requested_by=writer.token_id,
+    )
+
+
+@router.get(
+    "/v1/orchestrations/{orchestration_id}/runs",
+    operation_id="listOrchestrationRuns",
+    response_model=Page[RunOut],
+)
+def list_runs(
+    orchestration_id: str,
+    _reader: Reader,
+    session: DbSession,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Page[RunOut]:
+    """The orchestration's runs, newest first."""
+    items, next_cursor = run_service.list_runs(session, orchestration_id, limit=limit, after=cursor)
+    return Page[RunOut](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/orchestrations/{orchestration_id}/runs/{run_id}",
+    operation_id="getOrchestrationRun",
+    response_model=RunOut,
+)
+def get_run(orchestration_id: str, run_id: str, _reader: Reader, session: DbSession) -> RunOut:
+    """One run: status, counts, progress, error, a dry run's findings."""
+    return run_service.get_run(session, orchestration_id, run_id)
+
+
+@router.post(
+    "/v1/orchestrations/{orchestration_id}/runs/{run_id}/cancel",
+    operation_id="cancelOrchestrationRun",
+    response_model=RunOut,
+    responses={409: {"description": "The run already ended."}},
+)
+def cancel_run(
+    orchestration_id: str, run_id: str, _writer: Writer, session: DbSession, now: Now
+) -> RunOut:
+    """Cancel a run: a waiting run ends now, a running one before its next batch."""
+    return run_service.cancel_run(session, orchestration_id, run_id, now=now)
+
+
+@router.post(
+    "/v1/orchestrations/{orchestration_id}/runs/{run_id}/retry",
+    status_code=202,
+    operation_id="retryOrchestrationRun",
+    response_model=RunOut,
+    responses=_RUN_START_ERRORS,
+)
+def retry_run(
+    orchestration_id: str, run_id: str, writer: Writer, session: DbSession, now: Now
+) -> RunOut:
+    """Start a new run sending only the records that failed or were rejected."""
+    return run_service.retry_failed(
+        session, orchestration_id, run_id, now=now, requested_by=writer.token_id
+    )
+
+
+@router.get(
+    "/v1/orchestrations/{orchestration_id}/runs/{run_id}/records",
+    operation_id="listRunRecords",
+    response_model=Page[RunRecordOut],
+)
+def list_run_records(
+    orchestration_id: str,
+    run_id: str,
+    _reader: Reader,
+    session: DbSession,
+    status: Annotated[
+        RecordStatus | None, Query(description="Only records in this status.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> Page[RunRecordOut]:
+    """The run's records that did not simply succeed (invalid, rejected, skipped, pending),
+    with the destination's own reason; never a record's fields."""
+    items, next_cursor = run_service.list_records(
+        session, orchestration_id, run_id, status=status, limit=limit, after=cursor
+    )
+    return Page[RunRecordOut](items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/orchestrations/{orchestration_id}/runs/{run_id}/records.csv",
+    operation_id="exportRunRecords",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "seq, record_key, action, status, error_code, message, remote_id.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+def export_run_records(
+    orchestration_id: str, run_id: str, _reader: Reader, session: DbSession
+) -> StreamingResponse:
+    """The run's records as CSV, for a spreadsheet (cells that would read as formulas are
+    quoted)."""
+    chunks = run_service.records_csv(session, orchestration_id, run_id)
+    return StreamingResponse(
+        chunks,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{run_id}-records.csv"'},
+    )
