@@ -16,18 +16,14 @@ def settings(database_url: str) -> Settings:
     return test_settings(database_url, allow_private_outbound=True)
 
 
-def test_query_to_zendesk(
-    database: Database, settings: Settings, zendesk_fake: FakeZendesk
-) -> None:
+def test_query_to_zendesk(database: Database, settings: Settings, zendesk_fake: FakeZendesk) -> None:
     runhelp.load_demo(database, settings)
     query = runhelp.save_query(
         database,
         "SELECT profile_id AS external_id, lower(full_name) AS name, email FROM customer_360",
     )
     dest = runhelp.destination(
-        database,
-        settings,
-        "zendesk",
+        database, settings, "zendesk",
         {"base_url": zendesk_fake.url, "email": zendesk_fake.email},
         {"api_token": zendesk_fake.api_token},
     )
