@@ -1,4 +1,4 @@
-"""`carebase serve|worker|migrate|token|user|group|jobs|version`."""
+"""`carebase serve|worker|migrate|token|user|group|jobs|destination|orchestration|version`."""
 
 from __future__ import annotations
 
