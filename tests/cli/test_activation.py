@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from carebase.activation.run_schemas import RunCounts, RunOut
 from carebase.cli import app
+from carebase.cli.activation_follow import exit_code
 from carebase.db.session import Database
 from carebase.settings import Settings
 from tests.activation import runhelp
@@ -222,3 +225,29 @@ def test_orchestration_run_exit_codes(
     )
     assert code == 1
     assert "schedule.cron" in stderr
+
+
+def test_exit_codes_by_status() -> None:
+    def run(status: str) -> RunOut:
+        return RunOut(
+            id="run_1",
+            orchestration_id="orc_1",
+            status=status,
+            trigger="manual",
+            dry_run=False,
+            full_resync=False,
+            only_failed=False,
+            counts=RunCounts(**dict.fromkeys(RunCounts.model_fields, 0)),
+            progress=None,
+            error=None,
+            details=None,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            started_at=None,
+            finished_at=None,
+            requested_by=None,
+        )
+
+    codes = {
+        s: exit_code(run(s)) for s in ("completed", "completed_with_errors", "failed", "cancelled")
+    }
+    assert codes == {"completed": 0, "completed_with_errors": 2, "failed": 1, "cancelled": 1}

@@ -4,24 +4,19 @@ create|list|show|run|runs` (docs/activation.md)."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from carebase.activation import orchestrations, run_service, runs
+from carebase.activation import orchestrations, run_service
 from carebase.activation import service as destinations
 from carebase.activation.kinds import KINDS
-from carebase.activation.run_schemas import RunOut
 from carebase.activation.schemas import DestinationIn, OrchestrationIn
+from carebase.cli import activation_follow as follow_run
 from carebase.cli.context import err, fail, handle_errors, load_settings, out, ready_database
-from carebase.db.session import Database
-from carebase.jobkinds import registry
-from carebase.kit.jobs import Runner
 from carebase.models import utcnow
 
 destination_app = typer.Typer(
@@ -31,9 +26,6 @@ orchestration_app = typer.Typer(
     help="Orchestrations: a segment or saved query sent to a destination.", no_args_is_help=True
 )
 
-# Exit codes of `orchestration run`: completed, failed or cancelled, records rejected.
-EXIT_COMPLETED, EXIT_RUN_FAILED, EXIT_REJECTED = 0, 1, 2
-POLL_SECONDS = 0.5
 CREATED_BY = "cli"
 
 
@@ -153,7 +145,7 @@ def destination_test(destination_id: str) -> None:
         err.print(f"{mark} {step.name}: ", end="")
         err.print(step.detail, highlight=False, markup=False)
     if not result.ok:
-        raise typer.Exit(EXIT_RUN_FAILED)
+        raise typer.Exit(follow_run.EXIT_RUN_FAILED)
     err.print("Connection test passed.")
 
 
@@ -305,73 +297,6 @@ def orchestration_runs(
     out.print(table)
 
 
-def exit_code(run: RunOut) -> int:
-    """0 completed, 1 failed or cancelled, 2 completed with records rejected or invalid."""
-    if run.status == "completed":
-        return EXIT_COMPLETED
-    if run.status == "completed_with_errors":
-        return EXIT_REJECTED
-    return EXIT_RUN_FAILED
-
-
-def _read_run(database: Database, orchestration_id: str, run_id: str) -> RunOut:
-    with database.unit_of_work(write=False) as session:
-        return run_service.get_run(session, orchestration_id, run_id)
-
-
-def _work_here(database: Database, run_id: str, done: threading.Event) -> threading.Thread:
-    """Run the run's job in this process (no worker needed), until it has ended."""
-    runner = Runner(database, registry(load_settings()), kinds=[runs.RUN.name])
-
-    def loop() -> None:
-        while not done.is_set():
-            # Runs due jobs of the run kind one at a time; ours among them.
-            if runner.run_due(limit=1).handled == 0:
-                done.wait(POLL_SECONDS)
-
-    thread = threading.Thread(target=loop, name=f"carebase-run-{run_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def follow(
-    database: Database,
-    started: RunOut,
-    *,
-    worker_hint_after: float = 10.0,
-    poll_seconds: float = POLL_SECONDS,
-) -> RunOut:
-    """Follow a run with a progress bar (reading the database every `poll_seconds`) until it
-    ends; the run as it ended."""
-    run = started
-    hinted = False
-    began = time.monotonic()
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=False) as progress:
-        task = progress.add_task(run.status, total=None)
-        while run.status not in runs.ENDED:
-            time.sleep(poll_seconds)
-            run = _read_run(database, run.orchestration_id, run.id)
-            done = run.progress.done if run.progress else 0
-            total = run.progress.total if run.progress else None
-            progress.update(task, description=run.status, completed=done, total=total)
-            waited = time.monotonic() - began
-            if run.status == "waiting_to_start" and not hinted and waited > worker_hint_after:
-                hinted = True
-                progress.console.print(
-                    "No worker has taken the run yet: is `carebase serve` or `carebase worker` "
-                    "running? (Ctrl-C leaves it queued; --here runs it in this process.)",
-                    style="yellow",
-                )
-    return run
-
-
 @orchestration_app.command("run")
 @handle_errors
 def orchestration_run(
@@ -409,9 +334,9 @@ def orchestration_run(
         print(started.id)
         return
     stop = threading.Event()
-    worker = _work_here(database, started.id, stop) if here else None
+    worker = follow_run.work_here(database, started.id, stop) if here else None
     try:
-        ended = follow(database, started)
+        ended = follow_run.follow(database, started)
     except KeyboardInterrupt:
         stop.set()
         # With --here the job in hand stops with this process; its lease lapses and a
@@ -425,20 +350,6 @@ def orchestration_run(
     stop.set()
     if worker is not None:
         worker.join()
-    _report(ended)
+    follow_run.report(ended)
     print(ended.id)
-    raise typer.Exit(exit_code(ended))
-
-
-def _report(run: RunOut) -> None:
-    c = run.counts
-    err.print(
-        f"{run.status}: {c.queried} queried, {c.invalid} invalid, {c.new} new, "
-        f"{c.changed} changed, {c.unchanged} unchanged; {c.sent} sent, {c.succeeded} "
-        f"succeeded, {c.rejected} rejected",
-        highlight=False,
-    )
-    if run.error:
-        err.print(f"error: {run.error}", style="bold red", highlight=False)
-    if run.dry_run and run.details:
-        err.print(orjson.dumps(run.details, option=orjson.OPT_INDENT_2).decode(), highlight=False)
+    raise typer.Exit(follow_run.exit_code(ended))
