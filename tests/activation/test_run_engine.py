@@ -16,7 +16,7 @@ from carebase.activation import run_service
 from carebase.activation.run_service import RunInProgress
 from carebase.db.session import Database
 from carebase.errors import Conflict, ValidationFailed
-from carebase.models.activation import ActivationState, OrchestrationRun, RunItem
+from carebase.models.activation import OrchestrationRun
 from carebase.profiles import service as profiles
 from carebase.settings import Settings
 from tests.activation import runhelp
@@ -278,40 +278,6 @@ def test_cancel_while_sending_leaves_the_rest_unsent(
         assert all(i.payload is None for i in runhelp.item_rows(world.database, started.id))
         assert {i.status for i in runhelp.item_rows(world.database, started.id)} == {"skipped"}
         assert world.run().status == "completed"
-
-
-def test_forgetting_a_profile_mid_run_drops_it(world: World) -> None:
-    started = runhelp.start(world.database, world.orchestration_id, world.clock())
-    # The run read its source and is about to send (its items are pending).
-    forgotten = world.keys[2]
-    from carebase.activation import runs
-
-    class Stop(Exception):
-        pass
-
-    original = runs.runs_send.send
-
-    def forget_then_send(context: Any, channel: Any, run_id: str, **kw: Any) -> None:
-        with world.database.unit_of_work() as session:
-            profiles.forget(session, forgotten, now=world.clock())
-        original(context, channel, run_id, **kw)
-
-    runs.runs_send.send = forget_then_send  # type: ignore[assignment]
-    try:
-        runhelp.work(world.database, world.settings, world.clock)
-    finally:
-        runs.runs_send.send = original  # type: ignore[assignment]
-    with world.database.unit_of_work(write=False) as session:
-        done = run_service.get_run(session, world.orchestration_id, started.id)
-        items = session.execute(select(RunItem).where(RunItem.profile_id == forgotten)).all()
-        state = session.execute(
-            select(ActivationState).where(ActivationState.profile_id == forgotten)
-        ).all()
-    assert done.status == "completed"
-    assert world.fake.find(external_id=forgotten) is None
-    assert items == []
-    assert state == []
-    assert done.counts.sent == len(world.keys) - 1
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
