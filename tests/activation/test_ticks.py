@@ -94,7 +94,8 @@ def test_a_due_tick_starts_one_run_and_queues_the_next(
     database: Database, settings: Settings, scheduled: str
 ) -> None:
     [queued] = tick_jobs(database)
-    assert queued.status == "queued" and queued.dedupe_key == f"orchestration-tick:{scheduled}"
+    assert queued.status == "queued"
+    assert queued.dedupe_key == f"orchestration-tick:{scheduled}"
     assert queued.run_at == datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
     clock = runhelp.Clock(T0)
     only_ticks(database, settings, clock)
