@@ -212,3 +212,8 @@ def segment(database: Database, *, at_least: int = 1, computed: bool = True) -> 
         with database.unit_of_work() as session:
             refresh.refresh(session, made.id, now=ANCHOR, window_limit_days=120)
     return made.id
+
+
+def utcnow() -> datetime:
+    """The real time (for runs worked by real worker processes)."""
+    return datetime.now(UTC)
