@@ -10,12 +10,12 @@ keeps the same to `activation:write`). The same services as `/v1/destinations`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -268,7 +268,7 @@ async def edit_destination_page(
 @router.post("/activation/destinations/{destination_id}/edit")
 async def update_destination(
     destination_id: DestinationId, request: Request, _manager: Manager
-) -> HTMLResponse | RedirectResponse:
+) -> Response:
     """Save the destination; secrets left blank keep their stored value."""
     destination, _ = await _load(request, destination_id)
     kind = _kind(destination.kind)
@@ -322,7 +322,7 @@ async def confirm_delete_page(
 @router.post("/activation/destinations/{destination_id}/delete")
 async def delete_destination(
     destination_id: DestinationId, request: Request, _manager: Manager
-) -> Any:
+) -> Response:
     """Delete the destination, or explain the 409 (orchestrations still use it)."""
     destination, _ = await _load(request, destination_id)
     try:

@@ -91,6 +91,7 @@ class OrchestrationRow:
     destination: Named | None
     source: str
     schedule: str
+    last_run: RunOut | None
 
 
 def source_words(orchestration: OrchestrationOut, names: dict[str, str]) -> str:
@@ -114,6 +115,15 @@ def last_run(orchestration: OrchestrationOut) -> RunOut | None:
     if found is None:
         return None
     return found if isinstance(found, RunOut) else RunOut.model_validate(found)
+
+
+def latest_run(session: Session, orchestration: OrchestrationOut) -> RunOut | None:
+    """The orchestration's last run: as it carries it, else read from its runs."""
+    carried = last_run(orchestration)
+    if carried is not None:
+        return carried
+    runs, _ = run_service.list_runs(session, orchestration.id, limit=1, after=None)
+    return runs[0] if runs else None
 
 
 def run_kind(run: RunOut) -> str:
@@ -157,7 +167,11 @@ async def orchestrations_page(
         names = _source_names(session)
         rows = [
             OrchestrationRow(
-                o, destinations.get(o.destination_id), source_words(o, names), _schedule_of(o)
+                o,
+                destinations.get(o.destination_id),
+                source_words(o, names),
+                _schedule_of(o),
+                latest_run(session, o),
             )
             for o in all_orchestrations(session)
         ]
@@ -626,8 +640,15 @@ async def start_run(
         view = await read(
             request, lambda session: _view(session, settings_of(request), orchestration_id, None)
         )
+        # The service's words name ids; a person gets the reason and the way out.
+        words = (
+            "Another run of this orchestration is in progress: it must end, or be cancelled,"
+            " before the next starts."
+            if view.orchestration.active_run_id
+            else busy.message
+        )
         return _orchestration_page(
-            request, view, can_edit=True, run_error=busy.message, status_code=409
+            request, view, can_edit=True, run_error=words, status_code=409
         )
     return RedirectResponse(
         f"/activation/orchestrations/{orchestration_id}/runs/{run.id}?done=started",
