@@ -3,6 +3,7 @@ in-process worker of `carebase serve`), the admin API and the CLI all derive fro
 
 from __future__ import annotations
 
+from carebase.activation import runs as activation_runs
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.ingest.service import IngestConfig
@@ -16,5 +17,9 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
     options = options or ClientOptions()
     config = IngestConfig.from_settings(settings)
     return Registry(
-        [deliveries.job_kind(settings, config, options), segment_refresh.job_kind(settings)]
+        [
+            deliveries.job_kind(settings, config, options),
+            segment_refresh.job_kind(settings),
+            activation_runs.job_kind(settings, options),
+        ]
     )

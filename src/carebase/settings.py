@@ -256,6 +256,21 @@ class Settings(BaseSettings):
         le=600,
         description="How long one SQL query (POST /v1/query) may run before it is stopped.",
     )
+    activation_query_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description=(
+            "How long reading an orchestration's saved query may run (the same read-only "
+            "gate and engine enforcement as POST /v1/query, without its row cap)."
+        ),
+    )
+    activation_run_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How many days finished orchestration runs (and their records) are kept.",
+    )
     blocked_link_values: Annotated[tuple[str, ...], NoDecode] = Field(
         default=DEFAULT_BLOCKED_LINK_VALUES,
         description="Comma-separated link values that never link anything (case-insensitive).",

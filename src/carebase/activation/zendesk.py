@@ -1,10 +1,53 @@
-"""Zendesk's Users API as a destination (CONTRACT STUB: the zendesk helper fills this in)."""
+"""Zendesk's Users API as a destination: records become Zendesk users, 100 a request, through
+the asynchronous bulk endpoints (`create_or_update_many` to upsert, `update_many` to update
+existing users only), whose jobs `poll` follows to one outcome per record.
+
+Limits honoured (docs/destinations-zendesk.md): at most 100 users a request; the
+destination's `users_per_second` (a request of n users books n / users_per_second seconds,
+in a budget shared by every process when the run has a database); at most
+`max_jobs_in_flight` jobs open (under Zendesk's 30); every 429 waits its Retry-After.
+Sources: helpdesk-apis.md §1.5, activation-segments-anchors.md §3-4.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from carebase.activation.channel import Channel, ChannelContext, DestinationKind
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from carebase.activation.channel import (
+    EXPIRED,
+    ChannelContext,
+    ChannelFailed,
+    CheckStep,
+    DestinationKind,
+    Outcome,
+    OutRecord,
+    Submitted,
+    WrittenFile,
+)
+from carebase.activation.zendesk_fields import FIELDS, USER_FIELDS, UserField, prepare_user
+from carebase.activation.zendesk_jobs import TERMINAL, UserPace, job_outcomes
+from carebase.connectors.mapping import helpdesk_url
+from carebase.http.outbound import (
+    OutboundClient,
+    OutboundDeferred,
+    OutboundError,
+    OutboundRefused,
+    Pacing,
+)
+
+BATCH_SIZE = 100  # create_or_update_many and update_many take at most 100 users
+SHOW_MANY = 100  # job_statuses/show_many takes at most 100 ids
+# The longest one request waits in place (its pacing slot and 429 retries together); a longer
+# wait fails the run with ChannelFailed(retry_after=…) so that it is tried again later.
+IN_PLACE_WAIT = 300.0
+# An outage outlasting the client's retries: the run is worth trying again after this.
+OUTAGE_RETRY = 300.0
+USER_FIELD_PAGES = 50
 
 
 class ZendeskConfig(BaseModel):
@@ -12,11 +55,32 @@ class ZendeskConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # https://acme.zendesk.com
-    base_url: str = Field(min_length=8, max_length=500)
+    # https://acme.zendesk.com (a bare subdomain, `acme`, is read as that)
+    base_url: str = Field(min_length=3, max_length=500)
     email: str = Field(min_length=3, max_length=320)
     users_per_second: int = Field(default=100, ge=1, le=100)
     max_jobs_in_flight: int = Field(default=10, ge=1, le=29)
+    # The region a phone number without + is read in (ISO 3166 alpha-2, e.g. AU); None:
+    # numbers must be international (+61…).
+    default_region: str | None = Field(default=None, min_length=2, max_length=2)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        url = helpdesk_url(value, "zendesk.com")
+        if " " in url or not url.split("://", 1)[1]:
+            raise ValueError("must be the account's URL, e.g. https://acme.zendesk.com")
+        return url
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("must be a two-letter region code, e.g. AU")
+        return region
 
 
 class ZendeskSecrets(BaseModel):
@@ -27,9 +91,293 @@ class ZendeskSecrets(BaseModel):
     api_token: str = Field(min_length=1, max_length=500)
 
 
-def open_channel(context: ChannelContext) -> Channel:
-    """A channel to the account's Users API."""
-    raise NotImplementedError
+class ZendeskChannel:
+    """An open connection to one Zendesk account, for one run or one connection test."""
+
+    batch_size = BATCH_SIZE
+    whole_file = False
+
+    def __init__(self, context: ChannelContext) -> None:
+        self.context = context
+        self.config = ZendeskConfig.model_validate(context.config)
+        self.secrets = ZendeskSecrets.model_validate(context.secrets)
+        self.max_in_flight = self.config.max_jobs_in_flight
+        bucket = f"destination:{context.destination_id}"
+        self.pace = UserPace(self.config.users_per_second, context.database, bucket)
+        self._client: OutboundClient | None = None
+        self._fields: dict[str, UserField] | None = None
+        # Each open job's number of records: its outcomes are returned in request order.
+        self._batches: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    # ---- connection ---------------------------------------------------------------------
+
+    def _open(
+        self, *, attempts: int = 6, wait_limit: float | None = IN_PLACE_WAIT
+    ) -> OutboundClient:
+        context = self.context
+        return OutboundClient(
+            self.config.base_url,
+            auth=(f"{self.config.email}/token", self.secrets.api_token),
+            pacing=Pacing(requests=self.config.users_per_second, seconds=1.0),
+            pacer=self.pace,
+            allow_private=context.allow_private,
+            transport=context.transport,
+            sleep=context.sleep,
+            clock=context.timer,
+            attempts=attempts,
+            wait_limit=wait_limit,
+            started_wait_limit=wait_limit,
+            stop=context.stop,
+            service="Zendesk",
+        )
+
+    def _http(self) -> OutboundClient:
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = self._open()
+                except OutboundError as error:
+                    raise _failed(error) from error
+            return self._client
+
+    def close(self) -> None:
+        """Release connections."""
+        if self._client is not None:
+            self._client.close()
+
+    # ---- records ------------------------------------------------------------------------
+
+    def prepare(self, record: OutRecord) -> dict[str, Any]:
+        """The Zendesk user to send for this record, or RecordInvalid (zendesk_fields)."""
+        return prepare_user(
+            record.fields,
+            mode=self.context.mode,
+            default_region=self.config.default_region,
+            user_fields=self.user_fields,
+        )
+
+    def user_fields(self) -> dict[str, UserField]:
+        """The account's custom user fields by key (read once per channel)."""
+        if self._fields is None:
+            try:
+                self._fields = _read_user_fields(self._http())
+            except OutboundError as error:
+                raise _failed(error) from error
+        return self._fields
+
+    def submit(self, records: Sequence[OutRecord], *, batch_id: str) -> Submitted:
+        """Queue one bulk job for up to 100 prepared records; its job id is the handle."""
+        if not records:
+            return Submitted(outcomes=[])
+        if len(records) > BATCH_SIZE:
+            raise ValueError(f"Zendesk takes at most {BATCH_SIZE} users a request")
+        users = [_user(record.fields) for record in records]
+        client = self._http()
+        try:
+            with self.pace.carrying(len(users)):
+                if self.context.mode == "update_only":
+                    answer = client.put_json("/api/v2/users/update_many.json", {"users": users})
+                else:
+                    # An upsert applied twice leaves the same user: safe to retry on a 5xx.
+                    answer = client.post_json(
+                        "/api/v2/users/create_or_update_many.json",
+                        {"users": users},
+                        idempotent=True,
+                    )
+        except OutboundError as error:
+            raise _failed(error) from error
+        job = answer.get("job_status") if isinstance(answer, dict) else None
+        if not isinstance(job, dict) or not job.get("id"):
+            raise ChannelFailed("Zendesk accepted the users but answered without a job status")
+        handle = str(job["id"])
+        with self._lock:
+            self._batches[handle] = len(records)
+        return Submitted(handle=handle)
+
+    def poll(self, handles: Sequence[str]) -> Mapping[str, list[Outcome] | str | None]:
+        """Each job's outcomes in request order once it ended (completed, failed, killed),
+        None while it runs, EXPIRED when Zendesk no longer lists it (records to send again).
+        A handle this channel did not submit (a run resumed after a restart) still maps
+        by position, to as many outcomes as the job's total."""
+        found: dict[str, dict[str, Any]] = {}
+        client = self._http()
+        for start in range(0, len(handles), SHOW_MANY):
+            chunk = list(handles[start : start + SHOW_MANY])
+            try:
+                answer = client.get_json(
+                    "/api/v2/job_statuses/show_many.json", {"ids": ",".join(chunk)}
+                )
+            except OutboundError as error:
+                raise _failed(error) from error
+            listed = answer.get("job_statuses") if isinstance(answer, dict) else None
+            for job in listed or []:
+                if isinstance(job, dict) and job.get("id") is not None:
+                    found[str(job["id"])] = job
+        states: dict[str, list[Outcome] | str | None] = {}
+        for handle in handles:
+            job = found.get(handle)
+            if job is None:
+                states[handle] = EXPIRED
+                with self._lock:
+                    self._batches.pop(handle, None)
+            elif str(job.get("status")) in TERMINAL:
+                with self._lock:
+                    count = self._batches.pop(handle, None)
+                states[handle] = job_outcomes(job, count)
+            else:
+                states[handle] = None
+        return states
+
+    def write_file(self, records: Iterable[OutRecord]) -> WrittenFile:
+        """Not a whole-file destination."""
+        raise NotImplementedError("Zendesk takes records, not files")
+
+    # ---- test connection -----------------------------------------------------------------
+
+    def check(self) -> list[CheckStep]:
+        """ "reach the account", "authenticate", "read user fields"; stops at the first that
+        fails, saying exactly what failed."""
+        steps: list[CheckStep] = []
+        try:
+            client = self._open(attempts=2, wait_limit=10.0)
+        except OutboundError as error:
+            return [CheckStep("reach the account", False, str(error))]
+        try:
+            try:
+                me = client.get_json("/api/v2/users/me.json")
+            except OutboundRefused as error:
+                return [CheckStep("reach the account", False, str(error))]
+            except OutboundError as error:
+                if error.status is None or error.status == 404 or error.status >= 500:
+                    return [CheckStep("reach the account", False, _unreachable(error))]
+                steps.append(
+                    CheckStep("reach the account", True, f"{self.config.base_url} answered")
+                )
+                return [
+                    *steps,
+                    CheckStep("authenticate", False, _refused(error, self.config.email)),
+                ]
+            steps.append(CheckStep("reach the account", True, f"{self.config.base_url} answered"))
+            user = me.get("user") if isinstance(me, dict) else None
+            ok, detail = _signed_in(user, self.config.email)
+            steps.append(CheckStep("authenticate", ok, detail))
+            if not ok:
+                return steps
+            try:
+                fields = _read_user_fields(client)
+            except OutboundError as error:
+                return [*steps, CheckStep("read user fields", False, _read_failed(error))]
+            self._fields = fields
+            keys = sorted(fields)
+            listed = ", ".join(keys[:20]) + (
+                f" and {len(keys) - 20} more" if len(keys) > 20 else ""
+            )
+            detail = f"{len(keys)} user fields" + (f": {listed}" if keys else "")
+            return [*steps, CheckStep("read user fields", True, detail)]
+        finally:
+            client.close()
+
+
+def _user(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The user object to send: prepared fields, with any `user_fields.<key>` gathered."""
+    user: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name == USER_FIELDS and isinstance(value, Mapping):
+            custom.update(value)
+        elif name.startswith(USER_FIELDS + "."):
+            custom[name[len(USER_FIELDS) + 1 :]] = value
+        else:
+            user[name] = value
+    if custom:
+        user[USER_FIELDS] = custom
+    return user
+
+
+def _read_user_fields(client: OutboundClient) -> dict[str, UserField]:
+    """Every custom user field of the account (following `next_page`)."""
+    fields: dict[str, UserField] = {}
+    url: str | None = "/api/v2/user_fields.json"
+    for _ in range(USER_FIELD_PAGES):
+        if url is None:
+            break
+        answer = client.get_json(url)
+        for body in (answer or {}).get("user_fields") or []:
+            if isinstance(body, dict) and body.get("key"):
+                field = UserField.from_api(body)
+                fields[field.key] = field
+        following = (answer or {}).get("next_page")
+        url = str(following) if following else None
+    return fields
+
+
+def _failed(error: OutboundError) -> ChannelFailed:
+    """What stops a run, from what Zendesk (or the network) answered."""
+    if isinstance(error, OutboundRefused):
+        return ChannelFailed(f"Zendesk destination refused: {error}")
+    if isinstance(error, OutboundDeferred):
+        return ChannelFailed(
+            f"Zendesk's pace leaves no room now ({error}); the run can resume later",
+            retry_after=error.retry_after,
+        )
+    status = error.status
+    if status == 401:
+        return ChannelFailed(
+            "Zendesk refused the credentials (401): check the agent's email and API token"
+        )
+    if status == 403:
+        return ChannelFailed(
+            "bulk imports are not enabled for this Zendesk account, or the agent may not "
+            "manage users (403): ask Zendesk support to enable data imports, or use an "
+            "admin's token"
+        )
+    if status == 404:
+        return ChannelFailed(f"{error}: is base_url the account's Zendesk URL?")
+    if status is None or status == 429 or status >= 500:
+        wait = error.retry_after if error.retry_after is not None else OUTAGE_RETRY
+        return ChannelFailed(f"{error}; try again later", retry_after=wait)
+    return ChannelFailed(str(error))
+
+
+def _unreachable(error: OutboundError) -> str:
+    if error.status == 404:
+        return f"{error}: this is not a Zendesk account's URL"
+    return str(error)
+
+
+def _refused(error: OutboundError, email: str) -> str:
+    if error.status == 401:
+        return f"401 Unauthorized: Zendesk refused {email}/token with this API token"
+    if error.status == 403:
+        return f"403 Forbidden: {email} may not use the API (is token access enabled?)"
+    if error.status == 429:
+        wait = f"; retry in {error.retry_after:.0f} s" if error.retry_after is not None else ""
+        return f"429 Too Many Requests: the account's API budget is spent{wait}"
+    return str(error)
+
+
+def _signed_in(user: Any, email: str) -> tuple[bool, str]:
+    if not isinstance(user, dict) or user.get("id") is None:
+        return False, "Zendesk answered as the anonymous user: the credentials were not used"
+    role = str(user.get("role") or "unknown")
+    if role == "end-user":
+        return (
+            False,
+            f"{email} is an end user; an admin (or an agent who may manage users) is needed",
+        )
+    return True, f"signed in as {email} (user {user['id']}, role {role})"
+
+
+def _read_failed(error: OutboundError) -> str:
+    if error.status == 403:
+        return f"403 Forbidden: the agent may not list user fields ({error})"
+    return str(error)
+
+
+def open_channel(context: ChannelContext) -> ZendeskChannel:
+    """A channel to the account's Users API (nothing is sent until it is used)."""
+    return ZendeskChannel(context)
 
 
 KIND = DestinationKind(
@@ -39,4 +387,5 @@ KIND = DestinationKind(
     secrets_model=ZendeskSecrets,
     modes=("upsert", "update_only"),
     open=open_channel,
+    fields=FIELDS,
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,10 +120,8 @@ def _authorizer(
     return authorize
 
 
-def run_sqlite(
-    path: Path, sql: str, *, max_rows: int, timeout_seconds: float, busy_timeout_ms: int = 5000
-) -> Fetched:
-    """Run `sql` on its own read-only connection to the database file."""
+def _open_sqlite(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    """A connection of its own, read-only, with the authorizer installed."""
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     connection = sqlite3.connect(
         uri, uri=True, timeout=busy_timeout_ms / 1000, isolation_level=None
@@ -139,22 +137,61 @@ def run_sqlite(
         # Read for each query: a table a migration adds later is refused from the start.
         names = _schema_names(connection)
         connection.set_authorizer(_authorizer(*_VIEW_READS[key], names))
-        deadline = time.monotonic() + timeout_seconds
-        timed_out = False
+    except BaseException:
+        connection.close()
+        raise
+    return connection
 
-        def past_deadline() -> int:
-            nonlocal timed_out
-            timed_out = time.monotonic() > deadline
-            return 1 if timed_out else 0
 
-        connection.set_progress_handler(past_deadline, _PROGRESS_STEPS)
+class _Deadline:
+    """A progress handler that stops the statement once its time is up."""
+
+    def __init__(self, connection: sqlite3.Connection, timeout_seconds: float) -> None:
+        self.deadline = time.monotonic() + timeout_seconds
+        self.timed_out = False
+        connection.set_progress_handler(self._past, _PROGRESS_STEPS)
+
+    def _past(self) -> int:
+        self.timed_out = time.monotonic() > self.deadline
+        return 1 if self.timed_out else 0
+
+
+def run_sqlite(
+    path: Path, sql: str, *, max_rows: int, timeout_seconds: float, busy_timeout_ms: int = 5000
+) -> Fetched:
+    """Run `sql` on its own read-only connection to the database file."""
+    connection = _open_sqlite(path, busy_timeout_ms)
+    try:
+        deadline = _Deadline(connection, timeout_seconds)
         try:
             cursor = connection.execute(sql)
             rows = cursor.fetchmany(max_rows + 1)
         except sqlite3.Error as error:
-            raise _sqlite_error(error, timed_out, timeout_seconds) from error
+            raise _sqlite_error(error, deadline.timed_out, timeout_seconds) from error
         columns = tuple(column[0] for column in cursor.description or ())
         return Fetched(rows, columns)
+    finally:
+        connection.close()
+
+
+def stream_sqlite(
+    path: Path, sql: str, *, chunk: int, timeout_seconds: float, busy_timeout_ms: int = 5000
+) -> Iterator[Fetched]:
+    """Run `sql` as `run_sqlite` does, with no row cap: the rows in chunks of at most
+    `chunk`, read as they are consumed. The deadline covers the whole read."""
+    connection = _open_sqlite(path, busy_timeout_ms)
+    try:
+        deadline = _Deadline(connection, timeout_seconds)
+        try:
+            cursor = connection.execute(sql)
+            columns = tuple(column[0] for column in cursor.description or ())
+            while True:
+                rows = cursor.fetchmany(chunk)
+                if not rows:
+                    return
+                yield Fetched(rows, columns)
+        except sqlite3.Error as error:
+            raise _sqlite_error(error, deadline.timed_out, timeout_seconds) from error
     finally:
         connection.close()
 
@@ -182,6 +219,24 @@ def forget_view_reads() -> None:
 # ---- PostgreSQL ----------------------------------------------------------------------------
 
 
+def _pg_prepare(cursor: psycopg.Cursor[Any], timeout_seconds: float) -> None:
+    """Read-only, as the SQL role, with the timeout, the views' schema and UTC."""
+    try:
+        cursor.execute("SET TRANSACTION READ ONLY")
+        cursor.execute(f"SET LOCAL ROLE {PG_ROLE}")
+    except psycopg.Error as error:
+        raise QueryRoleMissing(
+            f"SQL queries run as the PostgreSQL role {PG_ROLE}, which this database user "
+            f"cannot become ({_pg_message(error)}); an operator creates it as "
+            "docs/query.md shows."
+        ) from error
+    milliseconds = max(1, int(timeout_seconds * 1000))
+    cursor.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+    cursor.execute(f"SET LOCAL search_path = {PG_SCHEMA}")
+    # Timestamps in the JSON rows are written in the session's zone: UTC, as SQLite's.
+    cursor.execute("SET LOCAL TimeZone = 'UTC'")
+
+
 def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: float) -> Fetched:
     """Run `sql` as `carebase_sql` in a read-only transaction that is always rolled back."""
     raw = engine.raw_connection()
@@ -189,20 +244,7 @@ def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: 
         driver = raw.driver_connection
         assert isinstance(driver, psycopg.Connection)
         cursor = driver.cursor()
-        try:
-            cursor.execute("SET TRANSACTION READ ONLY")
-            cursor.execute(f"SET LOCAL ROLE {PG_ROLE}")
-        except psycopg.Error as error:
-            raise QueryRoleMissing(
-                f"SQL queries run as the PostgreSQL role {PG_ROLE}, which this database user "
-                f"cannot become ({_pg_message(error)}); an operator creates it as "
-                "docs/query.md shows."
-            ) from error
-        milliseconds = max(1, int(timeout_seconds * 1000))
-        cursor.execute(f"SET LOCAL statement_timeout = {milliseconds}")
-        cursor.execute(f"SET LOCAL search_path = {PG_SCHEMA}")
-        # Timestamps in the JSON rows are written in the session's zone: UTC, as SQLite's.
-        cursor.execute("SET LOCAL TimeZone = 'UTC'")
+        _pg_prepare(cursor, timeout_seconds)
         try:
             # Through the SECURITY DEFINER runner (no change of role inside it), as a
             # parameter over the extended protocol: one statement only.
@@ -211,6 +253,34 @@ def run_postgresql(engine: Engine, sql: str, *, max_rows: int, timeout_seconds: 
         except psycopg.Error as error:
             raise _pg_error(error, timeout_seconds) from error
         return Fetched([tuple(row[0] or ()) for row in rows], ())
+    finally:
+        try:
+            raw.rollback()
+        finally:
+            raw.close()
+
+
+def stream_postgresql(
+    engine: Engine, sql: str, *, chunk: int, timeout_seconds: float
+) -> Iterator[Fetched]:
+    """Run `sql` as `run_postgresql` does, with no row cap: a server-side cursor read in
+    chunks of at most `chunk` rows as they are consumed. `statement_timeout` bounds each
+    fetch; the transaction is read-only and always rolled back."""
+    raw = engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        _pg_prepare(driver.cursor(), timeout_seconds)
+        try:
+            with driver.cursor(name="carebase_stream") as cursor:
+                cursor.execute(f"SELECT {RUNNER}(%s)", (sql,))
+                while True:
+                    rows = cursor.fetchmany(chunk)
+                    if not rows:
+                        return
+                    yield Fetched([tuple(row[0] or ()) for row in rows], ())
+        except psycopg.Error as error:
+            raise _pg_error(error, timeout_seconds) from error
     finally:
         try:
             raw.rollback()

@@ -91,6 +91,56 @@ def run_query(
     )
 
 
+# What the gate's LIMIT is set to for an uncapped read (an activation's source): no real
+# result reaches it, and both engines take it as a 64-bit integer.
+UNCAPPED = 2**62
+STREAM_CHUNK = 1000
+
+
+@dataclass(slots=True)
+class QueryChunk:
+    """Some rows of a streamed query: column names and JSON-safe rows."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def stream_query(
+    database: Database, sql: str, *, settings: Settings, chunk: int = STREAM_CHUNK
+) -> Iterator[QueryChunk]:
+    """Run user SQL as `run_query` does (the same gate, the same read-only engine layers),
+    without the row cap, for activation: the rows in chunks, read as they are consumed.
+    Bounded by `activation_query_timeout_seconds`. The gate runs before the first chunk."""
+    checked = check_sql(sql, dialect=database.dialect, max_rows=UNCAPPED)
+    timeout = settings.activation_query_timeout_seconds
+    fetched: Iterator[engines.Fetched]
+    if database.dialect == "sqlite":
+        path = settings.sqlite_path
+        assert path is not None
+        fetched = engines.stream_sqlite(
+            path,
+            checked.sql,
+            chunk=chunk,
+            timeout_seconds=timeout,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+    else:
+        fetched = engines.stream_postgresql(
+            database.engine, checked.sql, chunk=chunk, timeout_seconds=timeout
+        )
+    return _chunks(checked, fetched, stored_text=database.dialect == "sqlite")
+
+
+def _chunks(
+    checked: gate.CheckedQuery, fetched: Iterator[engines.Fetched], *, stored_text: bool
+) -> Iterator[QueryChunk]:
+    for part in fetched:
+        yield QueryChunk(
+            columns=_names(checked.columns, part),
+            rows=rows_json_safe(part.rows, checked.types, stored_text=stored_text),
+        )
+
+
 def _names(checked: tuple[str, ...], fetched: engines.Fetched) -> list[str]:
     """The gate's names for the columns; the engine's, or positions, when they disagree (a
     star over a table function the gate cannot expand)."""

@@ -1,0 +1,138 @@
+"""Zendesk's bulk jobs, read: a job's results as one outcome per record, and the pace at
+which users are sent (a request of n users books n / users_per_second seconds).
+
+Job results are in request order (confirmed by Zendesk staff), and some carry an `index`;
+each shape Zendesk documents or was observed to send is accepted (helpdesk-apis.md §1.5,
+activation-segments-anchors.md §4): `{id, status: Created|Updated, email|external_id}`,
+`{id, index}`, `{id, action: "update", status, success}`, `{index?, status: "Failed",
+error, details}`, and an object `{success: bool}` standing for every record.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from carebase.activation.channel import Outcome
+from carebase.db.session import Database
+from carebase.http.outbound import Pacing
+from carebase.kit.pacing import SharedPacer
+
+TERMINAL = frozenset({"completed", "failed", "killed"})
+_ACTIONS = {"created": "created", "create": "created", "updated": "updated", "update": "updated"}
+
+
+def job_outcomes(job: Mapping[str, Any], count: int | None) -> list[Outcome]:
+    """One outcome per record of an ended job, in request order: `count` records when the
+    channel remembers the batch, else the job's `total` (or as many as its results)."""
+    results = job.get("results")
+    listed = results if isinstance(results, list) else []
+    size = count if count is not None else _size(job, listed)
+    slots: list[Outcome | None] = [None] * size
+    if isinstance(results, Mapping):
+        # One verdict for the whole job (the shape of some bulk jobs).
+        shared = _outcome(results)
+        slots = [shared] * size
+    for position, result in enumerate(listed):
+        if not isinstance(result, Mapping):
+            continue
+        index = result.get("index")
+        at = index if isinstance(index, int) and _is_index(index, size) else position
+        if at < size:
+            slots[at] = _outcome(result)
+    status = str(job.get("status"))
+    missing = _missing(status, job.get("message"))
+    return [slot if slot is not None else missing for slot in slots]
+
+
+def _size(job: Mapping[str, Any], listed: list[Any]) -> int:
+    total = job.get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else len(listed)
+
+
+def _is_index(value: Any, size: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < size
+
+
+def _outcome(result: Mapping[str, Any]) -> Outcome:
+    status = str(result.get("status") or "").lower()
+    failed = status == "failed" or result.get("success") is False or "error" in result
+    if failed:
+        error = result.get("error")
+        details = result.get("details") or result.get("description") or error
+        return Outcome(
+            ok=False,
+            error_code=str(error) if error else "Failed",
+            message=str(details) if details else "Zendesk did not apply this record",
+        )
+    remote = result.get("id")
+    action = _ACTIONS.get(status) or _ACTIONS.get(str(result.get("action") or "").lower())
+    return Outcome(ok=True, action=action, remote_id=str(remote) if remote is not None else None)
+
+
+def _missing(status: str, message: Any) -> Outcome:
+    """The outcome of a record the job's results do not mention."""
+    if status in {"failed", "killed"}:
+        why = str(message) if message else f"Zendesk's job was {status}"
+        return Outcome(ok=False, error_code=f"job_{status}", message=why)
+    return Outcome(
+        ok=False, error_code="no_result", message="Zendesk's job ended without a result for it"
+    )
+
+
+class UserPace:
+    """The users-per-second budget as an `OutboundClient` budget: each request books
+    n / users_per_second seconds, n being the users it carries (one for a read). Booked in
+    the database (bucket `destination:{id}`, shared by every process) when there is one."""
+
+    def __init__(self, users_per_second: int, database: Database | None, bucket: str) -> None:
+        self.users_per_second = users_per_second
+        self.database, self.bucket = database, bucket
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._next = float("-inf")
+        self._shared: dict[int, SharedPacer] = {}
+
+    @contextmanager
+    def carrying(self, users: int) -> Iterator[None]:
+        """Requests made in this block (on this thread) book `users` users each."""
+        self._local.users = users
+        try:
+            yield
+        finally:
+            self._local.users = 1
+
+    def _users(self) -> int:
+        return max(1, int(getattr(self._local, "users", 1)))
+
+    def _pacer(self, users: int) -> SharedPacer:
+        assert self.database is not None
+        pacer = self._shared.get(users)
+        if pacer is None:
+            # Same bucket, another interval: one budget, booked by the size of each request.
+            pacing = Pacing(requests=self.users_per_second, seconds=float(users))
+            pacer = self._shared[users] = SharedPacer(self.database, self.bucket, pacing)
+        return pacer
+
+    def reserve(self, now: float, max_wait: float = math.inf) -> float:
+        """Book the next slot for this request's users unless it is more than `max_wait`
+        away; how far away it is."""
+        users = self._users()
+        if self.database is not None:
+            return self._pacer(users).reserve(now, max_wait)
+        with self._lock:
+            slot = max(now, self._next)
+            if slot - now <= max_wait:
+                self._next = slot + users / self.users_per_second
+            return slot - now
+
+    def hold(self, until: float) -> None:
+        """No request before `until` (Zendesk said to wait)."""
+        if self.database is not None:
+            self._pacer(1).hold(until)
+            return
+        with self._lock:
+            self._next = max(self._next, until)
