@@ -110,7 +110,8 @@ def test_agents_read_activation_and_managers_change_it(
     assert "/activation" in re.findall(r'<li><a href="(/[a-z]+)"', listed.text)
     # No destination yet: the manager is told to add one first.
     page = manager.get("/activation")
-    assert "First" in page.text and 'href="/activation/destinations"' in page.text
+    assert "First" in page.text
+    assert 'href="/activation/destinations"' in page.text
 
 
 def test_a_form_without_the_csrf_token_is_refused(manager: TestClient) -> None:
@@ -125,7 +126,10 @@ def test_the_form_of_each_kind_comes_from_its_models(manager: TestClient) -> Non
     sftp = manager.get("/activation/destinations/new?kind=sftp")
     assert sftp.status_code == 200
     text = sftp.text
-    assert re.search(r'<input id="config-port" name="config.port" type="number"[^>]*min="1"[^>]*max="65535"', text)
+    assert re.search(
+        r'<input id="config-port" name="config.port" type="number"[^>]*min="1"[^>]*max="65535"',
+        text,
+    )
     assert re.search(r'<select id="config-file_format" name="config.file_format"', text)
     assert '<option value="ndjson">' in text
     assert re.search(r'<textarea id="secrets-private_key" name="secrets.private_key"', text)
@@ -175,7 +179,9 @@ def test_a_manager_creates_tests_edits_and_deletes_a_destination(
     assert tested.status_code == 303
     page = manager.get(tested.headers["location"])
     assert "Connection failed" in page.text
-    assert re.search(r'<li class="step step--bad">.*?<span>Failed</span>.*?step__detail', page.text, re.S)
+    assert re.search(
+        r'<li class="step step--bad">.*?<span>Failed</span>.*?step__detail', page.text, re.S
+    )
     assert "Connection failed" in manager.get("/activation/destinations").text
 
     # Edit: the form comes filled in, secrets blank; leaving them blank keeps them.
@@ -245,7 +251,9 @@ def test_a_manager_builds_an_orchestration_with_a_schedule(
     # One more mapping row, without losing what was typed.
     more = manager.post(
         "/activation/orchestrations/new",
-        data=_orchestration_form(destination_id, f"segment:{sources['segment']}", action="add_mapping"),
+        data=_orchestration_form(
+            destination_id, f"segment:{sources['segment']}", action="add_mapping"
+        ),
     )
     assert more.status_code == 200
     assert len(re.findall(r'name="map_field"', more.text)) == 4
@@ -253,7 +261,9 @@ def test_a_manager_builds_an_orchestration_with_a_schedule(
 
     bad = manager.post(
         "/activation/orchestrations/new",
-        data=_orchestration_form(destination_id, f"segment:{sources['segment']}", cron="61 * * * *"),
+        data=_orchestration_form(
+            destination_id, f"segment:{sources['segment']}", cron="61 * * * *"
+        ),
     )
     assert bad.status_code == 422
     assert "cron" in field_errors(bad)
@@ -319,7 +329,11 @@ def test_the_schedule_preview_lists_the_next_three_runs_in_the_zone(
 
 
 def test_a_run_is_started_followed_and_cancelled(
-    manager: TestClient, agent: TestClient, database: Database, clock: FakeClock, sources: dict[str, str]
+    manager: TestClient,
+    agent: TestClient,
+    database: Database,
+    clock: FakeClock,
+    sources: dict[str, str],
 ) -> None:
     destination_id = _created(manager.post("/activation/destinations/new", data=ZENDESK_FORM))
     orchestration_id = _orchestration(database, clock, destination_id, sources["segment"])
@@ -330,7 +344,8 @@ def test_a_run_is_started_followed_and_cancelled(
     run_url = started.headers["location"].split("?")[0]
     page = manager.get(started.headers["location"])
     assert toast(page) == "Run started: it updates here as it goes."
-    assert 'data-status="waiting_to_start"' in page.text and "Waiting to start" in page.text
+    assert 'data-status="waiting_to_start"' in page.text
+    assert "Waiting to start" in page.text
     assert f'hx-get="{run_url}/live" hx-trigger="every 1s"' in page.text
     assert "Cancel run" in page.text
     # The agent reads it, without the buttons.
@@ -338,7 +353,9 @@ def test_a_run_is_started_followed_and_cancelled(
     assert agent.post(f"{run_url}/cancel").status_code == 403
 
     # A second run while this one is active: refused, in words, on the orchestration page.
-    again = manager.post(f"/activation/orchestrations/{orchestration_id}/runs", data={"mode": "run"})
+    again = manager.post(
+        f"/activation/orchestrations/{orchestration_id}/runs", data={"mode": "run"}
+    )
     assert again.status_code == 409
     assert form_error(again) == (
         "Another run of this orchestration is in progress: it must end, or be cancelled,"
@@ -347,11 +364,13 @@ def test_a_run_is_started_followed_and_cancelled(
     assert "follow it</a>" in again.text
 
     live = manager.get(f"{run_url}/live", headers=HTMX)
-    assert live.status_code == 200 and 'hx-trigger="every 1s"' in live.text
+    assert live.status_code == 200
+    assert 'hx-trigger="every 1s"' in live.text
     cancelled = manager.post(f"{run_url}/cancel")
     assert cancelled.status_code == 303
     ended = manager.get(f"{run_url}/live", headers=HTMX)
-    assert 'data-status="cancelled"' in ended.text and "Cancelled" in ended.text
+    assert 'data-status="cancelled"' in ended.text
+    assert "Cancelled" in ended.text
     assert "hx-trigger" not in ended.text, "an ended run is not polled"
     refused = manager.post(f"{run_url}/cancel")
     assert refused.status_code == 409
@@ -362,7 +381,8 @@ def test_a_run_is_started_followed_and_cancelled(
     assert csv_file.text.splitlines()[0].startswith("seq,")
 
     runs = manager.get(f"/activation/orchestrations/{orchestration_id}")
-    assert f'href="{run_url}"' in runs.text and "Cancelled" in runs.text
+    assert f'href="{run_url}"' in runs.text
+    assert "Cancelled" in runs.text
     assert "Cancelled" in manager.get("/activation").text
 
 

@@ -647,9 +647,7 @@ async def start_run(
             if view.orchestration.active_run_id
             else busy.message
         )
-        return _orchestration_page(
-            request, view, can_edit=True, run_error=words, status_code=409
-        )
+        return _orchestration_page(request, view, can_edit=True, run_error=words, status_code=409)
     return RedirectResponse(
         f"/activation/orchestrations/{orchestration_id}/runs/{run.id}?done=started",
         status_code=303,
