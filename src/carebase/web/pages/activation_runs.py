@@ -41,6 +41,13 @@ RECORDS_PAGE = 50
 # At most this many columns of a dry run's sample rows are shown.
 SAMPLE_COLUMNS = 8
 
+SAMPLE_TITLES = {
+    "create": "Samples it would create",
+    "update": "Samples it would update",
+    "unchanged": "Samples it would leave unchanged",
+    "invalid": "Samples that are not valid (not sent)",
+}
+
 RECORD_TONES = {
     "succeeded": "ok",
     "rejected": "bad",
@@ -51,20 +58,36 @@ RECORD_TONES = {
 }
 
 
-def sample_columns(rows: list[Any]) -> list[str]:
-    """The columns of a dry run's sample rows, in the order they first appear."""
+def sample_rows(rows: Any) -> list[dict[str, str]]:
+    """A dry run's sample rows as flat text cells: the record's key, then each of the fields
+    it would send (a sample is `{key, fields: {…}}`, or already flat)."""
+    flat: list[dict[str, str]] = []
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict):
+            flat.append({"record": _text(row)})
+            continue
+        cells = {str(k): _text(v) for k, v in row.items() if not isinstance(v, dict)}
+        for value in row.values():
+            if isinstance(value, dict):
+                cells.update({str(k): _text(v) for k, v in value.items()})
+        flat.append(cells)
+    return flat
+
+
+def sample_columns(rows: list[dict[str, str]]) -> list[str]:
+    """The columns of flattened sample rows, in the order they first appear (at most
+    SAMPLE_COLUMNS)."""
     columns: list[str] = []
     for row in rows:
-        for name in row if isinstance(row, dict) else ():
-            if name not in columns:
-                columns.append(str(name))
-    return columns[:SAMPLE_COLUMNS] or ["record"]
+        columns.extend(name for name in row if name not in columns)
+    return columns[:SAMPLE_COLUMNS]
 
 
-def sample_value(value: Any) -> str:
-    """A sample's value as text (nested values as compact JSON-ish text)."""
+def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
     return value if isinstance(value, str) else str(value)
 
 
@@ -149,8 +172,9 @@ def _run_page(
             "next_records": next_records,
             "first_records": first_records,
             "csv_url": f"{url}/records.csv",
+            "sample_rows": sample_rows,
+            "sample_titles": SAMPLE_TITLES,
             "sample_columns": sample_columns,
-            "sample_value": sample_value,
             "toast": toast,
             "problem": problem,
         },
