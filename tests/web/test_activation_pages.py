@@ -405,3 +405,29 @@ def test_a_dry_run_shows_what_it_would_send(
     assert "What this dry run found" in page.text
     assert "Nothing was sent." in page.text
     assert "hx-trigger" not in page.text
+
+
+def test_the_sync_modes_follow_the_destinations_kind(manager: TestClient) -> None:
+    zendesk = _created(manager.post("/activation/destinations/new", data=ZENDESK_FORM))
+    sftp_form = {
+        "kind": "sftp",
+        "name": "Files",
+        "config.host": "files.brand.example",
+        "config.username": "carebase",
+    }
+    sftp = _created(manager.post("/activation/destinations/new", data=sftp_form))
+    form = manager.get("/activation/orchestrations/new")
+    assert 'hx-get="/activation/orchestrations/sync-modes"' in form.text
+
+    def modes(destination_id: str, chosen: str) -> list[str]:
+        answer = manager.get(
+            "/activation/orchestrations/sync-modes",
+            params={"destination_id": destination_id, "sync_mode": chosen},
+            headers=HTMX,
+        )
+        assert answer.status_code == 200
+        assert answer.text.lstrip().startswith('<div id="sync-mode-field">')
+        return re.findall(r'<option value="(\w+)"( selected)?', answer.text)
+
+    assert modes(zendesk, "update_only") == [("upsert", ""), ("update_only", " selected")]
+    assert modes(sftp, "update_only") == [("upsert", " selected")]

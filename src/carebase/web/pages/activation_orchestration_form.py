@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -18,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from carebase.activation import orchestrations
 from carebase.activation.kinds import KINDS
-from carebase.activation.schedule import next_fire, validate_schedule
 from carebase.activation.schemas import DestinationOut, OrchestrationIn, OrchestrationOut
 from carebase.errors import Conflict, ValidationFailed
 from carebase.web.actions import now_of, read, settings_of, write
@@ -30,7 +28,7 @@ from carebase.web.pages.activation_shared import (
     form_problems,
     source_choices,
 )
-from carebase.web.pages.activation_words import MODES, schedule_words
+from carebase.web.pages.activation_words import MODES, preview_context
 from carebase.web.pages.segments import attribute_choices
 from carebase.web.pages.settings_users import created_by
 from carebase.web.render import render
@@ -40,7 +38,6 @@ from carebase.web.session import Manager
 router = page_router()
 
 OrchestrationId = Annotated[str, Path(min_length=1, max_length=40)]
-PREVIEW_TIMES = 3
 # The form's inputs, and what the service calls them.
 FORM_NAMES = {"name", "destination_id", "source", "attributes", "mapping", "sync_mode"}
 RENAMES = {
@@ -111,41 +108,6 @@ def _mapping_rows(values: OrchestrationForm | None, extra: int = 0) -> list[tupl
     return filled + [("", "")] * max(1, blanks + extra)
 
 
-def _preview(
-    schedule_type: str, cron: str, timezone: str, now: datetime
-) -> tuple[list[datetime], str | None]:
-    """The next fire times of a schedule, or why it is not valid."""
-    if schedule_type != "cron":
-        return [], None
-    try:
-        validate_schedule(cron.strip(), timezone)
-    except ValidationFailed as invalid:
-        problems = form_problems(invalid, set(), renames=RENAMES)
-        return [], next(iter(problems.values()))
-    times: list[datetime] = []
-    after = now
-    for _ in range(PREVIEW_TIMES):
-        after = next_fire(cron.strip(), timezone, after)
-        times.append(after)
-    return times, None
-
-
-def _preview_context(schedule_type: str, cron: str, timezone: str, now: datetime) -> dict[str, Any]:
-    times, problem = _preview(schedule_type, cron, timezone, now)
-    zone = timezone if times else "UTC"
-
-    def in_zone(moment: datetime) -> str:
-        return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
-
-    return {
-        "preview_times": times,
-        "preview_error": problem,
-        "preview_zone": zone,
-        "preview_words": schedule_words(cron.strip(), timezone) if times else "",
-        "moment_in_zone": in_zone,
-    }
-
-
 def _form_page(
     request: Request,
     choices: FormChoices,
@@ -192,7 +154,7 @@ def _form_page(
             "destination_fields": _fields_for(choices, destination_id),
             "zone_options": zones,
             "zone_groups": zone_groups,
-            **_preview_context(
+            **preview_context(
                 str(values.get("schedule_type", "manual")),
                 str(values.get("cron", "")),
                 str(values.get("timezone", "UTC")),
@@ -226,6 +188,24 @@ async def new_orchestration_page(
     return _form_page(request, choices, values=values, posted=None, errors={})
 
 
+@router.get("/activation/orchestrations/sync-modes")
+async def sync_modes(
+    request: Request,
+    _manager: Manager,
+    destination_id: Annotated[str, Query(max_length=40)] = "",
+    sync_mode: Annotated[str, Query(max_length=20)] = "upsert",
+) -> HTMLResponse:
+    """The sync mode select for the chosen destination's kind (htmx)."""
+    choices = await read(request, _choices_reader(request))
+    modes = _modes_for(choices, destination_id)
+    chosen = sync_mode if sync_mode in dict(modes) else modes[0][0]
+    return render(
+        request,
+        "activation/_sync_mode.html",
+        {"mode_options": modes, "values": {"sync_mode": chosen}, "errors": {}},
+    )
+
+
 @router.get("/activation/orchestrations/schedule-preview")
 async def schedule_preview(
     request: Request,
@@ -235,7 +215,7 @@ async def schedule_preview(
     timezone: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> HTMLResponse:
     """The schedule's next fire times, for the form (htmx)."""
-    context = _preview_context(schedule_type, cron, timezone, now_of(request))
+    context = preview_context(schedule_type, cron, timezone, now_of(request))
     return render(request, "activation/_schedule_preview.html", context)
 
 

@@ -4,8 +4,16 @@ alone), a cron schedule said as people say it, and a run's progress as a percent
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from carebase.activation.schedule import next_fire, validate_schedule
+from carebase.errors import ValidationFailed
+from carebase.web.actions import sentence
+
+# How many fire times the schedule preview lists.
+PREVIEW_TIMES = 3
 ENDED = frozenset({"completed", "completed_with_errors", "failed", "cancelled"})
 
 
@@ -120,3 +128,43 @@ def percent(progress: dict[str, Any] | None) -> int | None:
     if not total:
         return None
     return max(0, min(100, round(100 * int(done) / int(total))))
+
+
+def next_fires(
+    schedule_type: str, cron: str, timezone: str, now: datetime
+) -> tuple[list[datetime], str | None]:
+    """The next PREVIEW_TIMES fire times of a schedule after `now`, or why it is not valid
+    (the schedule module's reason, as a sentence)."""
+    if schedule_type != "cron":
+        return [], None
+    try:
+        validate_schedule(cron.strip(), timezone)
+    except ValidationFailed as invalid:
+        details: Any = invalid.details
+        first = details[0] if isinstance(details, list) and details else {}
+        reason = first.get("reason", invalid.message) if isinstance(first, dict) else ""
+        return [], sentence(str(reason))
+    times: list[datetime] = []
+    after = now
+    for _ in range(PREVIEW_TIMES):
+        after = next_fire(cron.strip(), timezone, after)
+        times.append(after)
+    return times, None
+
+
+def preview_context(schedule_type: str, cron: str, timezone: str, now: datetime) -> dict[str, Any]:
+    """What the schedule preview partial shows: the next fire times (each also in the
+    schedule's own zone), or the problem in words."""
+    times, problem = next_fires(schedule_type, cron, timezone, now)
+    zone = timezone if times else "UTC"
+
+    def in_zone(moment: datetime) -> str:
+        return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
+
+    return {
+        "preview_times": times,
+        "preview_error": problem,
+        "preview_zone": zone,
+        "preview_words": schedule_words(cron.strip(), timezone) if times else "",
+        "moment_in_zone": in_zone,
+    }
