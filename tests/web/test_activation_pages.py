@@ -133,7 +133,7 @@ def test_the_form_of_each_kind_comes_from_its_models(manager: TestClient) -> Non
     assert re.search(r'<select id="config-file_format" name="config.file_format"', text)
     assert '<option value="ndjson">' in text
     assert re.search(r'<textarea id="secrets-private_key" name="secrets.private_key"', text)
-    assert "carebase makes one, shown to you once" in text
+    assert "Leave blank and carebase generates it" in text
     zendesk = manager.get("/activation/destinations/new?kind=zendesk").text
     assert re.search(r'name="secrets.api_token" type="password"', zendesk)
     assert re.search(r'name="config.base_url" type="text"[^>]*required', zendesk)
@@ -431,3 +431,26 @@ def test_the_sync_modes_follow_the_destinations_kind(manager: TestClient) -> Non
 
     assert modes(zendesk, "update_only") == [("upsert", ""), ("update_only", " selected")]
     assert modes(sftp, "update_only") == [("upsert", " selected")]
+
+
+def test_what_carebase_generates_is_shown_once_and_public_keys_always(
+    manager: TestClient,
+) -> None:
+    hook = {"kind": "webhook", "name": "Hook", "config.url": "https://hooks.brand.example/in"}
+    created = manager.post("/activation/destinations/new", data=hook)
+    destination_id = _created(created)
+    assert "Copy this now" in created.text
+    secret = re.search(
+        r'<label for="once-1">Signing secret</label>.*?value="([^"]+)"', created.text, re.S
+    )
+    assert secret, created.text[:3000]
+    again = manager.get(f"/activation/destinations/{destination_id}")
+    assert "Copy this now" not in again.text
+    assert secret.group(1) not in again.text
+
+    files = {"kind": "sftp", "name": "Files", "config.host": "f.example", "config.username": "cb"}
+    sftp_id = _created(manager.post("/activation/destinations/new", data=files))
+    page = manager.get(f"/activation/destinations/{sftp_id}")
+    assert "authorized_keys" in page.text
+    assert re.search(r'value="ssh-ed25519 AAAA[^"]+"', page.text)
+    assert "PRIVATE KEY" not in page.text
