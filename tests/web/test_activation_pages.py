@@ -372,6 +372,8 @@ def test_a_run_is_started_followed_and_cancelled(
     assert 'data-status="cancelled"' in ended.text
     assert "Cancelled" in ended.text
     assert "hx-trigger" not in ended.text, "an ended run is not polled"
+    assert ended.headers["hx-refresh"] == "true", "its end reloads the page once"
+    assert live.headers.get("hx-refresh") is None
     refused = manager.post(f"{run_url}/cancel")
     assert refused.status_code == 409
 

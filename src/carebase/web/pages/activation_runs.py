@@ -215,10 +215,14 @@ async def run_live(
     run = await read(
         request, lambda session: run_service.get_run(session, orchestration_id, run_id)
     )
+    # Only a run that had not ended is polled: this answer is its end, and the page reloads
+    # once to show an ended run's buttons and records.
+    headers = {"HX-Refresh": "true"} if is_ended(run.status) else None
     return render(
         request,
         "activation/_run_progress.html",
         _live_context(run, can_edit=active.user.is_manager),
+        headers=headers,
     )
 
 
