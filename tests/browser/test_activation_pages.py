@@ -193,3 +193,40 @@ def test_a_dry_run_is_followed_live_until_it_ends(
     expect(page.locator("#run-live")).not_to_have_attribute("hx-trigger", "every 1s")
     page.reload()
     expect(page.get_by_role("heading", name="What this dry run found")).to_be_visible()
+
+
+def _choose(page: Page, selector: str, value: str) -> None:
+    """On a focused <select>, press ArrowDown until `value` is chosen (as a keyboard does)."""
+    for _ in range(80):
+        if page.locator(selector).input_value() == value:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{selector} never offered {value}")
+
+
+def test_an_orchestration_is_built_with_the_keyboard(
+    as_manager: Callable[..., Visit], setup: Setup
+) -> None:
+    page = as_manager("/activation/orchestrations/new").page
+    name = f"Keyboard {datetime.now(UTC):%H%M%S%f}"
+    _tab_to(page, "#name")
+    page.keyboard.type(name)
+    page.keyboard.press("Tab")
+    expect(page.locator("#destination_id")).to_be_focused()
+    _choose(page, "#destination_id", setup.ids["destination"])
+    # The sync modes follow the destination's kind (Zendesk: both).
+    expect(page.locator("#sync_mode option")).to_have_count(2)
+    page.keyboard.press("Tab")
+    expect(page.locator("#source")).to_be_focused()
+    _choose(page, "#source", f"query:{setup.ids['query']}")
+    _tab_to(page, "#schedule_type")
+    _choose(page, "#schedule_type", "cron")
+    page.keyboard.press("Tab")
+    expect(page.locator("#cron")).to_be_focused()
+    page.keyboard.type("0 6 * * *")
+    expect(page.locator("#schedule-preview li")).to_have_count(3)
+    # Enter in a text box saves (not "Add a mapping row").
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/activation/orchestrations/orc_[^/?]+\?done=created$"))
+    expect(page.locator("h1")).to_contain_text(name)
+    expect(page.locator("#flash")).to_contain_text("Try a dry run")
