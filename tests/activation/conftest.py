@@ -1,4 +1,4 @@
-"""Fixtures shared by the activation tests (each helper appends its own block)."""
+"""Fixtures shared by the activation tests (each helper appends its own commented block)."""
 
 from __future__ import annotations
 

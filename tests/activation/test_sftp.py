@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from carebase.activation.channel import ChannelContext, ChannelFailed, OutRecord
 from carebase.activation.sftp import KIND, SftpChannel, SftpConfig
@@ -197,6 +199,16 @@ def test_a_wrong_host_key_is_refused_and_nothing_is_written(
     steps = channel.check()
     assert [(s.name, s.ok) for s in steps] == [("connect", True), ("host key", False)]
     assert "refusing to connect" in steps[-1].detail
+
+
+def test_a_pin_of_a_type_the_server_lacks_is_refused(sshd: SshServer, directory: Path) -> None:
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    line = other.public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    ).decode()
+    steps = channel_for(sshd, directory, host_key=line).check()
+    assert [(s.name, s.ok) for s in steps] == [("connect", True), ("host key", False)]
+    assert "has no ecdsa-sha2-nistp256 host key" in steps[-1].detail
 
 
 def test_without_a_pin_nothing_is_sent_and_check_shows_the_offered_key(

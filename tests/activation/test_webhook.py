@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from carebase.activation.channel import ChannelContext, ChannelFailed, Outcome, OutRecord
-from carebase.activation.webhook import KIND, WebhookChannel, WebhookConfig, verify_signature
+from carebase.activation.webhook import (
+    KIND,
+    PACING,
+    WebhookChannel,
+    WebhookConfig,
+    verify_signature,
+)
+from carebase.db.session import Database
+from carebase.kit.pacing import SharedPacer
 from tests.activation.receiver import Receiver
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "destinations-webhook.md"
@@ -110,8 +118,12 @@ def test_a_429_waits_as_long_as_the_receiver_asks(webhook_receiver: Receiver) ->
     webhook_receiver.fail_next(429, retry_after="7")
     channel = channel_for(webhook_receiver, sleeps=sleeps)
     assert channel.submit(batch("a"), batch_id="b1").outcomes == [Outcome(True, "delivered")]
-    channel.close()
     assert 7.0 in sleeps
+    # Longer than a batch waits in place: the run fails, to be retried when asked.
+    webhook_receiver.fail_next(429, retry_after="600")
+    with pytest.raises(ChannelFailed) as failed:
+        channel.submit(batch("b"), batch_id="b2")
+    assert failed.value.retry_after == 600
 
 
 def test_an_outage_fails_the_run_with_a_retry_after(webhook_receiver: Receiver) -> None:
@@ -134,15 +146,16 @@ def test_the_receiver_rejects_records_one_by_one(webhook_receiver: Receiver) -> 
     ]
 
 
+@pytest.mark.parametrize("status", [400, 422])
 def test_a_4xx_rejects_the_whole_batch_with_the_receivers_message(
-    webhook_receiver: Receiver,
+    webhook_receiver: Receiver, status: int
 ) -> None:
     sleeps = Sleeps()
-    webhook_receiver.fail_next(422, message="field score must be an integer " + "x" * 600)
+    webhook_receiver.fail_next(status, message="field score must be an integer " + "x" * 600)
     channel = channel_for(webhook_receiver, sleeps=sleeps)
     outcomes = channel.submit(batch("a", "b"), batch_id="b1").outcomes
     assert outcomes is not None
-    assert [(o.ok, o.error_code) for o in outcomes] == [(False, "http_422")] * 2
+    assert [(o.ok, o.error_code) for o in outcomes] == [(False, f"http_{status}")] * 2
     assert outcomes[0].message is not None
     assert outcomes[0].message.startswith("field score must be an integer xxx")
     assert len(outcomes[0].message) == 500
@@ -158,6 +171,15 @@ def test_a_wrong_endpoint_fails_the_run(webhook_receiver: Receiver, status: int)
     with pytest.raises(ChannelFailed, match=f"answered {status}.*who are you") as failed:
         channel.submit(batch("a"), batch_id="b1")
     assert failed.value.retry_after is None
+
+
+def test_a_redirect_is_not_followed_and_fails_the_run(webhook_receiver: Receiver) -> None:
+    webhook_receiver.fail_next(308)
+    channel = channel_for(webhook_receiver)
+    with pytest.raises(ChannelFailed, match="answered 308: redirects are not followed"):
+        channel.submit(batch("a"), batch_id="b1")
+    webhook_receiver.fail_next(302)
+    assert not channel.check()[-1].ok
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver(webhook_receiver: Receiver) -> None:
@@ -225,3 +247,23 @@ def test_the_documented_verification_snippet_accepts_a_real_delivery(
     assert verify(webhook_receiver.secret, headers, delivery.body.replace(b"a@", b"b@")) is False
     assert verify("whsec_someone-else-0000000000", headers, delivery.body) is False
     assert verify(webhook_receiver.secret, {}, delivery.body) is False
+
+
+def test_batches_book_the_destinations_shared_budget(
+    webhook_receiver: Receiver, database: Database
+) -> None:
+    # Another process held this destination's budget for three seconds (a 429 it got).
+    SharedPacer(database, "destination:dst_shared", PACING).hold(time.time() + 3)
+    sleeps = Sleeps()
+    context = ChannelContext(
+        config={"url": webhook_receiver.url, "batch_size": 10},
+        secrets={"signing_secret": webhook_receiver.secret},
+        allow_private=True,
+        sleep=sleeps,
+        destination_id="dst_shared",
+        database=database,
+    )
+    channel = KIND.open(context)
+    assert channel.submit(batch("a"), batch_id="b1").outcomes == [Outcome(True, "delivered")]
+    channel.close()
+    assert 2.5 < sleeps[0] <= 3.0

@@ -249,6 +249,8 @@ class SftpChannel:
                 chunk: list[bytes] = []
                 size = 0
                 for line in lines:
+                    if self.context.stop.is_set():
+                        raise OutboundInterrupted(f"stopped while writing {part}")
                     data = line.encode("utf-8")
                     chunk.append(data)
                     size += len(data)

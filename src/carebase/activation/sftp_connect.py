@@ -117,15 +117,15 @@ class Connector:
             if pinned is not None:
                 # Ask for the pinned key's type, so a server with several shows that one.
                 transport.get_security_options().key_types = HOST_KEY_ALGORITHMS[pinned[0]]
-            self._handshake(transport, pinned)
-            steps.append(
-                CheckStep(
-                    "connect",
-                    True,
-                    f"connected to {self.host}:{self.port} ({address}), "
-                    f"server {transport.remote_version}",
-                )
-            )
+            where = f"connected to {self.host}:{self.port} ({address})"
+            try:
+                self._handshake(transport, pinned)
+            except StepFailed as failed:
+                if failed.step == "host key":
+                    # Connected; the server just has no key of the pinned type.
+                    steps.append(CheckStep("connect", True, where))
+                raise
+            steps.append(CheckStep("connect", True, f"{where}, {transport.remote_version}"))
             steps.append(CheckStep("host key", True, self._check_host_key(transport, pinned)))
             steps.append(CheckStep("authenticate", True, self._authenticate(transport)))
             # CSV rows are gathered before the upload starts: keep an idle session alive.

@@ -46,6 +46,7 @@ from carebase.http.outbound import (
     OutboundClient,
     OutboundDeferred,
     OutboundError,
+    OutboundRefused,
     Pacing,
     check_destination,
 )
@@ -183,6 +184,8 @@ class WebhookChannel:
             return [*steps, CheckStep(name, False, f"{error}{hint}{said}")]
         finally:
             client.close()
+        if not response.is_success:
+            return [*steps, CheckStep(name, False, _unexpected(response))]
         return [*steps, CheckStep(name, True, f"the receiver answered {response.status_code}")]
 
     def prepare(self, record: OutRecord) -> dict[str, Any]:
@@ -194,8 +197,11 @@ class WebhookChannel:
         if self._client is None or self._transport is None:
             try:
                 self._client, self._transport = self._open()
-            except OutboundError as error:
+            except OutboundRefused as error:
                 raise ChannelFailed(str(error)) from error
+            except OutboundError as error:
+                # The host did not resolve: DNS may answer later.
+                raise ChannelFailed(str(error), retry_after=OUTAGE_RETRY_AFTER) from error
         client, transport = self._client, self._transport
         try:
             response = client.request(
@@ -220,6 +226,8 @@ class WebhookChannel:
             raise ChannelFailed(
                 str(error), retry_after=error.retry_after or OUTAGE_RETRY_AFTER
             ) from error
+        if not response.is_success:
+            raise ChannelFailed(_unexpected(response))
         return Submitted(outcomes=outcomes_from(response, records))
 
     def poll(self, handles: Sequence[str]) -> Mapping[str, list[Outcome] | str | None]:
@@ -256,6 +264,17 @@ def outcomes_from(response: httpx.Response, records: Sequence[OutRecord]) -> lis
             )
     delivered = Outcome(ok=True, action="delivered")
     return [rejected.get(record.key, delivered) for record in records]
+
+
+def _unexpected(response: httpx.Response) -> str:
+    """A 1xx or 3xx answer: redirects are not followed (the signed request would go
+    elsewhere), so the URL must be the receiver's own."""
+    where = response.headers.get("Location")
+    to = f" to {where[:200]}" if where else ""
+    return (
+        f"the webhook answered {response.status_code}{to}: redirects are not followed, "
+        "set the destination's url to the final address"
+    )
 
 
 def _with(message: str, said: str) -> str:
