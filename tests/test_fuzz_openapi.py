@@ -74,6 +74,19 @@ UNSTATABLE_RULES: dict[str, str] = {
     "listSegmentMembers": "`cursor` must be one the API gave; `attributes` catalogue names",
     "exportSegmentMembers": "`attributes` must be catalogue attribute names",
     "listSegmentVersions": "`cursor` must be one the API gave",
+    "listDestinations": "`cursor` must be one the API gave",
+    "createDestination": "`config` and `secrets` must be those of the destination's `kind`",
+    "updateDestination": "`config` and `secrets` must be those of the destination's `kind`",
+    "listOrchestrations": "`cursor` must be one the API gave",
+    "createOrchestration": "`destination_id` and `source.id` must exist; `source.attributes` "
+    "customer_360 columns; `sync_mode` one the destination supports; `schedule` a cron "
+    "expression in an IANA zone",
+    "updateOrchestration": "`destination_id` and `source.id` must exist; `source.attributes` "
+    "customer_360 columns; `sync_mode` one the destination supports; `schedule` a cron "
+    "expression in an IANA zone",
+    "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
+    "listOrchestrationRuns": "`cursor` must be one the API gave",
+    "listRunRecords": "`cursor` must be one the API gave",
 }
 
 # The check's own default, which the operations above extend with 422.
@@ -105,6 +118,11 @@ class Seeded:
     jobs: list[str] = field(default_factory=list)
     segments: list[str] = field(default_factory=list)
     deletable_segments: list[str] = field(default_factory=list)
+    destinations: list[str] = field(default_factory=list)
+    deletable_destinations: list[str] = field(default_factory=list)
+    orchestrations: list[str] = field(default_factory=list)
+    deletable_orchestrations: list[str] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)
 
 
 def seed(client: TestClient, admin: str, database: Database) -> Seeded:
@@ -175,9 +193,41 @@ def seed(client: TestClient, admin: str, database: Database) -> Seeded:
         assert created.status_code == 201, created.text
         kept = name == "kept segment"
         (seeded.segments if kept else seeded.deletable_segments).append(created.json()["id"])
+    seed_activation(client, admin, seeded)
     seeded.jobs = [job["id"] for job in client.get("/v1/jobs", headers=auth(admin)).json()["items"]]
     assert seeded.jobs, "the webhook delivery queued no job"
     return seeded
+
+
+def seed_activation(client: TestClient, admin: str, seeded: Seeded) -> None:
+    """Two webhook destinations (one deletable) aimed at a loopback port, which the fuzz's
+    settings refuse without a connection (a connection test answers at once); two
+    orchestrations of the kept segment (one deletable), the kept one with a waiting run."""
+    for name in ("kept destination", "deletable destination"):
+        body = {"name": name, "kind": "webhook", "config": {"url": "https://127.0.0.1:9/hook"}}
+        created = client.post("/v1/destinations", json=body, headers=auth(admin))
+        assert created.status_code == 201, created.text
+        kept = name == "kept destination"
+        (seeded.destinations if kept else seeded.deletable_destinations).append(
+            created.json()["id"]
+        )
+    for name in ("kept orchestration", "deletable orchestration"):
+        body = {
+            "name": name,
+            "destination_id": seeded.destinations[0],
+            "source": {"type": "segment", "id": seeded.segments[0], "attributes": ["email"]},
+        }
+        created = client.post("/v1/orchestrations", json=body, headers=auth(admin))
+        assert created.status_code == 201, created.text
+        kept = name == "kept orchestration"
+        (seeded.orchestrations if kept else seeded.deletable_orchestrations).append(
+            created.json()["id"]
+        )
+    started = client.post(
+        f"/v1/orchestrations/{seeded.orchestrations[0]}/runs", headers=auth(admin)
+    )
+    assert started.status_code == 202, started.text
+    seeded.runs.append(started.json()["id"])
 
 
 def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
@@ -195,6 +245,11 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         "job": seeded.jobs,
         "segment": seeded.segments,
         "deletable_segment": seeded.deletable_segments,
+        "destination": seeded.destinations,
+        "deletable_destination": seeded.deletable_destinations,
+        "orchestration": seeded.orchestrations,
+        "deletable_orchestration": seeded.deletable_orchestrations,
+        "run": seeded.runs,
         "dataset": list(seeded.datasets.values()),
         "ticket_dataset": [seeded.datasets["customer_support_ticket"]],
     }
@@ -215,6 +270,14 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         {
             "include-operation-id": "deleteSegment",
             "parameters": {"path.segment_id": real("deletable_segment")},
+        },
+        {
+            "include-operation-id": "deleteDestination",
+            "parameters": {"path.destination_id": real("deletable_destination")},
+        },
+        {
+            "include-operation-id": "deleteOrchestration",
+            "parameters": {"path.orchestration_id": real("deletable_orchestration")},
         },
         # A merge is undone through the profile it merged into.
         {
@@ -271,6 +334,9 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                 "path.connector_id": real("connector"),
                 "path.job_id": real("job"),
                 "path.segment_id": real("segment"),
+                "path.destination_id": real("destination"),
+                "path.orchestration_id": real("orchestration"),
+                "path.run_id": real("run"),
                 "path.dataset_id": real("dataset"),
                 "body.dataset_id": real("ticket_dataset"),
             },

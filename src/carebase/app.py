@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from carebase import __version__
+from carebase.activation.api import router as activation_router
 from carebase.auth.api import router as tokens_router
 from carebase.connectors.api import router as connectors_router
 from carebase.connectors.service import ClientOptions
@@ -152,6 +153,7 @@ def create_app(
     app.include_router(segments_router)
     app.include_router(query_router)
     app.include_router(events_router)
+    app.include_router(activation_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

@@ -4,6 +4,7 @@ in-process worker of `carebase serve`), the admin API and the CLI all derive fro
 from __future__ import annotations
 
 from carebase.activation import runs as activation_runs
+from carebase.activation import ticks as activation_ticks
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.ingest.service import IngestConfig
@@ -21,5 +22,6 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             deliveries.job_kind(settings, config, options),
             segment_refresh.job_kind(settings),
             activation_runs.job_kind(settings, options),
+            activation_ticks.job_kind(settings),
         ]
     )

@@ -92,6 +92,9 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     # database with slow reads.
     "query:run": "60/1m",
     "query:write": "120/1m",
+    # Runs follow their progress by polling: reads are cheap and frequent.
+    "activation:read": "600/1m",
+    "activation:write": "120/1m",
 }
 
 

@@ -180,3 +180,40 @@ def item_rows(database: Database, run_id: str) -> list[Any]:
         return list(
             session.execute(select(RunItem).where(RunItem.run_id == run_id)).scalars().all()
         )
+
+
+def segment(database: Database, *, at_least: int = 1, computed: bool = True) -> str:
+    """A saved segment (profiles with at least `at_least` tickets), computed unless asked."""
+    from carebase.segments import refresh
+    from carebase.segments import service as segments
+
+    with database.unit_of_work() as session:
+        made = segments.create_segment(
+            session,
+            {
+                "name": f"At least {at_least}",
+                "definition": {
+                    "type": "group",
+                    "op": "and",
+                    "children": [
+                        {
+                            "type": "attribute",
+                            "field": "ticket_count",
+                            "op": "gte",
+                            "value": at_least,
+                        }
+                    ],
+                },
+            },
+            now=ANCHOR,
+            created_by="test",
+        )
+    if computed:
+        with database.unit_of_work() as session:
+            refresh.refresh(session, made.id, now=ANCHOR, window_limit_days=120)
+    return made.id
+
+
+def utcnow() -> datetime:
+    """The real time (for runs worked by real worker processes)."""
+    return datetime.now(UTC)

@@ -237,7 +237,6 @@ def test_orchestration_validation_names_every_problem(
             name="Files",
             kind="sftp",
             config={"host": "sftp.example", "username": "u"},
-            secrets={"private_key": "-----BEGIN OPENSSH PRIVATE KEY-----"},
         ),
         settings=settings,
         now=NOW,

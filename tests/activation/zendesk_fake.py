@@ -129,6 +129,8 @@ class FakeZendesk:
     job_ttl: float = 3600.0
     keep_jobs: int = 100
     fields_page_size: int = 100
+    # The agent may not list user fields (403), as with a role that cannot see them.
+    refuse_user_fields: bool = False
     clock: Callable[[], float] = time.monotonic
     url: str = ""
     # What happened: every request as "METHOD /path?query", the stored users by id, how many
@@ -142,8 +144,11 @@ class FakeZendesk:
     _job_endings: list[tuple[str, str]] = field(default_factory=list)
     _answers: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     _window: list[tuple[float, int]] = field(default_factory=list)
+    _by_external_id: dict[str, int] = field(default_factory=dict)
+    _by_email: dict[str, int] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(90_001))
     _job_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _pending: list[Job] = field(default_factory=list)  # queued or working, oldest first
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # ---- hooks for tests ----------------------------------------------------------------
@@ -169,6 +174,7 @@ class FakeZendesk:
         with self._lock:
             stored = {"id": next(self._ids), "user_fields": {}, "identities": [], **user}
             self.users[stored["id"]] = stored
+            self._index(stored)
             return stored
 
     def find(self, *, external_id: str | None = None, email: str | None = None) -> Any:
@@ -181,7 +187,7 @@ class FakeZendesk:
         """How many jobs are queued or working now."""
         with self._lock:
             self._advance()
-            return sum(1 for job in self.jobs.values() if not job.finished)
+            return len(self._pending)
 
     # ---- the API --------------------------------------------------------------------------
 
@@ -205,6 +211,8 @@ class FakeZendesk:
                 return status, answer, headers
             if method == "GET" and path == "/api/v2/users/me":
                 return 200, {"user": self._agent()}, {}
+            if method == "GET" and path == "/api/v2/user_fields" and self.refuse_user_fields:
+                return 403, {"error": "Forbidden", "description": "You do not have access"}, {}
             if method == "GET" and path == "/api/v2/user_fields":
                 return self._user_fields(int(query.get("page", "1")))
             if method == "GET" and path == "/api/v2/job_statuses/show_many":
@@ -260,7 +268,7 @@ class FakeZendesk:
             }
             body = {"error": "APIRateLimitExceeded", "description": "Too many users per second"}
             return 429, body, headers
-        running = [job for job in self.jobs.values() if not job.finished]
+        running = self._pending
         if len(running) >= self.job_cap:
             self.throttled += 1
             wait = min(job.done_at for job in running) - now
@@ -270,6 +278,8 @@ class FakeZendesk:
         self._window.append((now, len(users)))
         remaining = self.users_per_second - used - len(users)
         headers["X-Rate-Limit-Remaining"] = str(remaining)
+        # Seconds until the oldest users in the window leave it (Zendesk's header).
+        headers["ratelimit-reset"] = str(max(1, math.ceil(self._window[0][0] + 1.0 - now)))
         job = Job(
             id=f"{next(self._job_ids):032x}",
             kind=kind,
@@ -281,6 +291,7 @@ class FakeZendesk:
         if self._job_endings:
             job.end, job.end_message = self._job_endings.pop(0)
         self.jobs[job.id] = job
+        self._pending.append(job)
         return 200, {"job_status": self._status(job)}, headers
 
     def _show_many(self, ids: str) -> Reply:
@@ -293,7 +304,8 @@ class FakeZendesk:
 
     def _visible(self) -> dict[str, Job]:
         now = self.clock()
-        recent = sorted(self.jobs.values(), key=lambda job: job.created)[-self.keep_jobs :]
+        # Jobs are kept in creation order: the newest `keep_jobs` are listed.
+        recent = itertools.islice(reversed(self.jobs.values()), self.keep_jobs)
         return {job.id: job for job in recent if now < job.created + self.job_ttl}
 
     def _status(self, job: Job) -> dict[str, Any]:
@@ -329,26 +341,36 @@ class FakeZendesk:
     def _advance(self) -> None:
         """Finish, in creation order, every job whose time has come."""
         now = self.clock()
-        for job in sorted(self.jobs.values(), key=lambda job: job.created):
-            if job.finished or now < job.done_at:
+        waiting: list[Job] = []
+        for job in self._pending:
+            if now < job.done_at:
+                waiting.append(job)
                 continue
             job.finished = True
             if job.end == "completed":
                 job.results = [self._apply(job.kind, i, user) for i, user in enumerate(job.users)]
+        self._pending = waiting
 
     def _match(self, external_id: Any, email: Any) -> dict[str, Any] | None:
         if external_id is not None:
-            wanted = str(external_id).lower()
-            for user in self.users.values():
-                if str(user.get("external_id") or "").lower() == wanted:
-                    return user
+            found = self._by_external_id.get(str(external_id).lower())
+            if found is not None:
+                return self.users[found]
         if email is not None:
-            wanted = str(email).lower()
-            for user in self.users.values():
-                owned = [user.get("email"), *user.get("identities", [])]
-                if wanted in {str(e).lower() for e in owned if e}:
-                    return user
+            found = self._by_email.get(str(email).lower())
+            if found is not None:
+                return self.users[found]
         return None
+
+    def _index(self, user: dict[str, Any], *, old_external_id: Any = None) -> None:
+        """Keep the lookups by external_id and email (a benchmark sends 100k users)."""
+        if old_external_id is not None:
+            self._by_external_id.pop(str(old_external_id).lower(), None)
+        if user.get("external_id") is not None:
+            self._by_external_id[str(user["external_id"]).lower()] = user["id"]
+        for email in [user.get("email"), *user.get("identities", [])]:
+            if email:
+                self._by_email[str(email).lower()] = user["id"]
 
     def _apply(self, kind: str, index: int, sent: dict[str, Any]) -> dict[str, Any]:
         """Write one user as the job's worker would; its result."""
@@ -380,6 +402,7 @@ class FakeZendesk:
         else:
             created = False
         known = {f.key for f in self.user_fields}
+        old_external_id = user.get("external_id")
         for key, value in sent.items():
             if key == "user_fields":
                 # Unknown keys are ignored with a 200, as Zendesk does.
@@ -389,6 +412,7 @@ class FakeZendesk:
                     user["identities"].append(value)  # a secondary identity
             elif key != "id":
                 user[key] = value
+        self._index(user, old_external_id=old_external_id)
         self.writes[user["id"]] += 1
         if kind == "update_many":
             return {"id": user["id"], "action": "update", "status": "Updated", "success": True}
@@ -416,6 +440,9 @@ def serve_zendesk(**options: Any) -> Iterator[FakeZendesk]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go in two writes: without this, each keep-alive answer waits on
+        # the client's delayed ACK (40 ms).
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
@@ -453,7 +480,8 @@ def serve_zendesk(**options: Any) -> Iterator[FakeZendesk]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutting the fake down waits for one.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield fake

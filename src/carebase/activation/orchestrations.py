@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
-from carebase.activation import repository
+from carebase.activation import repository, run_service
 from carebase.activation.kinds import KINDS
-from carebase.activation.schedule import next_fire, validate_schedule
+from carebase.activation.run_schemas import RunOut
+from carebase.activation.schedule import validate_schedule
 from carebase.activation.schemas import (
     CronSchedule,
     OrchestrationIn,
@@ -26,7 +27,8 @@ from carebase.activation.schemas import (
     SourceOut,
 )
 from carebase.activation.service import name_taken
-from carebase.errors import Conflict, FieldProblem, NotFound, ValidationFailed, problem
+from carebase.activation.ticks import schedule_next
+from carebase.errors import FieldProblem, NotFound, ValidationFailed, problem
 from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.query import columns
@@ -37,38 +39,14 @@ from carebase.segments import repository as segments
 DEFAULT_TIMEZONE = "UTC"
 
 
-class RunActive(Conflict):
-    """An orchestration with a run in progress cannot be deleted."""
-
-    code = "run_in_progress"
-
-
 def customer_360_names() -> frozenset[str]:
     """The columns a segment source may send (customer_360's, from the catalogue)."""
     return frozenset(column.name for column in columns.customer_360_columns())
 
 
-def _last_run(session: Session, orchestration_id: str) -> dict[str, Any] | None:
-    # RUNS HELPER CALL SITE: becomes run_service.list_runs(..., limit=1) once act-runs lands.
-    del session, orchestration_id
-    return None
-
-
-def schedule_next(session: Session, orchestration_id: str, *, now: datetime) -> datetime | None:
-    """(Re)queue an orchestration's next schedule tick, after every save.
-
-    RUNS HELPER CALL SITE: until `activation.ticks.schedule_next` lands, this only records
-    next_run_at (computed by `schedule.next_fire`) and queues nothing."""
-    row = repository.get_orchestration(session, orchestration_id)
-    if row is None:
-        return None
-    fire = (
-        next_fire(row.schedule_cron, row.schedule_timezone, now)
-        if row.schedule_cron is not None and row.enabled
-        else None
-    )
-    repository.set_next_run_at(session, orchestration_id, fire)
-    return fire
+def _last_run(session: Session, orchestration_id: str) -> RunOut | None:
+    latest, _ = run_service.list_runs(session, orchestration_id, limit=1, after=None)
+    return latest[0] if latest else None
 
 
 def _out(session: Session, row: Row[Any]) -> OrchestrationOut:
@@ -251,7 +229,7 @@ def delete_orchestration(session: Session, orchestration_id: str) -> None:
     run is active (cancel it first)."""
     row = orchestration_row(session, orchestration_id)
     if not repository.delete_idle_orchestration(session, orchestration_id):
-        raise RunActive(
+        raise run_service.RunInProgress(
             "A run of this orchestration is in progress; cancel it or let it end first.",
             details={"reason": "run_in_progress", "run_id": row.active_run_id},
         )

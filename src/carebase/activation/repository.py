@@ -143,12 +143,3 @@ def delete_idle_orchestration(session: Session, orchestration_id: str) -> bool:
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def set_next_run_at(session: Session, orchestration_id: str, next_run_at: Any) -> None:
-    """Record when an orchestration's schedule fires next (None: not scheduled)."""
-    session.execute(
-        update(ORCHESTRATIONS)
-        .where(ORCHESTRATIONS.c.id == orchestration_id)
-        .values(next_run_at=next_run_at)
-    )

@@ -233,7 +233,9 @@ def finish(
     now = context.clock()
     row = repository.get_run(session, run_id)
     assert row is not None
-    errors = row.invalid or row.rejected
+    # A dry run reports what it found (invalid records included) and sends nothing: it
+    # completed whatever it found.
+    errors = not row.dry_run and (row.invalid or row.rejected)
     status = "completed_with_errors" if errors else "completed"
     end_run(session, row, status=status, error=None, now=now)
     cut = now - timedelta(days=engine.settings.activation_run_retention_days)

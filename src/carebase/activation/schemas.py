@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from carebase.activation.run_schemas import RunOut
+
 MAX_NAME = 200
 MAX_FIELD = 200
 MAX_ATTRIBUTES = 200
@@ -176,9 +178,7 @@ class OrchestrationOut(BaseModel):
     enabled: bool
     next_run_at: datetime | None
     active_run_id: str | None
-    last_run: dict[str, Any] | None = Field(
-        description="The latest run (the shape of GET …/runs/{run_id}), or null."
-    )
+    last_run: RunOut | None = Field(description="The latest run, or null before the first.")
     revision: int
     created_at: datetime
     created_by: str | None

@@ -28,7 +28,7 @@ from carebase.activation.schemas import (
     DestinationUpdate,
 )
 from carebase.db.session import Database
-from carebase.errors import Conflict, NotFound, ValidationFailed, problem
+from carebase.errors import Conflict, FieldProblem, NotFound, ValidationFailed, problem
 from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.recordtypes.validation import field_errors
@@ -63,16 +63,37 @@ def validated(model: type[Any], data: Any, prefix: str) -> Any:
     try:
         result = model.model_validate(data)
     except ValidationError as invalid:
-        problems = [
-            problem(
-                f"{prefix}.{item['field']}" if item["field"] != "(record)" else prefix,
-                item["reason"],
-            )
-            for item in field_errors(invalid)
-        ]
-        raise ValidationFailed(details=problems) from invalid
+        raise ValidationFailed(details=_prefixed(invalid, prefix)) from invalid
     assert isinstance(result, BaseModel)
     return result
+
+
+def _prefixed(invalid: ValidationError, prefix: str) -> list[FieldProblem]:
+    return [
+        problem(
+            f"{prefix}.{item['field']}" if item["field"] != "(record)" else prefix, item["reason"]
+        )
+        for item in field_errors(invalid)
+    ]
+
+
+def validated_settings(
+    kind: DestinationKind, config: Any, secrets: Any
+) -> tuple[BaseModel, BaseModel]:
+    """A kind's config and secrets validated, or one 422 naming every bad field of both."""
+    found: list[FieldProblem] = []
+    results: list[BaseModel] = []
+    for model, data, prefix in (
+        (kind.config_model, config, "config"),
+        (kind.secrets_model, secrets, "secrets"),
+    ):
+        try:
+            results.append(validated(model, data, prefix))
+        except ValidationFailed as invalid:
+            found += invalid.details
+    if found:
+        raise ValidationFailed(details=found)
+    return results[0], results[1]
 
 
 def _secret_strings(model: BaseModel) -> dict[str, str]:
@@ -157,11 +178,12 @@ def create_destination(
     `config.<field>` / `secrets.<field>`), missing generated secrets made and shown once."""
     name = _clean_name(body.name)
     kind = kind_of(body.kind)
-    config = validated(kind.config_model, body.config, "config")
-    given = _secret_strings(validated(kind.secrets_model, body.secrets, "secrets"))
+    config, given_model = validated_settings(kind, body.config, body.secrets)
+    given = _secret_strings(given_model)
     secrets, shown_once = kind.complete_secrets(given)
-    row = {
-        "id": new_id("dst"),
+    destination_id = new_id("dst")
+    row: dict[str, Any] = {
+        "id": destination_id,
         "name": name,
         "kind": kind.name,
         "config": config.model_dump(mode="json"),
@@ -175,7 +197,7 @@ def create_destination(
     }
     if not repository.insert_destination(session, row):
         raise name_taken("destination", name)
-    return _out(destination_row(session, row["id"]), settings, shown_once)
+    return _out(destination_row(session, destination_id), settings, shown_once)
 
 
 def get_destination(session: Session, destination_id: str, *, settings: Settings) -> DestinationOut:
@@ -210,7 +232,6 @@ def update_destination(
     if body.kind is not None and body.kind != row.kind:
         raise ValidationFailed.on("kind", "a destination's kind cannot change")
     name = _clean_name(body.name)
-    config = validated(kind.config_model, body.config, "config").model_dump(mode="json")
     try:
         stored = decrypt_secrets(settings, row.secrets)
     except crypto.CannotDecrypt:
@@ -218,7 +239,9 @@ def update_destination(
         stored = {}
     given = body.secrets or {}
     merged = {**stored, **{key: value for key, value in given.items() if value is not None}}
-    checked = _secret_strings(validated(kind.secrets_model, merged, "secrets"))
+    config_model, secrets_model = validated_settings(kind, body.config, merged)
+    config = config_model.model_dump(mode="json")
+    checked = _secret_strings(secrets_model)
     secrets, shown_once = kind.complete_secrets(checked)
     values: dict[str, Any] = {"name": name, "config": config, "updated_at": now}
     if secrets != stored:

@@ -76,12 +76,13 @@ def job_kind(settings: Settings) -> JobKind:
     del settings  # nothing of them is needed; the signature matches the other kinds
 
     def handle(context: JobContext) -> dict[str, Any] | None:
+        orchestration_id = str(context.payload["orchestration_id"])
         with context.database.unit_of_work() as session:
-            result = tick(session, str(context.payload["orchestration_id"]), now=context.clock())
-            # Completed with the work: of two processes, only the one holding the job's
-            # lease commits, so a fire starts one run.
-            context.complete(session, result)
-        return result
+            # Completed first, in the work's transaction: the dedupe key is free for the
+            # next tick, and of two processes only the one holding the job's lease
+            # commits, so a fire starts one run.
+            context.complete(session, {"orchestration_id": orchestration_id})
+            return tick(session, orchestration_id, now=context.clock())
 
     return JobKind(TICK, handle)
 

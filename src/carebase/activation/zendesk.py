@@ -29,8 +29,14 @@ from carebase.activation.channel import (
     Submitted,
     WrittenFile,
 )
+from carebase.activation.zendesk_account import check_account, read_user_fields
 from carebase.activation.zendesk_fields import FIELDS, USER_FIELDS, UserField, prepare_user
-from carebase.activation.zendesk_jobs import TERMINAL, UserPace, job_outcomes
+from carebase.activation.zendesk_jobs import (
+    TERMINAL,
+    UserPace,
+    job_outcomes,
+    spent_budget_pause,
+)
 from carebase.connectors.mapping import helpdesk_url
 from carebase.http.outbound import (
     OutboundClient,
@@ -47,7 +53,6 @@ SHOW_MANY = 100  # job_statuses/show_many takes at most 100 ids
 IN_PLACE_WAIT = 300.0
 # An outage outlasting the client's retries: the run is worth trying again after this.
 OUTAGE_RETRY = 300.0
-USER_FIELD_PAGES = 50
 
 
 class ZendeskConfig(BaseModel):
@@ -161,7 +166,7 @@ class ZendeskChannel:
         """The account's custom user fields by key (read once per channel)."""
         if self._fields is None:
             try:
-                self._fields = _read_user_fields(self._http())
+                self._fields = read_user_fields(self._http())
             except OutboundError as error:
                 raise _failed(error) from error
         return self._fields
@@ -173,20 +178,16 @@ class ZendeskChannel:
         if len(records) > BATCH_SIZE:
             raise ValueError(f"Zendesk takes at most {BATCH_SIZE} users a request")
         users = [_user(record.fields) for record in records]
-        client = self._http()
-        try:
-            with self.pace.carrying(len(users)):
-                if self.context.mode == "update_only":
-                    answer = client.put_json("/api/v2/users/update_many.json", {"users": users})
-                else:
-                    # An upsert applied twice leaves the same user: safe to retry on a 5xx.
-                    answer = client.post_json(
-                        "/api/v2/users/create_or_update_many.json",
-                        {"users": users},
-                        idempotent=True,
-                    )
-        except OutboundError as error:
-            raise _failed(error) from error
+        if self.context.mode == "update_only":
+            answer = self._call("PUT", "/api/v2/users/update_many.json", body={"users": users})
+        else:
+            # An upsert applied twice leaves the same user: safe to retry on a 5xx.
+            answer = self._call(
+                "POST",
+                "/api/v2/users/create_or_update_many.json",
+                body={"users": users},
+                idempotent=True,
+            )
         job = answer.get("job_status") if isinstance(answer, dict) else None
         if not isinstance(job, dict) or not job.get("id"):
             raise ChannelFailed("Zendesk accepted the users but answered without a job status")
@@ -201,15 +202,11 @@ class ZendeskChannel:
         A handle this channel did not submit (a run resumed after a restart) still maps
         by position, to as many outcomes as the job's total."""
         found: dict[str, dict[str, Any]] = {}
-        client = self._http()
         for start in range(0, len(handles), SHOW_MANY):
             chunk = list(handles[start : start + SHOW_MANY])
-            try:
-                answer = client.get_json(
-                    "/api/v2/job_statuses/show_many.json", {"ids": ",".join(chunk)}
-                )
-            except OutboundError as error:
-                raise _failed(error) from error
+            answer = self._call(
+                "GET", "/api/v2/job_statuses/show_many.json", params={"ids": ",".join(chunk)}
+            )
             listed = answer.get("job_statuses") if isinstance(answer, dict) else None
             for job in listed or []:
                 if isinstance(job, dict) and job.get("id") is not None:
@@ -229,6 +226,34 @@ class ZendeskChannel:
                 states[handle] = None
         return states
 
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """One paced request (a bulk request books its users' share of the budget); its JSON,
+        or ChannelFailed. When Zendesk says the account's budget is spent
+        (`X-Rate-Limit-Remaining: 0`), nothing more goes to it until the budget resets."""
+        users = len(body["users"]) if isinstance(body, dict) and "users" in body else 1
+        try:
+            with self.pace.carrying(users):
+                response = self._http().request(
+                    method, path, params=params, json=body, idempotent=idempotent
+                )
+        except OutboundError as error:
+            raise _failed(error) from error
+        pause = spent_budget_pause(response.headers)
+        if pause:
+            self.pace.hold(self.context.timer() + pause)
+        try:
+            return response.json() if response.content else None
+        except ValueError as error:
+            raise ChannelFailed("Zendesk answered with something that is not JSON") from error
+
     def write_file(self, records: Iterable[OutRecord]) -> WrittenFile:
         """Not a whole-file destination."""
         raise NotImplementedError("Zendesk takes records, not files")
@@ -236,47 +261,20 @@ class ZendeskChannel:
     # ---- test connection -----------------------------------------------------------------
 
     def check(self) -> list[CheckStep]:
-        """ "reach the account", "authenticate", "read user fields"; stops at the first that
-        fails, saying exactly what failed."""
-        steps: list[CheckStep] = []
+        """Reach the account, authenticate, read its user fields: each step, stopping at the
+        first that fails, saying exactly what failed."""
         try:
-            client = self._open(attempts=2, wait_limit=10.0)
+            # One attempt, no waiting: a connection test says what happened, at once.
+            client = self._open(attempts=1, wait_limit=None)
         except OutboundError as error:
             return [CheckStep("reach the account", False, str(error))]
         try:
-            try:
-                me = client.get_json("/api/v2/users/me.json")
-            except OutboundRefused as error:
-                return [CheckStep("reach the account", False, str(error))]
-            except OutboundError as error:
-                if error.status is None or error.status == 404 or error.status >= 500:
-                    return [CheckStep("reach the account", False, _unreachable(error))]
-                steps.append(
-                    CheckStep("reach the account", True, f"{self.config.base_url} answered")
-                )
-                return [
-                    *steps,
-                    CheckStep("authenticate", False, _refused(error, self.config.email)),
-                ]
-            steps.append(CheckStep("reach the account", True, f"{self.config.base_url} answered"))
-            user = me.get("user") if isinstance(me, dict) else None
-            ok, detail = _signed_in(user, self.config.email)
-            steps.append(CheckStep("authenticate", ok, detail))
-            if not ok:
-                return steps
-            try:
-                fields = _read_user_fields(client)
-            except OutboundError as error:
-                return [*steps, CheckStep("read user fields", False, _read_failed(error))]
-            self._fields = fields
-            keys = sorted(fields)
-            listed = ", ".join(keys[:20]) + (
-                f" and {len(keys) - 20} more" if len(keys) > 20 else ""
-            )
-            detail = f"{len(keys)} user fields" + (f": {listed}" if keys else "")
-            return [*steps, CheckStep("read user fields", True, detail)]
+            steps, fields = check_account(client, self.config.base_url, self.config.email)
         finally:
             client.close()
+        if fields is not None:
+            self._fields = fields
+        return steps
 
 
 def _user(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -293,23 +291,6 @@ def _user(fields: Mapping[str, Any]) -> dict[str, Any]:
     if custom:
         user[USER_FIELDS] = custom
     return user
-
-
-def _read_user_fields(client: OutboundClient) -> dict[str, UserField]:
-    """Every custom user field of the account (following `next_page`)."""
-    fields: dict[str, UserField] = {}
-    url: str | None = "/api/v2/user_fields.json"
-    for _ in range(USER_FIELD_PAGES):
-        if url is None:
-            break
-        answer = client.get_json(url)
-        for body in (answer or {}).get("user_fields") or []:
-            if isinstance(body, dict) and body.get("key"):
-                field = UserField.from_api(body)
-                fields[field.key] = field
-        following = (answer or {}).get("next_page")
-        url = str(following) if following else None
-    return fields
 
 
 def _failed(error: OutboundError) -> ChannelFailed:
@@ -338,41 +319,6 @@ def _failed(error: OutboundError) -> ChannelFailed:
         wait = error.retry_after if error.retry_after is not None else OUTAGE_RETRY
         return ChannelFailed(f"{error}; try again later", retry_after=wait)
     return ChannelFailed(str(error))
-
-
-def _unreachable(error: OutboundError) -> str:
-    if error.status == 404:
-        return f"{error}: this is not a Zendesk account's URL"
-    return str(error)
-
-
-def _refused(error: OutboundError, email: str) -> str:
-    if error.status == 401:
-        return f"401 Unauthorized: Zendesk refused {email}/token with this API token"
-    if error.status == 403:
-        return f"403 Forbidden: {email} may not use the API (is token access enabled?)"
-    if error.status == 429:
-        wait = f"; retry in {error.retry_after:.0f} s" if error.retry_after is not None else ""
-        return f"429 Too Many Requests: the account's API budget is spent{wait}"
-    return str(error)
-
-
-def _signed_in(user: Any, email: str) -> tuple[bool, str]:
-    if not isinstance(user, dict) or user.get("id") is None:
-        return False, "Zendesk answered as the anonymous user: the credentials were not used"
-    role = str(user.get("role") or "unknown")
-    if role == "end-user":
-        return (
-            False,
-            f"{email} is an end user; an admin (or an agent who may manage users) is needed",
-        )
-    return True, f"signed in as {email} (user {user['id']}, role {role})"
-
-
-def _read_failed(error: OutboundError) -> str:
-    if error.status == 403:
-        return f"403 Forbidden: the agent may not list user fields ({error})"
-    return str(error)
 
 
 def open_channel(context: ChannelContext) -> ZendeskChannel:

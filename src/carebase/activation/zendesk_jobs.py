@@ -83,6 +83,19 @@ def _missing(status: str, message: Any) -> Outcome:
     )
 
 
+def spent_budget_pause(headers: Mapping[str, str]) -> float:
+    """How long to send nothing after a response: when `X-Rate-Limit-Remaining` is 0, the
+    `ratelimit-reset` seconds Zendesk gives (at most a minute), else one second (a 429 with
+    its Retry-After then says the rest); 0 while the budget lasts."""
+    if (headers.get("X-Rate-Limit-Remaining") or "").strip() != "0":
+        return 0.0
+    try:
+        reset = float(headers.get("ratelimit-reset") or "1")
+    except ValueError:
+        reset = 1.0
+    return min(max(reset, 0.0), 60.0) if math.isfinite(reset) else 1.0
+
+
 class UserPace:
     """The users-per-second budget as an `OutboundClient` budget: each request books
     n / users_per_second seconds, n being the users it carries (one for a read). Booked in

@@ -20,6 +20,11 @@ SEGMENTS_WRITE = "segments:write"
 QUERY_RUN = "query:run"
 # Saving, changing and deleting named queries.
 QUERY_WRITE = "query:write"
+# Reading destinations, orchestrations, their runs and per-record results.
+ACTIVATION_READ = "activation:read"
+# Creating, changing, deleting and testing destinations and orchestrations; starting,
+# cancelling and retrying runs.
+ACTIVATION_WRITE = "activation:write"
 
 KNOWN_SCOPES: tuple[str, ...] = (
     ADMIN,
@@ -31,6 +36,8 @@ KNOWN_SCOPES: tuple[str, ...] = (
     SEGMENTS_WRITE,
     QUERY_RUN,
     QUERY_WRITE,
+    ACTIVATION_READ,
+    ACTIVATION_WRITE,
 )
 # Scopes that can be narrowed to one resource, written `<scope>:<resource id>`.
 NARROWABLE_SCOPES: frozenset[str] = frozenset({INGEST})

@@ -1,4 +1,4 @@
-"""`carebase serve|worker|migrate|token|user|group|jobs|version`."""
+"""`carebase serve|worker|migrate|token|user|group|jobs|destination|orchestration|version`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uvicorn
 
 from carebase import __version__
 from carebase.auth import service as auth_service
-from carebase.cli import connectors, datasets, demo, jobs, tokens, users
+from carebase.cli import activation, connectors, datasets, demo, jobs, tokens, users
 from carebase.cli.context import err, handle_errors, load_settings, open_database, out, safe_url
 from carebase.db.migrate import migrate_to_head
 from carebase.demo.service import has_data
@@ -38,6 +38,8 @@ app.add_typer(connectors.app, name="connector")
 app.command("backfill")(connectors.backfill_command)
 app.command("worker")(jobs.worker_command)
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(activation.destination_app, name="destination")
+app.add_typer(activation.orchestration_app, name="orchestration")
 
 
 @app.command()
