@@ -20,7 +20,7 @@ from carebase.models.activation import OrchestrationRun
 from carebase.profiles import service as profiles
 from carebase.settings import Settings
 from tests.activation import runhelp
-from tests.activation.zendesk_fake import FakeZendesk, serve_zendesk
+from tests.activation.zendesk_fake import FakeTime, FakeZendesk, serve_zendesk
 from tests.conftest import test_settings
 
 SQL = (
@@ -306,3 +306,40 @@ def test_concurrent_starts_one_wins(world: World) -> None:
     with world.database.unit_of_work(write=False) as session:
         count = len(session.execute(select(OrchestrationRun.id)).all())
     assert count == 1
+
+
+def test_a_job_zendesk_no_longer_knows_is_sent_again(
+    database: Database, settings: Settings
+) -> None:
+    # The fake's own clock only moves when the test moves it: the job stays queued until
+    # the clock jumps past its time to live, and Zendesk then no longer lists it.
+    fake_time = FakeTime()
+    with serve_zendesk(clock=fake_time, job_ttl=60.0) as fake:
+        world = make_world(database, settings, fake)
+
+        def bulk_requests() -> int:
+            return sum("create_or_update_many" in r for r in list(fake.requests))
+
+        def drive() -> None:
+            for _ in range(2000):
+                if any("job_statuses" in r for r in list(fake.requests)):
+                    break
+                threading.Event().wait(0.01)
+            fake_time.sleep(61)  # the first job ran, then expired
+            for _ in range(2000):
+                if bulk_requests() == 2:
+                    break
+                threading.Event().wait(0.01)
+            fake_time.sleep(1)  # the job sent again completes
+
+        driver = threading.Thread(target=drive)
+        driver.start()
+        done = world.run()
+        driver.join()
+        n = len(world.keys)
+        assert done.status == "completed"
+        assert (done.counts.sent, done.counts.succeeded) == (n, n)
+        assert bulk_requests() == 2
+        # Upserts are idempotent: written twice, one user each.
+        assert len(fake.users) == n
+        assert set(fake.writes.values()) == {2}

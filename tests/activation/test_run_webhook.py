@@ -200,3 +200,47 @@ def test_a_profile_forgotten_while_sending_is_never_sent(
     assert last.record_key not in per_key(gated.receiver)
     assert state == []
     assert done.counts.sent == done.counts.queried - 1
+
+
+def test_a_destination_refusing_everything_fails_the_run(
+    database: Database, settings: Settings, webhook_receiver: Receiver
+) -> None:
+    world = make_world(database, settings, webhook_receiver)
+    webhook_receiver.fail_next(401, message="bad signature for this hook")
+    done = runhelp.run_now(database, settings, world.clock, world.orchestration_id)
+    assert done.status == "failed"
+    assert done.error is not None
+    assert "401" in done.error
+    assert done.finished_at is not None
+    # Nothing counts as delivered; nothing of the records' fields is kept; the
+    # orchestration is free for the next run, which delivers everything.
+    assert runhelp.state_of(database, world.orchestration_id) == {}
+    items = runhelp.item_rows(database, done.id)
+    assert items
+    assert {i.status for i in items} == {"skipped"}
+    assert all(i.payload is None for i in items)
+    again = runhelp.run_now(database, settings, world.clock, world.orchestration_id)
+    assert again.status == "completed"
+    assert again.counts.succeeded == again.counts.queried
+
+
+def test_finished_runs_are_kept_for_the_retention_period(
+    database: Database, settings: Settings, webhook_receiver: Receiver
+) -> None:
+    world = make_world(database, settings, webhook_receiver)
+    old = runhelp.run_now(database, settings, world.clock, world.orchestration_id)
+    world.clock.advance(29 * 86400)
+    recent = runhelp.run_now(database, settings, world.clock, world.orchestration_id)
+    world.clock.advance(2 * 86400)  # `old` ended 31 days ago, `recent` 2 days ago
+    latest = runhelp.run_now(database, settings, world.clock, world.orchestration_id)
+    with database.unit_of_work(write=False) as session:
+        kept, _ = run_service.list_runs(session, world.orchestration_id, limit=10, after=None)
+    assert [run.id for run in kept] == [latest.id, recent.id]
+    assert runhelp.item_rows(database, old.id) == []
+    # A page at a time, newest first.
+    with database.unit_of_work(write=False) as session:
+        first, cursor = run_service.list_runs(session, world.orchestration_id, limit=1, after=None)
+        second, end = run_service.list_runs(session, world.orchestration_id, limit=1, after=cursor)
+    assert [r.id for r in first + second] == [latest.id, recent.id]
+    assert cursor is not None
+    assert end is None

@@ -22,6 +22,9 @@ from typing import Any
 from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 
+from carebase.activation import orchestrations, run_service
+from carebase.activation import service as destinations
+from carebase.activation.schemas import DestinationIn, OrchestrationIn
 from carebase.db.session import Database
 from carebase.notes import service as notes
 from carebase.query import service as saved_queries
@@ -44,8 +47,8 @@ class Shot:
     height: int = 800
     ready: str | None = None
     full_page: bool = False
-    # Signed in as a demo agent; `path` may name {profile}, {dataset}, {log}, {segment}
-    # and {query} (below).
+    # Signed in as a demo agent; `path` may name {profile}, {dataset}, {log}, {segment},
+    # {query}, {destination}, {orchestration} and {run} (below).
     signed_in: bool = False
 
 
@@ -77,6 +80,29 @@ SHOTS: tuple[Shot, ...] = (
     ),
     Shot("segment-new", "/segments/new", signed_in=True),
     Shot("sql", "/sql?query={query}&run=1", signed_in=True, height=1100, ready="#sql-result table"),
+    Shot("activation", "/activation", signed_in=True),
+    Shot("activation-destinations", "/activation/destinations", signed_in=True),
+    Shot("activation-destination", "/activation/destinations/{destination}", signed_in=True),
+    Shot(
+        "activation-destination-new",
+        "/activation/destinations/new?kind=sftp",
+        signed_in=True,
+        full_page=True,
+    ),
+    Shot("activation-orchestration", "/activation/orchestrations/{orchestration}", signed_in=True),
+    Shot(
+        "activation-orchestration-edit",
+        "/activation/orchestrations/{orchestration}/edit",
+        signed_in=True,
+        full_page=True,
+    ),
+    Shot(
+        "activation-run",
+        "/activation/orchestrations/{orchestration}/runs/{run}",
+        signed_in=True,
+        full_page=True,
+        ready="#run-live:not([hx-trigger])",
+    ),
 )
 
 # A demo customer with open tickets, several purchases and email events: the profile pages'
@@ -139,6 +165,7 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
                 body="Prefers chat over email. Promised a free exchange on the knit (size M).",
                 now=now,
             )
+            activation = _demo_activation(session, settings, segment, now)
     finally:
         database.dispose()
     names = {
@@ -147,8 +174,48 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
         "log": log,
         "segment": segment,
         "query": query,
+        **activation,
     }
     return names, [browser_cookie(agent, settings, server_url)]
+
+
+def _demo_activation(session: Any, settings: Any, segment: str, now: datetime) -> dict[str, str]:
+    """A Zendesk destination, an orchestration sending the demo segment to it on weekday
+    mornings, and a dry run of it (the demo server's worker runs it; nothing is sent)."""
+    destination = destinations.create_destination(
+        session,
+        DestinationIn(
+            name="Zendesk production",
+            kind="zendesk",
+            config={"base_url": "https://demo-brand.zendesk.com", "email": "sam@demo-brand.com"},
+            secrets={"api_token": "demo-token"},
+        ),
+        settings=settings,
+        now=now,
+        created_by="demo",
+    )
+    orchestration = orchestrations.create_orchestration(
+        session,
+        OrchestrationIn.model_validate(
+            {
+                "name": "Unhappy VIPs to Zendesk",
+                "destination_id": destination.id,
+                "source": {"type": "segment", "id": segment, "attributes": ["email", "first_name"]},
+                "mapping": {"external_id": "profile_id", "name": "first_name"},
+                "schedule": {
+                    "type": "cron",
+                    "cron": "0 7 * * 1-5",
+                    "timezone": "Australia/Melbourne",
+                },
+            }
+        ),
+        now=now,
+        created_by="demo",
+    )
+    run = run_service.start_run(
+        session, orchestration.id, now=now, dry_run=True, requested_by="demo"
+    )
+    return {"destination": destination.id, "orchestration": orchestration.id, "run": run.id}
 
 
 def take(shots: list[Shot], out: Path) -> int:

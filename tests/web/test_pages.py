@@ -63,9 +63,9 @@ def test_the_sign_in_page_is_the_layout_with_a_labelled_form(client: TestClient)
     for field in ("email", "password"):
         assert f'<label for="{field}">' in text
         assert f'id="{field}"' in text
-    # Only sections whose page exists are in the navigation (Activation comes later).
+    # Only sections whose page exists are in the navigation (Inbox comes later).
     assert 'href="/segments"' in text
-    assert 'href="/activation"' not in text
+    assert 'href="/inbox"' not in text
 
 
 def test_sign_in_keeps_only_a_safe_next(client: TestClient) -> None:
@@ -121,18 +121,18 @@ def test_static_files_are_cached_by_version(client: TestClient) -> None:
 def test_a_section_shows_in_the_navigation_once_its_page_exists(app: FastAPI) -> None:
     router = page_router()
 
-    @router.get("/activation")
-    async def activation(request: Request) -> HTMLResponse:
+    @router.get("/inbox")
+    async def inbox(request: Request) -> HTMLResponse:
         return render(
             request, "pages/sign_in.html", {"next": "/", "notice": None, "values": {}, "errors": {}}
         )
 
     app.include_router(router)
     with TestClient(app) as client:
-        text = client.get("/activation").text
+        text = client.get("/inbox").text
     assert '<nav class="mainnav" aria-label="Main">' in text
-    assert '<a href="/activation" aria-current="page">' in text
-    assert 'href="/inbox"' not in text
+    assert '<a href="/inbox" aria-current="page">' in text
+    assert 'href="/activity"' not in text
 
 
 def test_own_static_files_exist_for_every_template_reference() -> None:

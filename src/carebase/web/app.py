@@ -8,6 +8,10 @@ from carebase.web.assets import STATIC_PREFIX, StaticAssets
 from carebase.web.errors import ConsoleErrors
 from carebase.web.pages import (
     account,
+    activation_destinations,
+    activation_orchestration_form,
+    activation_orchestrations,
+    activation_runs,
     data,
     docs,
     embed,
@@ -50,6 +54,11 @@ def install_console(app: FastAPI) -> None:
     app.include_router(segments_builder.router)
     app.include_router(segments.router)
     app.include_router(sql.router)
+    app.include_router(activation_destinations.router)
+    # The form first: `/activation/orchestrations/new` before `/{id}`.
+    app.include_router(activation_orchestration_form.router)
+    app.include_router(activation_orchestrations.router)
+    app.include_router(activation_runs.router)
     app.include_router(embed.router)
     app.include_router(embed_zendesk.router)
     app.include_router(embed_zendesk.downloads)
