@@ -146,6 +146,13 @@ class Conflict(CarebaseError):
     default_message = "The request conflicts with the current state."
 
 
+class SourceInUse(Conflict):
+    """A segment or saved query that orchestrations send: they go (or change source) first."""
+
+    code = "source_in_use"
+    default_message = "Orchestrations send this; change or delete them first."
+
+
 class InvalidSigninLink(CarebaseError):
     """A one-time sign-in link that is unknown, already used, expired, or whose user is archived."""
 

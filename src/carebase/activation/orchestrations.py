@@ -86,7 +86,8 @@ def _source_problems(session: Session, body: OrchestrationIn) -> list[FieldProbl
     source = body.source
     problems: list[FieldProblem] = []
     if source.type == "segment":
-        if segments.get_segment(session, source.id) is None:
+        # Locked shared: the segment cannot be deleted before this save commits.
+        if not segments.lock_segment(session, source.id, shared=True):
             problems.append(problem("source.id", f"no segment has id {source.id!r}"))
         known = customer_360_names()
         seen: set[str] = set()
@@ -98,7 +99,7 @@ def _source_problems(session: Session, body: OrchestrationIn) -> list[FieldProbl
                 problems.append(problem(where, f"{attribute!r} is listed twice"))
             seen.add(attribute)
     else:
-        if queries.get(session, source.id) is None:
+        if not queries.lock(session, source.id, shared=True):
             problems.append(problem("source.id", f"no saved query has id {source.id!r}"))
         if source.attributes:
             problems.append(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from carebase.models import SavedQuery
+from carebase.models import Orchestration, SavedQuery
 from carebase.models.base import table
 
 _QUERIES = table(SavedQuery)
@@ -22,6 +22,21 @@ def get(session: Session, query_id: str) -> dict[str, Any] | None:
     """One saved query by id, or None."""
     row = session.execute(select(_QUERIES).where(_QUERIES.c.id == query_id)).mappings().first()
     return dict(row) if row is not None else None
+
+
+def lock(session: Session, query_id: str, *, shared: bool = False) -> bool:
+    """Lock a saved query's row until the transaction ends (shared: it may not be deleted
+    meanwhile; exclusive: no orchestration may start using it meanwhile); whether it exists."""
+    statement = select(_QUERIES.c.id).where(_QUERIES.c.id == query_id)
+    return session.execute(statement.with_for_update(read=shared)).first() is not None
+
+
+def orchestrations_using(session: Session, query_id: str) -> list[str]:
+    """The ids of the orchestrations whose source is this saved query."""
+    statement = select(Orchestration.id).where(
+        Orchestration.source_type == "query", Orchestration.source_id == query_id
+    )
+    return sorted(str(found) for found in session.execute(statement).scalars())
 
 
 def name_taken(session: Session, name: str, *, other_than: str | None = None) -> bool:

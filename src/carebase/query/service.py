@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from carebase.db.engine import writer
 from carebase.db.session import Database
-from carebase.errors import Conflict, NotFound, ValidationFailed, problem
+from carebase.errors import Conflict, NotFound, SourceInUse, ValidationFailed, problem
 from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.query import engines, gate, repository
@@ -237,8 +237,17 @@ def update_query(
 
 
 def delete_query(session: Session, query_id: str) -> None:
-    """Delete a saved query, or NotFound."""
-    get_query(session, query_id)
+    """Delete a saved query; NotFound, or SourceInUse (409) while orchestrations send it."""
+    # Locked first: an orchestration saved meanwhile either waits and then finds the query
+    # gone, or commits first and is seen here.
+    if not repository.lock(session, query_id):
+        get_query(session, query_id)
+    users = repository.orchestrations_using(session, query_id)
+    if users:
+        raise SourceInUse(
+            f"Saved query {query_id} is sent by {', '.join(users)}; change or delete those first.",
+            details={"used_by": users},
+        )
     repository.remove(session, query_id)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from carebase.db import locks
-from carebase.models import Segment, SegmentMember, SegmentVersion
+from carebase.models import Orchestration, Segment, SegmentMember, SegmentVersion
 from carebase.models.base import table
 
 SEGMENTS = table(Segment)
@@ -38,6 +38,22 @@ def insert_segment(session: Session, row: dict[str, Any]) -> None:
 def get_segment(session: Session, segment_id: str) -> Row[Any] | None:
     """One segment's row."""
     return session.execute(select(SEGMENTS).where(SEGMENTS.c.id == segment_id)).first()
+
+
+def lock_segment(session: Session, segment_id: str, *, shared: bool = False) -> bool:
+    """Lock a segment's row until the transaction ends (shared: it may not be deleted
+    meanwhile; exclusive: no orchestration may start using it meanwhile); whether it exists.
+    PostgreSQL only: SQLite's single writer already serialises the two."""
+    statement = select(SEGMENTS.c.id).where(SEGMENTS.c.id == segment_id)
+    return session.execute(statement.with_for_update(read=shared)).first() is not None
+
+
+def orchestrations_using(session: Session, segment_id: str) -> list[str]:
+    """The ids of the orchestrations whose source is this segment."""
+    statement = select(Orchestration.id).where(
+        Orchestration.source_type == "segment", Orchestration.source_id == segment_id
+    )
+    return sorted(str(found) for found in session.execute(statement).scalars())
 
 
 def id_of_name(session: Session, name: str) -> str | None:

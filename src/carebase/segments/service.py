@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from carebase.db import locks
 from carebase.db.session import Database
-from carebase.errors import Conflict, NotFound, ValidationFailed
+from carebase.errors import Conflict, NotFound, SourceInUse, ValidationFailed
 from carebase.identity import service as identity
 from carebase.ids import new_id
 from carebase.kit import pagination
@@ -259,7 +259,16 @@ def update_segment(
 def delete_segment(session: Session, segment_id: str) -> None:
     """Delete a segment with its versions and members; 409 while others use it."""
     locks.lock_keys(session, [_DEFINITIONS_LOCK])
+    # Locked first: an orchestration saved meanwhile either waits and then finds the segment
+    # gone, or commits first and is seen here.
+    repository.lock_segment(session, segment_id)
     _row(session, segment_id)
+    senders = repository.orchestrations_using(session, segment_id)
+    if senders:
+        raise SourceInUse(
+            f"Segment {segment_id} is sent by {', '.join(senders)}; change or delete those first.",
+            details={"used_by": senders},
+        )
     graph = repository.references(session)
     users = sorted(user for user, used in graph.items() if segment_id in used)
     if users:
