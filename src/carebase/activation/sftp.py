@@ -15,7 +15,6 @@ spooled locally while the columns are gathered, then uploaded; NDJSON streams st
 from __future__ import annotations
 
 import base64
-import json
 import posixpath
 import tempfile
 import uuid
@@ -23,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import IO, Any, Literal
 
+import orjson
 import paramiko
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -230,7 +230,7 @@ class SftpChannel:
                     for record in records:
                         _stop_check(context)
                         rows += 1
-                        yield ndjson_line(plain_fields(record.fields))
+                        yield ndjson_line(record.fields)
 
                 written = self._upload(connection, final, ndjson())
             return WrittenFile(path=final, rows=rows, bytes=written)
@@ -306,7 +306,8 @@ def _csv_spool(
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
         for record in records:
             _stop_check(context)
-            fields = plain_fields(record.fields)
+            # Prepared already (`prepare` made the fields plain): written as they are.
+            fields = record.fields
             for name in fields:
                 columns.setdefault(name)
             spool.write(ndjson_line(fields))
@@ -320,7 +321,7 @@ def _csv_lines(columns: list[str], spool: IO[str]) -> Iterator[str]:
         return
     yield csv_line(columns)
     for line in spool:
-        fields = json.loads(line)
+        fields = orjson.loads(line)
         yield csv_line(csv_cell(fields.get(column)) for column in columns)
 
 
