@@ -174,12 +174,20 @@ def zendesk(
         )
         run, seconds = run_to_end(database, settings, orchestration_id)
         users = len(fake.users)
+        # The sending window, as the fake saw it: first bulk request to last job done.
+        jobs = list(fake.jobs.values())
+        window = max(job.done_at for job in jobs) - min(job.created for job in jobs)
         writes = sorted(set(fake.writes.values()))
         rate = run.counts.succeeded / seconds
         print(
             f"zendesk first run   {run.counts.succeeded:>6} users in {seconds:6.1f} s = "
             f"{rate:6.1f} users/s vs the limit {ZENDESK_LIMIT}/s: {rate / ZENDESK_LIMIT:.1%} "
             f"| status {run.status}, 429s {fake.throttled}"
+        )
+        print(
+            f"                    sending window (first request to last job done) {window:.1f} s"
+            f" = {run.counts.succeeded / window:.1f} users/s: "
+            f"{run.counts.succeeded / window / ZENDESK_LIMIT:.1%} of the limit"
         )
         duplicated = sum(1 for count in fake.writes.values() if count > 1)
         reasons = invalid_reasons(database, orchestration_id, run.id)
