@@ -244,3 +244,36 @@ def test_finished_runs_are_kept_for_the_retention_period(
     assert [r.id for r in first + second] == [latest.id, recent.id]
     assert cursor is not None
     assert end is None
+
+
+def test_a_segment_runs_to_the_webhook_and_a_never_computed_one_fails(
+    database: Database, settings: Settings, webhook_receiver: Receiver
+) -> None:
+    runhelp.load_demo(database, settings, profiles=12)
+    destination = runhelp.destination(
+        database,
+        settings,
+        "webhook",
+        {"url": webhook_receiver.url, "batch_size": BATCH},
+        {"signing_secret": webhook_receiver.secret},
+    )
+    clock = runhelp.Clock()
+    computed = runhelp.segment(database)
+    members = runhelp.orchestration(
+        database,
+        destination,
+        {"type": "segment", "id": computed, "attributes": ["email", "city"]},
+        name="Members",
+    )
+    done = runhelp.run_now(database, settings, clock, members)
+    assert done.status == "completed" and done.counts.succeeded == done.counts.queried > 0
+    for record in webhook_receiver.records():
+        assert set(record["fields"]) == {"profile_id", "email", "city"}
+        assert record["key"] == record["fields"]["profile_id"]
+    never = runhelp.segment(database, at_least=2, computed=False)
+    waiting = runhelp.orchestration(
+        database, destination, {"type": "segment", "id": never}, name="Never"
+    )
+    failed = runhelp.run_now(database, settings, clock, waiting)
+    assert failed.status == "failed"
+    assert failed.error is not None and "never been computed" in failed.error
