@@ -266,7 +266,8 @@ def test_a_segment_runs_to_the_webhook_and_a_never_computed_one_fails(
         name="Members",
     )
     done = runhelp.run_now(database, settings, clock, members)
-    assert done.status == "completed" and done.counts.succeeded == done.counts.queried > 0
+    assert done.status == "completed"
+    assert done.counts.succeeded == done.counts.queried > 0
     for record in webhook_receiver.records():
         assert set(record["fields"]) == {"profile_id", "email", "city"}
         assert record["key"] == record["fields"]["profile_id"]
@@ -276,4 +277,5 @@ def test_a_segment_runs_to_the_webhook_and_a_never_computed_one_fails(
     )
     failed = runhelp.run_now(database, settings, clock, waiting)
     assert failed.status == "failed"
-    assert failed.error is not None and "never been computed" in failed.error
+    assert failed.error is not None
+    assert "never been computed" in failed.error
