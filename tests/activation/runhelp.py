@@ -133,9 +133,14 @@ def registry(settings: Settings, options: ClientOptions | None = None) -> Regist
     )
 
 
-def work(database: Database, settings: Settings, clock: Callable[[], datetime]) -> RunSummary:
+def work(
+    database: Database,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    options: ClientOptions | None = None,
+) -> RunSummary:
     """Run every due job in this thread, as a worker would."""
-    return Runner(database, registry(settings), clock=clock).run_due()
+    return Runner(database, registry(settings, options), clock=clock).run_due()
 
 
 def start(database: Database, orchestration_id: str, now: datetime, **flags: Any) -> RunOut:

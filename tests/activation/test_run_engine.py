@@ -147,6 +147,11 @@ def test_rerun_sends_only_what_changed_and_what_failed(world: World) -> None:
     third = world.run()
     assert (third.counts.unchanged, third.counts.sent) == (n, 0)
     assert third.status == "completed"
+    # A dry full resync shows everything would be sent again, and changes nothing.
+    dry = world.run(dry_run=True, full_resync=True)
+    assert dry.details is not None
+    assert (dry.details["would_create"], dry.details["unchanged"]) == (n, 0)
+    assert set(runhelp.state_of(world.database, world.orchestration_id).values()) == {"succeeded"}
     resync = world.run(full_resync=True)
     assert (resync.counts.new, resync.counts.sent, resync.counts.succeeded) == (n, n, n)
 

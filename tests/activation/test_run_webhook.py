@@ -10,14 +10,16 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from carebase.activation import run_service
 from carebase.db.session import Database
 from carebase.kit.jobs import Runner
+from carebase.models import Job, PacingSlot
 from carebase.models.activation import ActivationState, RunItem
 from carebase.profiles import service as profiles
 from carebase.settings import Settings
@@ -244,3 +246,80 @@ def test_finished_runs_are_kept_for_the_retention_period(
     assert [r.id for r in first + second] == [latest.id, recent.id]
     assert cursor is not None
     assert end is None
+
+
+def test_a_segment_runs_to_the_webhook_and_a_never_computed_one_fails(
+    database: Database, settings: Settings, webhook_receiver: Receiver
+) -> None:
+    runhelp.load_demo(database, settings, profiles=12)
+    destination = runhelp.destination(
+        database,
+        settings,
+        "webhook",
+        {"url": webhook_receiver.url, "batch_size": BATCH},
+        {"signing_secret": webhook_receiver.secret},
+    )
+    clock = runhelp.Clock()
+    computed = runhelp.segment(database)
+    members = runhelp.orchestration(
+        database,
+        destination,
+        {"type": "segment", "id": computed, "attributes": ["email", "city"]},
+        name="Members",
+    )
+    done = runhelp.run_now(database, settings, clock, members)
+    assert done.status == "completed"
+    assert done.counts.succeeded == done.counts.queried > 0
+    for record in webhook_receiver.records():
+        assert set(record["fields"]) == {"profile_id", "email", "city"}
+        assert record["key"] == record["fields"]["profile_id"]
+    never = runhelp.segment(database, at_least=2, computed=False)
+    waiting = runhelp.orchestration(
+        database, destination, {"type": "segment", "id": never}, name="Never"
+    )
+    failed = runhelp.run_now(database, settings, clock, waiting)
+    assert failed.status == "failed"
+    assert failed.error is not None
+    assert "never been computed" in failed.error
+
+
+def test_a_destination_asking_to_wait_retries_the_run_later(
+    database: Database, settings: Settings, webhook_receiver: Receiver
+) -> None:
+    world = make_world(database, settings, webhook_receiver)
+    webhook_receiver.fail_next(429, retry_after="600", message="slow down")
+    started = runhelp.start(database, world.orchestration_id, world.clock())
+    runhelp.work(database, settings, world.clock)
+    with database.unit_of_work(write=False) as session:
+        waiting = run_service.get_run(session, world.orchestration_id, started.id)
+        job = session.execute(
+            select(Job).where(Job.id == waiting_job(session, started.id))
+        ).scalar_one()
+    # Not failed: the run keeps its place and says why it waits; its job comes back later.
+    assert waiting.status == "sending"
+    assert waiting.error is not None
+    assert waiting.error.startswith("retrying:")
+    assert job.status == "queued"
+    assert job.run_at >= world.clock() + timedelta(seconds=600)
+    world.clock.advance(601)
+    # The destination's shared budget is held for 600 s of real time: let that pass too.
+    with database.counters() as session:
+        assert session.execute(update(PacingSlot).values(next_at_us=0)).rowcount == 1  # type: ignore[attr-defined]
+    runhelp.work(database, settings, world.clock)
+    with database.unit_of_work(write=False) as session:
+        done = run_service.get_run(session, world.orchestration_id, started.id)
+    assert done.status == "completed"
+    assert done.error is None
+    counted = per_key(webhook_receiver)
+    assert len(counted) == done.counts.queried
+    assert set(counted.values()) == {1}
+
+
+def waiting_job(session: Any, run_id: str) -> str:
+    """The job of a run."""
+    from carebase.models.activation import OrchestrationRun
+
+    job_id = session.execute(
+        select(OrchestrationRun.job_id).where(OrchestrationRun.id == run_id)
+    ).scalar_one()
+    return str(job_id)

@@ -24,7 +24,6 @@ run; with `retry_after`, the job is retried then. A worker shutting down gives t
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,8 +55,6 @@ from carebase.kit.jobs import (
 from carebase.kit.jobs.runner import GIVEN_BACK
 from carebase.models.activation import Orchestration
 from carebase.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 RUN = JobSpec(
     "orchestration_run", RetryPolicy(max_attempts=5, first_seconds=30.0, max_seconds=1800.0)

@@ -158,7 +158,9 @@ def _classify(
             )
             continue
         valid.append((record, diff.fields_hash(fields), fields, tally.queried))
-    known = repository.states(session, orchestration.id, [r.key for r, *_ in valid if r.key])
+    # A full resync starts from nothing (a dry one too, though it leaves the state alone).
+    keys = [record.key for record, *_ in valid if record.key]
+    known = {} if run.full_resync else repository.states(session, orchestration.id, keys)
     for record, digest, fields, seq in valid:
         assert record.key is not None
         state = known.get(record.key)

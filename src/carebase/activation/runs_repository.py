@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, text, update
+from sqlalchemy import Row, and_, delete, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -257,17 +257,6 @@ def end_items(session: Session, run_id: str) -> None:
     )
 
 
-def item_samples(session: Session, run_id: str, action: str, limit: int) -> list[Row[Any]]:
-    """The first items of an action (a dry run's samples)."""
-    query = (
-        select(ITEMS)
-        .where(ITEMS.c.run_id == run_id, ITEMS.c.action == action, ITEMS.c.status != "invalid")
-        .order_by(ITEMS.c.seq)
-        .limit(limit)
-    )
-    return list(session.execute(query).all())
-
-
 def keep_samples(session: Session, run_id: str, seqs: Iterable[int]) -> None:
     """A dry run keeps only its sample items (and the invalid ones, with their reasons)."""
     keep = list(seqs)
@@ -287,19 +276,6 @@ def items_page(
     if after is not None:
         query = query.where(ITEMS.c.seq > after)
     return list(session.execute(query).all())
-
-
-def item_status_counts(session: Session, run_id: str) -> dict[str, int]:
-    """{status: count} of a run's items."""
-    query = (
-        select(ITEMS.c.status, func.count())
-        .where(ITEMS.c.run_id == run_id)
-        .group_by(ITEMS.c.status)
-    )
-    return {str(status): int(count) for status, count in session.execute(query).all()}
-
-
-# ---- diff state --------------------------------------------------------------------------
 
 
 def states(session: Session, orchestration_id: str, keys: Sequence[str]) -> dict[str, Row[Any]]:
