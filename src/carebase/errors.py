@@ -146,6 +146,25 @@ class Conflict(CarebaseError):
     default_message = "The request conflicts with the current state."
 
 
+class NameTaken(Conflict):
+    """Another destination or orchestration has that name."""
+
+    code = "name_taken"
+
+
+class DestinationInUse(Conflict):
+    """Orchestrations send to this destination; they go first."""
+
+    code = "destination_in_use"
+
+
+class RunInProgress(Conflict):
+    """The orchestration already has a run that has not ended."""
+
+    code = "run_in_progress"
+    default_message = "This orchestration already has a run in progress."
+
+
 class SourceInUse(Conflict):
     """A segment or saved query that orchestrations send: they go (or change source) first."""
 

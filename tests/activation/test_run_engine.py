@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from carebase.activation import run_service
-from carebase.activation.run_service import RunInProgress
 from carebase.db.session import Database
-from carebase.errors import Conflict, ValidationFailed
+from carebase.errors import Conflict, RunInProgress, ValidationFailed
 from carebase.models.activation import OrchestrationRun
 from carebase.profiles import service as profiles
 from carebase.settings import Settings

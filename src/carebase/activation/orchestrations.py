@@ -28,7 +28,7 @@ from carebase.activation.schemas import (
 )
 from carebase.activation.service import name_taken
 from carebase.activation.ticks import schedule_next
-from carebase.errors import FieldProblem, NotFound, ValidationFailed, problem
+from carebase.errors import FieldProblem, NotFound, RunInProgress, ValidationFailed, problem
 from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.query import columns
@@ -230,7 +230,7 @@ def delete_orchestration(session: Session, orchestration_id: str) -> None:
     run is active (cancel it first)."""
     row = orchestration_row(session, orchestration_id)
     if not repository.delete_idle_orchestration(session, orchestration_id):
-        raise run_service.RunInProgress(
+        raise RunInProgress(
             "A run of this orchestration is in progress; cancel it or let it end first.",
             details={"reason": "run_in_progress", "run_id": row.active_run_id},
         )

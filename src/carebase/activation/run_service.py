@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from carebase.activation import runs, runs_query
 from carebase.activation import runs_repository as repository
 from carebase.activation.run_schemas import RunCounts, RunOut, RunProgress, RunRecordOut
-from carebase.errors import Conflict, NotFound, ValidationFailed
+from carebase.errors import Conflict, NotFound, RunInProgress, ValidationFailed
 from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.kit.jobs import repository as jobs
@@ -25,13 +25,6 @@ from carebase.kit.jobs import repository as jobs
 # Leading characters a spreadsheet would read as a formula.
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 RECORD_COLUMNS = ("seq", "record_key", "action", "status", "error_code", "message", "remote_id")
-
-
-class RunInProgress(Conflict):
-    """The orchestration already has a run that has not ended."""
-
-    code = "run_in_progress"
-    default_message = "This orchestration already has a run in progress."
 
 
 def _orchestration(session: Session, orchestration_id: str) -> Any:

@@ -28,25 +28,20 @@ from carebase.activation.schemas import (
     DestinationUpdate,
 )
 from carebase.db.session import Database
-from carebase.errors import Conflict, FieldProblem, NotFound, ValidationFailed, problem
+from carebase.errors import (
+    DestinationInUse,
+    FieldProblem,
+    NameTaken,
+    NotFound,
+    ValidationFailed,
+    problem,
+)
 from carebase.ids import new_id
 from carebase.kit import pagination
 from carebase.recordtypes.validation import field_errors
 from carebase.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class NameTaken(Conflict):
-    """Another destination or orchestration has that name."""
-
-    code = "name_taken"
-
-
-class DestinationInUse(Conflict):
-    """Orchestrations send to this destination; they go first."""
-
-    code = "destination_in_use"
 
 
 def kind_of(name: str) -> DestinationKind:

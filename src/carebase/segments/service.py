@@ -259,8 +259,7 @@ def update_segment(
 def delete_segment(session: Session, segment_id: str) -> None:
     """Delete a segment with its versions and members; 409 while others use it."""
     locks.lock_keys(session, [_DEFINITIONS_LOCK])
-    # Locked first: an orchestration saved meanwhile either waits and then finds the segment
-    # gone, or commits first and is seen here.
+    # Locked first: an orchestration saved meanwhile waits (and finds it gone) or is seen.
     repository.lock_segment(session, segment_id)
     _row(session, segment_id)
     senders = repository.orchestrations_using(session, segment_id)
