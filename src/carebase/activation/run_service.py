@@ -5,8 +5,6 @@ commits."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -20,10 +18,9 @@ from carebase.activation.run_schemas import RunCounts, RunOut, RunProgress, RunR
 from carebase.errors import Conflict, NotFound, RunInProgress, ValidationFailed
 from carebase.ids import new_id
 from carebase.kit import pagination
+from carebase.kit.csvtext import csv_lines, spreadsheet_cell
 from carebase.kit.jobs import repository as jobs
 
-# Leading characters a spreadsheet would read as a formula.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 RECORD_COLUMNS = ("seq", "record_key", "action", "status", "error_code", "message", "remote_id")
 
 
@@ -171,32 +168,19 @@ def records_csv(session: Session, orchestration_id: str, run_id: str) -> Iterato
     """The run's records as CSV chunks (a header, then a line per record): keys, actions,
     statuses and the destination's reasons, never a record's fields."""
     _run(session, orchestration_id, run_id)
-    chunks = [_lines([list(RECORD_COLUMNS)])]
+    chunks = [csv_lines([list(RECORD_COLUMNS)])]
     after: int | None = None
     while True:
         rows = repository.items_page(session, run_id, None, after, 1000)
         if not rows:
             break
         chunks.append(
-            _lines([[_cell(getattr(row, name)) for name in RECORD_COLUMNS] for row in rows])
+            csv_lines(
+                [[spreadsheet_cell(getattr(row, name)) for name in RECORD_COLUMNS] for row in rows]
+            )
         )
         after = rows[-1].seq
     return iter(chunks)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA):
-        return "'" + text
-    return text
-
-
-def _lines(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
 
 
 def record_out(row: Row[Any]) -> RunRecordOut:

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.orm import Session
 
 from carebase.attributes import catalogue
 from carebase.attributes import read as attribute_read
 from carebase.db.session import Database
 from carebase.errors import ValidationFailed
+from carebase.kit.csvtext import csv_lines, spreadsheet_cell
 from carebase.segments import repository
 
 # What a member list shows when no attributes are asked for.
 DEFAULT_ATTRIBUTES = ("email", "first_name", "last_name")
-# Leading characters a spreadsheet would read as a formula.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 # Members read (and written out) per round of the CSV export.
 CSV_CHUNK = 1000
 # The Profile Read API section holding each attribute (attributes.read.SECTIONS).
@@ -56,34 +52,12 @@ def attribute_values(
     }
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA):
-        # A customer's name or email typed as `=HYPERLINK(…)` stays text in a spreadsheet.
-        return "'" + text
-    return text
-
-
-def _lines(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
-
-
 def stream_csv(
     database: Database, segment_id: str, names: Sequence[str], *, now: datetime
 ) -> Iterator[str]:
     """CSV text chunks of the current version's members, read in one snapshot (REPEATABLE
     READ on PostgreSQL), so a refresh finishing meanwhile never cuts the file short."""
-    yield _lines([["profile_id", *names]])
+    yield csv_lines([["profile_id", *names]])
     with database.unit_of_work(write=False) as session:
         if database.dialect == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -98,7 +72,9 @@ def stream_csv(
             if not ids:
                 return
             values = attribute_values(session, ids, names, now=now)
-            yield _lines([[each, *(_cell(values[each][name]) for name in names)] for each in ids])
+            yield csv_lines(
+                [[each, *(spreadsheet_cell(values[each][name]) for name in names)] for each in ids]
+            )
             if len(ids) < CSV_CHUNK:
                 return
             after = ids[-1]
