@@ -14,12 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
-from carebase.activation import run_service
+from carebase.activation import run_service, runs_repository
 from carebase.db.session import Database
 from carebase.kit.jobs import Runner
-from carebase.models import Job, PacingSlot
+from carebase.models import Job, PacingSlot, Profile
 from carebase.models.activation import ActivationState, RunItem
 from carebase.profiles import service as profiles
 from carebase.settings import Settings
@@ -323,3 +323,43 @@ def waiting_job(session: Any, run_id: str) -> str:
         select(OrchestrationRun.job_id).where(OrchestrationRun.id == run_id)
     ).scalar_one()
     return str(job_id)
+
+
+def test_items_of_a_profile_forgotten_while_the_source_was_read_are_dropped(
+    database: Database, settings: Settings, webhook_receiver: Receiver
+) -> None:
+    # The source is read in one snapshot and the work list written chunk by chunk: a forget
+    # committing in between deletes nothing of items not yet written, so the phase ends by
+    # dropping the items of profiles gone meanwhile (as a stale snapshot would write them).
+    world = make_world(database, settings, webhook_receiver)
+    started = runhelp.start(database, world.orchestration_id, world.clock())
+    with database.unit_of_work(write=False) as session:
+        live = select(Profile.id).where(Profile.merged_into_id.is_(None)).order_by(Profile.id)
+        ids = [str(profile_id) for profile_id in session.execute(live).scalars()]
+    gone = ids[0]
+    with database.unit_of_work() as session:
+        profiles.forget(session, gone, now=world.clock())
+    with database.unit_of_work() as session:
+        session.execute(
+            insert(RunItem),
+            [
+                {
+                    "run_id": started.id,
+                    "seq": seq,
+                    "record_key": profile_id,
+                    "profile_id": profile_id,
+                    "action": "new",
+                    "payload": {"external_id": profile_id},
+                    "payload_hash": "h",
+                    "status": "pending",
+                }
+                for seq, profile_id in enumerate([gone, ids[1]], start=1)
+            ],
+        )
+    with database.unit_of_work() as session:
+        runs_repository.drop_items_of_gone_profiles(session, started.id)
+    with database.unit_of_work(write=False) as session:
+        left = session.execute(
+            select(RunItem.profile_id).where(RunItem.run_id == started.id)
+        ).scalars()
+        assert list(left) == [ids[1]]

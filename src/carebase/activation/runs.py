@@ -141,15 +141,12 @@ def run(context: JobContext, engine: Engine) -> dict[str, Any] | None:
         if row.status == "querying":
             context.check()
             with database.unit_of_work() as session:
-                tally = runs_query.query_phase(
-                    session,
-                    database,
-                    row,
-                    orchestration,
-                    channel,
-                    settings=engine.settings,
-                    check=context.check,
-                )
+                runs_query.begin(session, row, orchestration)
+            tally = runs_query.query_phase(
+                database, row, orchestration, channel, settings=engine.settings, check=context.check
+            )
+            with database.unit_of_work() as session:
+                repository.drop_items_of_gone_profiles(session, run_id)
                 values: dict[str, Any] = tally.counts()
                 if row.dry_run:
                     values["details"] = runs_query.keep_dry_run_samples(session, run_id, tally)

@@ -1,6 +1,11 @@
 """A run's querying phase: read the source, prepare and hash each record, classify it
-against the diff state, and write the run's work list and counts, in the caller's one
-transaction (a crash meanwhile redoes the whole phase)."""
+against the diff state, and write the run's work list.
+
+The source is read in one read-only transaction (one snapshot) and the work list written in a
+short transaction per chunk, so that on SQLite other writers (ingestion) wait at most one
+chunk's insert, never the whole read. The phase ends in the caller's transaction, which
+writes the counts and moves the run on; a crash before that leaves the run `querying`, and
+the next attempt starts the phase again from an empty work list (`begin`)."""
 
 from __future__ import annotations
 
@@ -52,8 +57,15 @@ class Tally:
             self.samples[bucket].append(seq)
 
 
+def begin(session: Session, run: Row[Any], orchestration: Orchestration) -> None:
+    """Start (or start again) the phase: an empty work list, and for a full resync no diff
+    state (a dry one leaves the state alone)."""
+    repository.delete_items(session, run.id)
+    if run.full_resync and not run.dry_run:
+        repository.delete_states(session, orchestration.id)
+
+
 def query_phase(
-    session: Session,
     database: Database,
     run: Row[Any],
     orchestration: Orchestration,
@@ -62,28 +74,27 @@ def query_phase(
     settings: Settings,
     check: Callable[[], None],
 ) -> Tally:
-    """Build the run's items and return the counts. Records are prepared by the channel
-    (RecordInvalid: an `invalid` item with the reason, no fields); new, changed and retry
-    records become `pending` items carrying their prepared fields; unchanged ones are
-    counted only (kept, as `skipped`, in a dry run). `only_failed` keeps only the records
-    whose last delivery failed; `full_resync` forgets the diff state first."""
-    repository.delete_items(session, run.id)
-    if run.full_resync and not run.dry_run:
-        repository.delete_states(session, orchestration.id)
+    """Build the run's items (after `begin`) and return the counts. Records are prepared by
+    the channel (RecordInvalid: an `invalid` item with the reason, no fields); new, changed
+    and retry records become `pending` items carrying their prepared fields; unchanged ones
+    are counted only (kept, as `skipped`, in a dry run). `only_failed` keeps only the
+    records whose last delivery failed."""
     tally = Tally()
     seen: set[str] = set()
-    for chunk in sources.read(
-        session,
-        database,
-        source_type=orchestration.source_type,
-        source_id=orchestration.source_id,
-        attributes=orchestration.attributes,
-        mapping=orchestration.mapping,
-        settings=settings,
-    ):
-        check()
-        items = _classify(session, run, orchestration, channel, chunk, tally, seen)
-        repository.add_items(session, items)
+    with database.unit_of_work(write=False) as reader:
+        for chunk in sources.read(
+            reader,
+            database,
+            source_type=orchestration.source_type,
+            source_id=orchestration.source_id,
+            attributes=orchestration.attributes,
+            mapping=orchestration.mapping,
+            settings=settings,
+        ):
+            check()
+            items = _classify(reader, run, orchestration, channel, chunk, tally, seen)
+            with database.unit_of_work() as writer:
+                repository.add_items(writer, items)
     return tally
 
 

@@ -155,6 +155,21 @@ def delete_items(session: Session, run_id: str) -> None:
     session.execute(delete(ITEMS).where(ITEMS.c.run_id == run_id))
 
 
+def drop_items_of_gone_profiles(session: Session, run_id: str) -> None:
+    """Delete the run's items whose profile was forgotten or merged away while the source
+    was read (its snapshot may predate the forget; the forget could not see items not yet
+    written)."""
+    # NOT EXISTS (an anti-join on the profiles' primary key), not NOT IN over every profile.
+    live = select(Profile.id).where(
+        Profile.id == ITEMS.c.profile_id, Profile.merged_into_id.is_(None)
+    )
+    session.execute(
+        delete(ITEMS).where(
+            ITEMS.c.run_id == run_id, ITEMS.c.profile_id.is_not(None), ~live.exists()
+        )
+    )
+
+
 def pending_items(
     session: Session, run_id: str, *, limit: int, after: int | None = None
 ) -> list[Row[Any]]:
