@@ -315,11 +315,13 @@ def test_a_private_address_is_refused_unless_the_destination_allows_it(
 
 
 def test_a_spent_budget_is_waited_out_before_zendesk_has_to_refuse(time: FakeTime) -> None:
-    # The account allows 50 users a second, though the destination says 100: each answer
-    # says how much is left, and at 0 the channel waits for the reset instead of a 429.
-    with serve_zendesk(clock=time, users_per_second=50) as zendesk:
+    # A plan allowing 3 requests a minute: each answer says how many are left, and at 0 the
+    # channel waits for the reset instead of drawing a 429.
+    with serve_zendesk(clock=time, requests_per_minute=3) as zendesk:
         channel = channel_for(zendesk, time)
-        for i in range(3):
+        started = time.now
+        for i in range(5):
             channel.submit(people(50, i * 50), batch_id=str(i))
         assert zendesk.throttled == 0
-        assert len(zendesk.jobs) == 3
+        assert len(zendesk.jobs) == 5
+        assert time.now - started >= 60.0

@@ -14,9 +14,11 @@ What it does, as Zendesk does:
   OAS's `{id, action, status, success}` shape, without `index`);
 - `GET /api/v2/job_statuses/show_many.json?ids=a,b` and `GET /api/v2/job_statuses/{id}.json`;
   jobs expire (`job_ttl`), and only the last `keep_jobs` are kept;
-- the job cap (no more than `job_cap` queued or working: 429 + Retry-After), and a users per
-  second budget (a sliding one-second window: 429 + Retry-After, `X-Rate-Limit`,
-  `X-Rate-Limit-Remaining`);
+- the job cap (no more than `job_cap` queued or working: 429 + Retry-After), a users per
+  second budget (a sliding one-second window: 429 + Retry-After), and the account's
+  requests-per-minute budget (`requests_per_minute`, a sliding minute), which every answer
+  reports as Zendesk does (`X-Rate-Limit`, `X-Rate-Limit-Remaining`, `ratelimit-reset`),
+  and which answers 429 + Retry-After once spent;
 - users matched by external_id (case-insensitive) then email; an email owned by another user
   fails the record ("Email: x is already being used by another user").
 
@@ -124,6 +126,8 @@ class FakeZendesk:
     agent_role: str = "admin"
     job_cap: int = 30
     users_per_second: int = 100
+    # The plan's budget of requests a minute (Enterprise: 700), across every endpoint.
+    requests_per_minute: int = 700
     queued_for: float = 0.05
     working_for: float = 0.05
     job_ttl: float = 3600.0
@@ -144,6 +148,7 @@ class FakeZendesk:
     _job_endings: list[tuple[str, str]] = field(default_factory=list)
     _answers: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)
     _window: list[tuple[float, int]] = field(default_factory=list)
+    _minute: list[float] = field(default_factory=list)
     _by_external_id: dict[str, int] = field(default_factory=dict)
     _by_email: dict[str, int] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(90_001))
@@ -194,7 +199,40 @@ class FakeZendesk:
     def handle(
         self, method: str, path: str, query: dict[str, str], auth: str | None, body: Any
     ) -> Reply:
-        """Answer one request."""
+        """Answer one request, with the account's per-minute budget in its headers."""
+        with self._lock:
+            status, answer, headers = self._answer(method, path, query, auth, body)
+            if status == 401:
+                return status, answer, headers
+            now = self.clock()
+            self._minute = [at for at in self._minute if at > now - 60.0]
+            if len(self._minute) >= self.requests_per_minute and status != 429:
+                self.throttled += 1
+                wait = self._minute[0] + 60.0 - now
+                return (
+                    429,
+                    {
+                        "error": "APIRateLimitExceeded",
+                        "description": "Number of allowed API requests per minute exceeded",
+                    },
+                    {"Retry-After": str(max(1, math.ceil(wait)))},
+                )
+            self._minute.append(now)
+            reset = self._minute[0] + 60.0 - now
+            return (
+                status,
+                answer,
+                {
+                    "X-Rate-Limit": str(self.requests_per_minute),
+                    "X-Rate-Limit-Remaining": str(self.requests_per_minute - len(self._minute)),
+                    "ratelimit-reset": str(max(1, math.ceil(reset))),
+                    **headers,
+                },
+            )
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, str], auth: str | None, body: Any
+    ) -> Reply:
         with self._lock:
             self.requests.append(f"{method} {path}" + (f"?{_query(query)}" if query else ""))
             self._advance()
@@ -252,7 +290,7 @@ class FakeZendesk:
         now = self.clock()
         self._window = [(at, n) for at, n in self._window if at > now - 1.0]
         used = sum(n for _, n in self._window)
-        headers = {"X-Rate-Limit": str(self.users_per_second)}
+        headers: dict[str, str] = {}
         if used + len(users) > self.users_per_second:
             # Wait until enough of the last second's users have left the window.
             freed, wait = 0, 1.0
@@ -262,10 +300,7 @@ class FakeZendesk:
                     wait = at + 1.0 - now
                     break
             self.throttled += 1
-            headers |= {
-                "Retry-After": str(max(1, math.ceil(wait))),
-                "X-Rate-Limit-Remaining": str(max(0, self.users_per_second - used)),
-            }
+            headers |= {"Retry-After": str(max(1, math.ceil(wait)))}
             body = {"error": "APIRateLimitExceeded", "description": "Too many users per second"}
             return 429, body, headers
         running = self._pending
@@ -276,10 +311,6 @@ class FakeZendesk:
             body = {"error": "TooManyJobs", "description": "Number of allowed jobs exceeded"}
             return 429, body, headers
         self._window.append((now, len(users)))
-        remaining = self.users_per_second - used - len(users)
-        headers["X-Rate-Limit-Remaining"] = str(remaining)
-        # Seconds until the oldest users in the window leave it (Zendesk's header).
-        headers["ratelimit-reset"] = str(max(1, math.ceil(self._window[0][0] + 1.0 - now)))
         job = Job(
             id=f"{next(self._job_ids):032x}",
             kind=kind,

@@ -238,7 +238,8 @@ class ZendeskChannel:
         """One paced request (a bulk request books its users' share of the budget); its JSON,
         or ChannelFailed. When Zendesk says the account's budget is spent
         (`X-Rate-Limit-Remaining: 0`), nothing more goes to it until the budget resets."""
-        users = len(body["users"]) if isinstance(body, dict) and "users" in body else 1
+        # A bulk request books its users on the users budget; a read (0) books on the reads'.
+        users = len(body["users"]) if isinstance(body, dict) and "users" in body else 0
         try:
             with self.pace.carrying(users):
                 response = self._http().request(

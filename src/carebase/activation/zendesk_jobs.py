@@ -96,17 +96,31 @@ def spent_budget_pause(headers: Mapping[str, str]) -> float:
     return min(max(reset, 0.0), 60.0) if math.isfinite(reset) else 1.0
 
 
+PACE_MARGIN = 0.98
+
+
+# Reads (job polls, user fields, the connection test) go on a budget of their own, well
+# under the smallest plan's 200 requests a minute: they never take a bulk request's slot.
+READS = Pacing(requests=3, seconds=1.0)
+
+
 class UserPace:
-    """The users-per-second budget as an `OutboundClient` budget: each request books
-    n / users_per_second seconds, n being the users it carries (one for a read). Booked in
-    the database (bucket `destination:{id}`, shared by every process) when there is one."""
+    """The users-per-second budget as an `OutboundClient` budget: each bulk request books
+    n / users_per_second seconds, n being the users it carries; reads book a slot on a
+    budget of their own (`READS`), so polling never delays sending. Booked in the database
+    (buckets `destination:{id}` and `destination:{id}:reads`, shared by every process) when
+    there is one. A hold (Zendesk said to wait) stops both."""
 
     def __init__(self, users_per_second: int, database: Database | None, bucket: str) -> None:
+        # Booked 2% under the limit: requests reach Zendesk with jitter (a slow connection,
+        # a busy worker), and two arriving closer than their slots would draw a 429 whose
+        # Retry-After (a whole second) costs far more than the margin.
         self.users_per_second = users_per_second
         self.database, self.bucket = database, bucket
         self._local = threading.local()
         self._lock = threading.Lock()
         self._next = float("-inf")
+        self._next_read = float("-inf")
         self._shared: dict[int, SharedPacer] = {}
 
     @contextmanager
@@ -116,36 +130,48 @@ class UserPace:
         try:
             yield
         finally:
-            self._local.users = 1
+            self._local.users = 0
 
     def _users(self) -> int:
-        return max(1, int(getattr(self._local, "users", 1)))
+        """The users the current request carries; 0 for a read."""
+        return max(0, int(getattr(self._local, "users", 0)))
 
     def _pacer(self, users: int) -> SharedPacer:
         assert self.database is not None
         pacer = self._shared.get(users)
         if pacer is None:
-            # Same bucket, another interval: one budget, booked by the size of each request.
-            pacing = Pacing(requests=self.users_per_second, seconds=float(users))
-            pacer = self._shared[users] = SharedPacer(self.database, self.bucket, pacing)
+            if users == 0:
+                pacer = SharedPacer(self.database, f"{self.bucket}:reads", READS)
+            else:
+                # Same bucket, another interval: one budget, booked by each request's size.
+                pacing = Pacing(requests=self.users_per_second, seconds=users / PACE_MARGIN)
+                pacer = SharedPacer(self.database, self.bucket, pacing)
+            self._shared[users] = pacer
         return pacer
 
     def reserve(self, now: float, max_wait: float = math.inf) -> float:
-        """Book the next slot for this request's users unless it is more than `max_wait`
-        away; how far away it is."""
+        """Book the next slot for this request unless it is more than `max_wait` away; how
+        far away it is."""
         users = self._users()
         if self.database is not None:
             return self._pacer(users).reserve(now, max_wait)
         with self._lock:
+            if users == 0:
+                slot = max(now, self._next_read)
+                if slot - now <= max_wait:
+                    self._next_read = slot + READS.interval
+                return slot - now
             slot = max(now, self._next)
             if slot - now <= max_wait:
-                self._next = slot + users / self.users_per_second
+                self._next = slot + users / (self.users_per_second * PACE_MARGIN)
             return slot - now
 
     def hold(self, until: float) -> None:
-        """No request before `until` (Zendesk said to wait)."""
+        """No request, bulk or read, before `until` (Zendesk said to wait)."""
         if self.database is not None:
             self._pacer(1).hold(until)
+            self._pacer(0).hold(until)
             return
         with self._lock:
             self._next = max(self._next, until)
+            self._next_read = max(self._next_read, until)
