@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from carebase.activation import diff, sources
 from carebase.activation import runs_repository as repository
 from carebase.activation.channel import Channel, OutRecord, RecordInvalid
+from carebase.activation.privacy import without_values
 from carebase.db.session import Database
 from carebase.models.activation import Orchestration
 from carebase.settings import Settings
@@ -165,7 +166,7 @@ def _classify(
                 action="invalid",
                 status="invalid",
                 error_code=invalid.code[:120],
-                message=(where + invalid.message)[:MAX_MESSAGE],
+                message=(where + without_values(invalid.message, record.fields))[:MAX_MESSAGE],
             )
             continue
         valid.append((record, diff.fields_hash(fields), fields, tally.queried))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from carebase.activation import runs_repository as repository
 from carebase.activation.channel import EXPIRED, Channel, Outcome, OutRecord
+from carebase.activation.privacy import without_values
 from carebase.kit.jobs import GiveUp, JobCancelled, JobContext
 
 LOCAL = "batch:"
@@ -177,7 +178,8 @@ def _record(
                 values = {
                     "status": "rejected",
                     "error_code": (outcome.error_code or "rejected")[:120],
-                    "message": (outcome.message or "")[:MAX_MESSAGE] or None,
+                    "message": without_values(outcome.message or "", item.payload)[:MAX_MESSAGE]
+                    or None,
                     "remote_id": outcome.remote_id,
                 }
             repository.finish_item(session, run_id, seq, values)
