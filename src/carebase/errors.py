@@ -172,6 +172,41 @@ class SourceInUse(Conflict):
     default_message = "Orchestrations send this; change or delete them first."
 
 
+class TransitionRefused(Conflict):
+    """The workflow does not allow this change from the mention's current state (the message
+    says why), or the mention changed since it was read."""
+
+    code = "transition_refused"
+    default_message = "The workflow does not allow this change."
+
+
+class StaleMention(Conflict):
+    """The mention changed since the caller read it (its `version` moved on)."""
+
+    code = "stale"
+    default_message = "The mention changed since you read it; reload it and try again."
+
+
+class ClassificationArchived(Conflict):
+    """An archived classification stays on old mentions but cannot be applied anew."""
+
+    code = "classification_archived"
+    default_message = "This classification is archived and cannot be applied."
+
+
+class InUse(Conflict):
+    """Something still refers to this (a queue to its policy, a policy to its hours)."""
+
+    code = "in_use"
+
+
+class FormAnswered(Conflict):
+    """A one-time survey link has been answered already."""
+
+    code = "already_answered"
+    default_message = "This survey has been answered already. Thank you!"
+
+
 class InvalidSigninLink(CarebaseError):
     """A one-time sign-in link that is unknown, already used, expired, or whose user is archived."""
 

@@ -95,6 +95,8 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     # Runs follow their progress by polling: reads are cheap and frequent.
     "activation:read": "600/1m",
     "activation:write": "120/1m",
+    "inbox:read": "1200/1m",
+    "inbox:write": "600/1m",
 }
 
 

@@ -25,6 +25,12 @@ ACTIVATION_READ = "activation:read"
 # Creating, changing, deleting and testing destinations and orchestrations; starting,
 # cancelling and retrying runs.
 ACTIVATION_WRITE = "activation:write"
+# Reading the inbox: mentions, their events, responses, cases, classifications, rules,
+# policies, templates, forms and survey answers.
+INBOX_READ = "inbox:read"
+# Working the inbox (claim, assign, state, classify, reply, approve) and configuring it
+# (queues, rules, classifications, policies, business hours, templates, forms).
+INBOX_WRITE = "inbox:write"
 
 KNOWN_SCOPES: tuple[str, ...] = (
     ADMIN,
@@ -38,6 +44,8 @@ KNOWN_SCOPES: tuple[str, ...] = (
     QUERY_WRITE,
     ACTIVATION_READ,
     ACTIVATION_WRITE,
+    INBOX_READ,
+    INBOX_WRITE,
 )
 # Scopes that can be narrowed to one resource, written `<scope>:<resource id>`.
 NARROWABLE_SCOPES: frozenset[str] = frozenset({INGEST})

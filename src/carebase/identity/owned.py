@@ -9,24 +9,32 @@ when a table keyed to a profile is missing from it.
   rebuilt by attribute refresh in the same transaction. Segment membership is derived too:
   the merged profile leaves every segment, and the survivor's membership (with the merged
   profile's records now on it) is recomputed at each segment's next refresh.
-Every listed table loses the profile's rows on forget.
+Every listed table loses the profile's rows on forget, except those marked `anonymise`: the
+inbox's mentions, responses, cases and survey answers keep their timings for reports, and a
+forget empties their content and personal fields and cuts them from the profile (no way back
+to the person).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Table
 
 from carebase.models import (
     ActivationState,
+    Case,
     CommerceAttributes,
     CustomerAttributes,
     CustomerRecord,
     EngagementAttributes,
     Event,
+    FormInvitation,
+    FormResponse,
+    Mention,
     Note,
+    Response,
     RunItem,
     SegmentMember,
     SupportAttributes,
@@ -42,6 +50,9 @@ class Owned:
     table: Table
     on_merge: Literal["move", "drop"]
     column: str = "profile_id"
+    # None: a forget deletes the rows. Otherwise the values a forget writes over them
+    # (the profile column is always set to NULL).
+    anonymise: dict[str, Any] | None = None
 
 
 OWNED: tuple[Owned, ...] = (
@@ -59,6 +70,29 @@ OWNED: tuple[Owned, ...] = (
     # profile's rows go (the survivor is sent by the next run if its fields changed).
     Owned(table(RunItem), "drop"),
     Owned(table(ActivationState), "drop"),
+    # The inbox: the work stays with the person through merges; a forget keeps the timings
+    # (reports count them) and empties everything that says who or what.
+    Owned(
+        table(Mention),
+        "move",
+        anonymise={
+            "body": "",
+            "forgotten": True,
+            "author_key": None,
+            "author_username": None,
+            "author_fullname": None,
+            "author_avatar": None,
+            "author_url": None,
+            "thread_key": None,
+            "conversation_ref": None,
+            # The group key names the author: each forgotten mention becomes its own group.
+            "group_key": table(Mention).c.id,
+        },
+    ),
+    Owned(table(Response), "move", anonymise={"body": "", "review_comment": None}),
+    Owned(table(Case), "move", anonymise={"case_key": None}),
+    Owned(table(FormInvitation), "move", anonymise={}),
+    Owned(table(FormResponse), "move", anonymise={"comment": None}),
 )
 # Keyed to a profile but kept by identity itself: links and merge blocks move with merges and
 # go with the profile; the ledger and tombstones are identity's own record of merges.

@@ -254,10 +254,16 @@ def move_owned(session: Session, pairs: list[tuple[str, str]]) -> None:
 
 
 def delete_owned(session: Session, profile_id: str) -> None:
-    """Delete a profile's rows from every profile-owned table."""
+    """Delete a profile's rows from every profile-owned table (anonymise those kept for
+    reports)."""
     connection = session.connection()
     for owned in OWNED:
-        connection.execute(delete(owned.table).where(owned.table.c[owned.column] == profile_id))
+        column = owned.table.c[owned.column]
+        if owned.anonymise is None:
+            connection.execute(delete(owned.table).where(column == profile_id))
+        else:
+            values = {**owned.anonymise, owned.column: None}
+            connection.execute(update(owned.table).where(column == profile_id).values(values))
 
 
 LINKS_OF_MANY = (

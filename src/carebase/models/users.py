@@ -61,6 +61,8 @@ class Group(Base):
     id: Mapped[int] = mapped_column(BigIntegerKey, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     comment: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    # Replies by its members wait for a manager's approval (`awaiting_approval`) before sending.
+    requires_approval: Mapped[bool] = mapped_column(Boolean, server_default=false())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""The agent inbox: mentions in, workflow, replies, classifications, rules, cases, SLA, forms."""

@@ -1,0 +1,58 @@
+"""The append-only log of what happens to mentions: every state change, assignment,
+classification, response and redaction is one row, so time-in-state and every report can be
+recomputed from it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from carebase.inbox.workflow import Actor
+from carebase.models import MentionEvent
+
+KINDS = frozenset(
+    {
+        "received",
+        "state",
+        "assign",
+        "unassign",
+        "classify",
+        "unclassify",
+        "response",
+        "redact",
+        "follow_up",
+        "case",
+    }
+)
+
+
+def record(
+    session: Session,
+    mention_id: str,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    *,
+    from_value: str | None = None,
+    to_value: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one event. `detail` holds ids only, never message text."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown mention event kind {kind!r}")
+    session.execute(
+        insert(MentionEvent).values(
+            mention_id=mention_id,
+            at=at,
+            kind=kind,
+            actor_type=actor.type,
+            actor_user_id=actor.user_id,
+            actor_ref=actor.ref,
+            from_value=from_value,
+            to_value=to_value,
+            detail=detail,
+        )
+    )
