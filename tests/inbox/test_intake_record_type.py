@@ -62,7 +62,8 @@ def test_a_good_batch_lands_in_the_inbox_with_its_profile(
     assert (first.origin, first.origin_key, first.external_id) == ("api", dataset, "m1")
     assert first.source_type == "twitter"
     assert first.account == "@acme_help"
-    assert first.author_username == "@kim" and first.author_url == "https://twitter.example/kim"
+    assert first.author_username == "@kim"
+    assert first.author_url == "https://twitter.example/kim"
     assert (first.thread_key, first.conversation_ref) == ("tw-555", "conv-1")
     assert first.body == "My parcel never arrived"
     assert first.state == "new"
