@@ -7,8 +7,8 @@ from carebase.activation import runs as activation_runs
 from carebase.activation import ticks as activation_ticks
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
-from carebase.inbox import presence as inbox_presence
 from carebase.inbox import cases as inbox_cases
+from carebase.inbox import presence as inbox_presence
 from carebase.ingest.service import IngestConfig
 from carebase.kit.jobs import Registry
 from carebase.segments import refresh as segment_refresh
