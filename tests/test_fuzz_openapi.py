@@ -87,6 +87,16 @@ UNSTATABLE_RULES: dict[str, str] = {
     "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
     "listOrchestrationRuns": "`cursor` must be one the API gave",
     "listRunRecords": "`cursor` must be one the API gave",
+    "createQueue": "`name` must not be blank",
+    "updateQueue": "`name` must not be blank; `sla_policy_id` must exist",
+    "listRules": "`queue_id` must exist",
+    "createRule": "`queue_id` must exist; a condition given; classifications, users and groups "
+    "named must exist and not be archived; a state and an assignment do not go together",
+    "updateRule": "`name` must not be blank; a condition given; classifications, users and "
+    "groups named must exist and not be archived",
+    "reorderRules": "`rule_ids` must be every rule of the queue `queue_id`, once",
+    "createIgnoredSender": "`pattern` must hold more than `*`",
+    "updateIgnoredSender": "`pattern` must hold more than `*`",
 }
 
 # The check's own default, which the operations above extend with 422.
