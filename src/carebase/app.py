@@ -159,11 +159,11 @@ def create_app(
     app.include_router(query_router)
     app.include_router(events_router)
     app.include_router(activation_router)
+    app.include_router(inbox_sla_router)
     app.include_router(inbox_mentions_router)
     app.include_router(inbox_classifications_router)
     app.include_router(inbox_intake_router)
     app.include_router(inbox_presence_router)
-    app.include_router(inbox_sla_router)
     install_console(app)
     _document_extra_schemas(app)
     return app
