@@ -316,5 +316,5 @@ def fetch_ticket(
         return event, gorgias(
             client, str(event["ticket_id"]), event, messages if isinstance(messages, list) else None
         )
-    event = KINDS[kind].fetch(client, ticket_id)
-    return event, (None if event is None else fetch(kind, client, event))
+    mapped = KINDS[kind].fetch(client, ticket_id)
+    return mapped, (None if mapped is None else fetch(kind, client, mapped))
