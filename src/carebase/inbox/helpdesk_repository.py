@@ -20,16 +20,6 @@ def get_mention(session: Session, mention_id: str) -> Mention | None:
     return session.get(Mention, mention_id)
 
 
-def lock_mention(session: Session, mention_id: str) -> Mention | None:
-    """One mention, locked for update (SELECT … FOR UPDATE), fresh from the database."""
-    return session.scalars(
-        select(Mention)
-        .where(Mention.id == mention_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-
-
 def get_user(session: Session, user_id: int) -> User | None:
     """One user."""
     return session.get(User, user_id)

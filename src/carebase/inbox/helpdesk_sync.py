@@ -16,10 +16,8 @@ ticket's comments and audits say, so a backfilled ticket's history reads as it h
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -27,10 +25,10 @@ from sqlalchemy.orm import Session
 from carebase.connectors.conversations import Conversation, Message, StatusChange
 from carebase.errors import StaleMention, TransitionRefused
 from carebase.ids import new_id
-from carebase.inbox import events, hooks, intake
 from carebase.inbox import helpdesk_repository as repository
-from carebase.inbox.workflow import CLOSED, CLOSED_STATES, RESPONDED, Actor, refusal
-from carebase.models import Mention, Response
+from carebase.inbox import intake, mentions
+from carebase.inbox.workflow import CLOSED, CLOSED_STATES, Actor
+from carebase.models import Response
 
 
 @dataclass(slots=True)
@@ -42,14 +40,6 @@ class SyncSummary:
     echoes: int = 0
     closed: int = 0
     refused: list[str] = field(default_factory=list)
-
-
-def _mentions_module() -> Any:
-    """A's workflow service (inbox/mentions.py) once merged; None until then."""
-    try:
-        return importlib.import_module("carebase.inbox.mentions")
-    except ModuleNotFoundError:
-        return None
 
 
 def apply_conversation(
@@ -121,8 +111,8 @@ def _respond(
     message: Message,
     summary: SyncSummary,
 ) -> None:
-    mentions = repository.ticket_mentions(session, kind, connector_id, ticket_id)
-    responses = repository.ticket_responses(session, [m.id for m in mentions])
+    asked = repository.ticket_mentions(session, kind, connector_id, ticket_id)
+    responses = repository.ticket_responses(session, [m.id for m in asked])
     known = next((r for r in responses if r.external_id == message.external_id), None)
     if known is not None:
         # Applied already, or carebase's own reply coming back.
@@ -133,10 +123,10 @@ def _respond(
         # carebase's reply, posted, whose job has not stored the comment id yet.
         summary.echoes += 1
         return
-    answered = [m for m in mentions if m.published_at <= message.at]
+    answered = [m for m in asked if m.published_at <= message.at]
     if not answered:
         return  # the agent wrote first (an outbound ticket): nothing was asked yet
-    mention = _lock(session, answered[-1].id)
+    mention = mentions.lock_mention(session, answered[-1].id)
     author = repository.active_user_by_email(session, message.author_email or "")
     response = Response(
         id=new_id("rsp"),
@@ -164,7 +154,7 @@ def _respond(
         return
     summary.responses_created += 1
     actor = Actor.user(author.id) if author else Actor("helpdesk", ref=kind)
-    _mark_responded(session, mention, response, actor, message.at)
+    mentions.mark_responded(session, mention, response, actor, message.at)
 
 
 def _close(
@@ -179,60 +169,15 @@ def _close(
     for listed in repository.ticket_mentions(session, kind, connector_id, ticket_id):
         if listed.published_at > change.at or listed.state in CLOSED_STATES:
             continue
-        mention = _lock(session, listed.id)
+        mention = mentions.lock_mention(session, listed.id)
         # Its state changed after this change (an agent re-opened it later, say): the change
         # is history already applied. A reply at the same instant ("submit as solved") is not.
         if mention.state_at > change.at or mention.state in CLOSED_STATES:
             continue
         try:
-            _set_state(session, mention, CLOSED, actor, change.at)
+            mentions.set_state(session, mention, CLOSED, actor, change.at)
         except (TransitionRefused, StaleMention) as refused:
             # e.g. a reply awaiting approval: the agent's work decides, not the helpdesk.
             summary.refused.append(f"{mention.id}: {refused}")
             continue
         summary.closed += 1
-
-
-def _lock(session: Session, mention_id: str) -> Mention:
-    module = _mentions_module()
-    if module is not None:
-        mention: Mention = module.lock_mention(session, mention_id)
-        return mention
-    found = repository.lock_mention(session, mention_id)
-    assert found is not None  # listed in this transaction
-    return found
-
-
-def _set_state(session: Session, mention: Mention, target: str, actor: Actor, at: datetime) -> None:
-    module = _mentions_module()
-    if module is not None:
-        module.set_state(session, mention, target, actor, at)
-        return
-    reason = refusal(mention.state, target, actor.type)
-    if reason is not None:
-        raise TransitionRefused(reason)
-    hooks.set_state(session, mention, target, actor, at)
-
-
-def _mark_responded(
-    session: Session, mention: Mention, response: Response, actor: Actor, at: datetime
-) -> None:
-    module = _mentions_module()
-    if module is not None:
-        module.mark_responded(session, mention, response, actor, at)
-        return
-    # Until the workflow service is merged: the same record of it, minus cases.
-    if mention.first_response_at is None:
-        mention.first_response_at = at
-        mention.first_responder_id = response.author_id
-    events.record(
-        session,
-        mention.id,
-        "response",
-        actor,
-        at,
-        detail={"response_id": response.id, "case_id": response.case_id},
-    )
-    if refusal(mention.state, RESPONDED, actor.type) is None:
-        hooks.set_state(session, mention, RESPONDED, actor, at)
-    session.flush()
