@@ -482,7 +482,7 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
                 "via": "gorgias_chat",
                 "body_text": "My jacket is the wrong size",
                 "stripped_text": "My jacket is the wrong size",
-                "sender": {"name": "Jane Doe"},
+                "sender": {"id": 7, "name": "Jane Doe", "email": "jane@fake.com"},
                 "created_datetime": "2024-02-14T09:00:00+00:00",
                 "source": {"to": [{"address": "chat@acme.com"}]},
             },
@@ -520,7 +520,7 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
                 "public": True,
                 "channel": "chat",
                 "via": "gorgias_chat",
-                "sender": {"name": "Jane Doe"},
+                "sender": {"id": 7, "name": "Jane Doe", "email": "jane@fake.com"},
                 "created_datetime": "2024-02-14T10:00:00+00:00",
             },
             {
@@ -529,7 +529,7 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
                 "public": True,
                 "channel": "chat",
                 "via": "gorgias_chat",
-                "sender": {"name": "Jane Doe"},
+                "sender": {"id": 7, "name": "Jane Doe", "email": "jane@fake.com"},
                 "created_datetime": "2024-02-14T10:05:00+00:00",
             },
             {
