@@ -268,8 +268,7 @@ def test_a_delivery_survives_a_helpdesk_outage_and_is_retried(
         assert settle().retried == 0
         fake.broken = None
         clock.advance(seconds=61)
-        done = settle()
-        assert done.succeeded == 1
+        settle()
     [delivery] = service_deliveries(client, admin_token, connector.id)
     assert (delivery["status"], delivery["attempts"]) == ("done", 2)
     assert profile(client, admin_token, "email", "bob@fake.com")["attributes"]["ticket_count"] == 1

@@ -71,7 +71,8 @@ def apply_conversation(
             _receive(session, kind, connector_id, ticket_id, item, profile_id, channel, summary)
         else:
             _respond(session, kind, connector_id, ticket_id, item, summary)
-    del now  # every change is stamped with the helpdesk's own time
+    # `now` is not used: every change is stamped with the helpdesk's own time.
+    del now
     return summary
 
 
@@ -90,7 +91,8 @@ def _receive(
         origin_key=connector_id,
         external_id=message.external_id,
         source_type=(message.channel or channel or "email").lower()[:40],
-        body=message.body,
+        # Intake refuses a longer body; a helpdesk comment may be longer (a pasted log).
+        body=message.body[: intake.MAX_BODY],
         published_at=message.at,
         author_key=f"{kind}_{message.author_ref}" if message.author_ref else None,
         author_username=message.author_email,
