@@ -87,6 +87,25 @@ UNSTATABLE_RULES: dict[str, str] = {
     "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
     "listOrchestrationRuns": "`cursor` must be one the API gave",
     "listRunRecords": "`cursor` must be one the API gave",
+    "createQueue": "`name` must not be blank",
+    "updateQueue": "`name` must not be blank; `sla_policy_id` must exist",
+    "listRules": "`queue_id` must exist",
+    "createRule": "`queue_id` must exist; a condition given; classifications, users and groups "
+    "named must exist and not be archived; a state and an assignment do not go together",
+    "updateRule": "`name` must not be blank; a condition given; classifications, users and "
+    "groups named must exist and not be archived",
+    "reorderRules": "`rule_ids` must be every rule of the queue `queue_id`, once",
+    "createIgnoredSender": "`pattern` must hold more than `*`",
+    "updateIgnoredSender": "`pattern` must hold more than `*`",
+    "listCases": "`cursor` must be one the API gave",
+    "createSlaPolicy": "`business_hours_id` must exist; `name` not blank",
+    "updateSlaPolicy": "`business_hours_id` must exist; `name` not blank; the default stays",
+    "createBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
+    "intervals that do not overlap; `name` not blank",
+    "updateBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
+    "intervals that do not overlap; `name` not blank",
+    "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
+    "form; a timeout not null",
 }
 
 # The check's own default, which the operations above extend with 422.
