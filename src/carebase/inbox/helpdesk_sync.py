@@ -91,8 +91,7 @@ def _receive(
         origin_key=connector_id,
         external_id=message.external_id,
         source_type=(message.channel or channel or "email").lower()[:40],
-        # Intake refuses a longer body; a helpdesk comment may be longer (a pasted log).
-        body=message.body[: intake.MAX_BODY],
+        body=message.body,
         published_at=message.at,
         author_key=f"{kind}_{message.author_ref}" if message.author_ref else None,
         author_username=message.author_email,
