@@ -89,7 +89,8 @@ def test_a_reply_needing_approval_is_approved_sent_once_and_marks_the_mention_re
     assert receiver.records()[0]["body"] == "Hi Kim, it ships today."
     sent = _response(database, response_id)
     assert (sent.status, sent.external_id, sent.error) == ("sent", f"hook-{response_id}", None)
-    assert sent.sent_at == clock.now and sent.reviewed_at == approved_at
+    assert sent.sent_at == clock.now
+    assert sent.reviewed_at == approved_at
     mention = _state(database, mention_id)
     assert (mention.state, mention.first_response_at, mention.first_responder_id) == (
         "responded",
@@ -155,7 +156,8 @@ def test_private_notes_are_saved_at_once_and_never_delivered(
         # Saved as sent without approval, even for a member of an approval group.
         assert (saved.status, saved.private, saved.sent_at) == ("sent", True, clock.now)
     run_replies(database, settings, clock, LoopbackChannel(receiver))
-    assert receiver.requests == [] and reply_jobs_of(database) == []
+    assert receiver.requests == []
+    assert reply_jobs_of(database) == []
     mention = _state(database, mention_id)
     # Not a response: the mention keeps its state and has no first response.
     assert (mention.state, mention.first_response_at) == ("new", None)
@@ -193,7 +195,8 @@ def test_a_reply_without_approval_is_queued_at_once_and_a_second_submit_is_refus
     with database.unit_of_work() as session:
         response_id = replies.draft(session, mention_id, agent, "Hi", clock.now).id
         sending = replies.submit(session, response_id, agent, clock.now)
-        assert sending.status == "sending" and sending.job_id is not None
+        assert sending.status == "sending"
+        assert sending.job_id is not None
     with database.unit_of_work() as session:
         with pytest.raises(TransitionRefused):
             replies.submit(session, response_id, agent, clock.now)
