@@ -7,6 +7,7 @@ from carebase.activation import runs as activation_runs
 from carebase.activation import ticks as activation_ticks
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
+from carebase.inbox import presence as inbox_presence
 from carebase.inbox import reply_jobs as inbox_reply_jobs
 from carebase.ingest.service import IngestConfig
 from carebase.kit.jobs import Registry
@@ -25,5 +26,6 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             activation_runs.job_kind(settings, options),
             activation_ticks.job_kind(settings),
             inbox_reply_jobs.job_kind(settings, options),
+            inbox_presence.job_kind(settings),
         ]
     )
