@@ -128,6 +128,17 @@ UNSTATABLE_RULES: dict[str, str] = {
     "intervals that do not overlap; `name` not blank",
     "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
     "form; a timeout not null",
+    # Inbox replies (inbox-replies).
+    "draftResponse": "`user_id` must be an active user; `body` not blank; `template_id` live",
+    "editResponse": "`user_id` must be an active user; `body` not blank",
+    "submitResponse": "`user_id` must be an active user",
+    "approveResponse": "`user_id` must be an active user",
+    "rejectResponse": "`user_id` must be an active user; `comment` not blank",
+    "discardResponse": "`user_id` must be an active user",
+    "listResponses": "`cursor` must be one the API gave",
+    "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
+    "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
+    "renderTemplate": "the template may not use what the sandbox refuses",
 }
 
 # The check's own default, which the operations above extend with 422.
