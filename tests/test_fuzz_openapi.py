@@ -87,6 +87,11 @@ UNSTATABLE_RULES: dict[str, str] = {
     "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
     "listOrchestrationRuns": "`cursor` must be one the API gave",
     "listRunRecords": "`cursor` must be one the API gave",
+    "createForm": "`groups` must be active groups; `name` and `title` not blank",
+    "updateForm": "`groups` must be active groups; `name` and `title` not blank",
+    "listFormResponses": "`cursor` must be one the API gave",
+    "sendCaseSurvey": "`user_id` must be an active user; `form_id` a form that is not "
+    "archived, required when the inbox settings name no NPS form",
 }
 
 # The check's own default, which the operations above extend with 422.
