@@ -139,6 +139,11 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "renderTemplate": "the template may not use what the sandbox refuses",
+    "createForm": "`groups` must be active groups; `name` and `title` not blank",
+    "updateForm": "`groups` must be active groups; `name` and `title` not blank",
+    "listFormResponses": "`cursor` must be one the API gave",
+    "sendCaseSurvey": "`user_id` must be an active user; `form_id` a form that is not "
+    "archived, required when the inbox settings name no NPS form",
 }
 
 # The check's own default, which the operations above extend with 422.
