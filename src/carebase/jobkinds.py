@@ -8,6 +8,7 @@ from carebase.activation import ticks as activation_ticks
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.inbox import presence as inbox_presence
+from carebase.inbox import cases as inbox_cases
 from carebase.ingest.service import IngestConfig
 from carebase.kit.jobs import Registry
 from carebase.segments import refresh as segment_refresh
@@ -25,5 +26,6 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             activation_runs.job_kind(settings, options),
             activation_ticks.job_kind(settings),
             inbox_presence.job_kind(settings),
+            inbox_cases.job_kind(settings),
         ]
     )
