@@ -9,6 +9,7 @@ from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.inbox import presence as inbox_presence
 from carebase.inbox import cases as inbox_cases
+from carebase.inbox import reply_jobs as inbox_reply_jobs
 from carebase.ingest.service import IngestConfig
 from carebase.kit.jobs import Registry
 from carebase.segments import refresh as segment_refresh
@@ -27,5 +28,6 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             activation_ticks.job_kind(settings),
             inbox_presence.job_kind(settings),
             inbox_cases.job_kind(settings),
+            inbox_reply_jobs.job_kind(settings, options),
         ]
     )

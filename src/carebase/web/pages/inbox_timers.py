@@ -1,32 +1,25 @@
-"""A mention's SLA clocks as the inbox shows them: the customer's (published → first
-response) and the agent's (assigned → first response), each with time left or overdue."""
+"""A mention's SLA clocks as the inbox shows them (from `carebase.inbox.sla.timers`): the
+customer's (published → first response) and the agent's (assigned → first response), each
+with the time left or how long overdue."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from carebase.inbox import sla
 from carebase.models import Mention
 from carebase.web.pages.inbox_shared import Timer
 
 
+def _shown(label: str, timer: sla.Timer) -> Timer:
+    if timer.started_at is None:
+        return Timer(label, None, None, breached=False, met=False)
+    if timer.stopped:
+        return Timer(label, timer.due_at, None, breached=timer.breached, met=not timer.breached)
+    return Timer(label, timer.due_at, timer.remaining_s, breached=timer.breached, met=False)
+
+
 def timers_of(mention: Mention, now: datetime) -> list[Timer]:
-    """The mention's two clocks, from the policy snapshot it arrived with."""
-    snapshot = mention.sla or {}
-    responded = mention.first_response_at
-    clocks = (
-        ("Customer", mention.published_at, snapshot.get("customer_sla_seconds")),
-        ("Agent", mention.assigned_at, snapshot.get("agent_sla_seconds")),
-    )
-    shown: list[Timer] = []
-    for label, start, seconds in clocks:
-        if start is None or not isinstance(seconds, int | float):
-            shown.append(Timer(label, None, None, breached=False, met=False))
-            continue
-        due = start + timedelta(seconds=float(seconds))
-        if responded is not None:
-            met = responded <= due
-            shown.append(Timer(label, due, None, breached=not met, met=met))
-            continue
-        remaining = (due - now).total_seconds()
-        shown.append(Timer(label, due, remaining, breached=remaining < 0, met=False))
-    return shown
+    """The mention's two clocks, against the policy snapshot it arrived with."""
+    clocks = sla.timers(mention, now)
+    return [_shown("Customer", clocks.customer), _shown("Agent", clocks.agent)]
