@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from carebase.errors import ValidationFailed
 from carebase.inbox import presence
 from carebase.web.actions import Toast, now_of, read, write
 from carebase.web.forms import read_form
@@ -161,7 +162,7 @@ async def set_presence(request: Request, active: SignedIn) -> Response:
     form = await read_form(request, PresenceForm)
     now, user_id = now_of(request), active.user.id
     if form.data is None:
-        return RedirectResponse("/inbox", status_code=303)
+        raise ValidationFailed.on("online", "must be 1 (online) or 0 (offline)")
     going_online = form.data.online == "1"
 
     def work(session: Session) -> int:

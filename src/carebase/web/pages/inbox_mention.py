@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from carebase.embeds import lookup
 from carebase.errors import CarebaseError, NotFound, ValidationFailed
 from carebase.inbox import mentions
+from carebase.inbox import templates as message_templates
 from carebase.inbox.workflow import STATES, Actor, refusal
 from carebase.models import Mention
 from carebase.web.actions import Toast, now_of, read, sentence, write
@@ -84,7 +85,7 @@ def mention_context(
         "assignee": assignee.get(mention.assignee_id or 0),
         "drafts": queries.drafts_of(session, mention.id, user_id),
         "pending": queries.pending_of(session, mention.id),
-        "templates": queries.templates(session),
+        "templates": message_templates.list_templates(session, user_id=user_id),
         "profile": profile,
         "viewer_embed": None,
         "keys": lookup.LookupKeys(),
@@ -146,11 +147,11 @@ async def mention_view(
 
 async def _from_template(request: Request, mention_id: str, template_id: str) -> dict[str, Any]:
     """The composer filled with a template rendered for the mention's customer."""
-    from carebase.inbox import templates as message_templates
+    now = now_of(request)
 
     def work(session: Session) -> str:
         mention = mentions.get_mention(session, mention_id)
-        return message_templates.render_template(session, template_id, mention.profile_id)
+        return message_templates.render_template(session, template_id, mention.profile_id, now=now)
 
     body = await read(request, work)
     return {"body": body, "response_id": "", "private": False, "template_id": template_id}
@@ -167,7 +168,8 @@ async def composer_fragment(
     composer = {"body": "", "response_id": "", "private": False}
     if template_id:
         composer = await _from_template(request, mention_id, template_id)
-    templates = await read(request, queries.templates)
+    user_id = active.user.id
+    templates = await read(request, lambda s: message_templates.list_templates(s, user_id=user_id))
     context = {
         "mention": {"id": mention_id},
         "composer": composer,

@@ -19,7 +19,6 @@ from carebase.models import (
     Classification,
     Mention,
     MentionClassification,
-    MessageTemplate,
     Queue,
     Response,
 )
@@ -246,13 +245,13 @@ def conversation(session: Session, mention: Mention) -> list[Item]:
 
 
 def drafts_of(session: Session, mention_id: str, user_id: int) -> list[Response]:
-    """The viewer's unsent drafts on the mention, newest first."""
+    """The viewer's unsent replies on the mention (drafts, rejected, failed), newest first."""
     statement = (
         select(Response)
         .where(
             Response.mention_id == mention_id,
             Response.author_id == user_id,
-            Response.status == "draft",
+            Response.status.in_(("draft", "rejected", "failed")),
         )
         .order_by(Response.updated_at.desc())
     )
@@ -265,16 +264,6 @@ def pending_of(session: Session, mention_id: str) -> list[Response]:
         select(Response)
         .where(Response.mention_id == mention_id, Response.status == "awaiting_approval")
         .order_by(Response.submitted_at)
-    )
-    return list(session.scalars(statement))
-
-
-def templates(session: Session) -> list[MessageTemplate]:
-    """The reply templates agents may pick, by name."""
-    statement = (
-        select(MessageTemplate)
-        .where(MessageTemplate.archived_at.is_(None))
-        .order_by(MessageTemplate.name)
     )
     return list(session.scalars(statement))
 
