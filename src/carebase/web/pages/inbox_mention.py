@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from carebase.auth.sessions import ActiveSession
 from carebase.embeds import lookup
 from carebase.errors import CarebaseError, NotFound, ValidationFailed
 from carebase.inbox import mentions
@@ -35,7 +36,7 @@ from carebase.web.pages.inbox_shared import parse_choice, parse_int
 from carebase.web.pages.inbox_timers import timers_of
 from carebase.web.render import is_htmx, render
 from carebase.web.routing import page_router
-from carebase.web.session import ActiveSession, SignedIn
+from carebase.web.session import SignedIn
 
 router = page_router()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from carebase.inbox.workflow import OPEN_STATES, STATES
@@ -61,7 +61,8 @@ def _tab_condition(tab: str, user_id: int) -> Any:
     return Mention.state == tab
 
 
-def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
+def _filtered(statement: Any, filters: Filters) -> Any:
+    # `Any`: the statements select different column tuples (SQLAlchemy types each).
     if filters.queue_id:
         statement = statement.where(Mention.queue_id == filters.queue_id)
     if filters.source_type:
@@ -119,11 +120,8 @@ def _attach(session: Session, rows: Sequence[Row]) -> None:
 
 def tab_counts(session: Session, filters: Filters, user_id: int) -> dict[str, int]:
     """How many mentions each tab holds under the same queue and filters."""
-    by_state = dict(
-        session.execute(
-            _filtered(select(Mention.state, func.count()), filters).group_by(Mention.state)
-        ).all()
-    )
+    grouped = _filtered(select(Mention.state, func.count()), filters).group_by(Mention.state)
+    by_state: dict[str, int] = {str(state): int(n) for state, n in session.execute(grouped)}
     counts = {state: int(by_state.get(state, 0)) for state in STATES}
     counts["all"] = sum(counts[state] for state in OPEN_STATES)
     mine = _filtered(select(func.count()).select_from(Mention), filters).where(

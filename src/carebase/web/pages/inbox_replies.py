@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from carebase.errors import CarebaseError, NotFound
+from carebase.auth.sessions import ActiveSession
+from carebase.errors import CarebaseError, NotFound, ValidationFailed
 from carebase.inbox import replies
+from carebase.models import Response as ResponseRow
 from carebase.web.actions import Toast, now_of, read, write
 from carebase.web.forms import read_form
 from carebase.web.pages import inbox_queries as queries
@@ -26,7 +28,7 @@ from carebase.web.pages.inbox_mention import _reason as reason_of
 from carebase.web.pages.inbox_shared import parse_choice
 from carebase.web.render import is_htmx, render
 from carebase.web.routing import page_router
-from carebase.web.session import ActiveSession, Manager, SignedIn
+from carebase.web.session import Manager, SignedIn
 
 router = page_router()
 
@@ -152,8 +154,6 @@ async def discard(response_id: ResponseId, request: Request, active: SignedIn) -
 
 
 def _mention_of(session: Session, response_id: str) -> str:
-    from carebase.models import Response as ResponseRow
-
     row = session.get(ResponseRow, response_id)
     if row is None:
         raise NotFound("No response has this id.")
@@ -199,8 +199,6 @@ async def _review(
 
 
 def _comment_needed() -> CarebaseError:
-    from carebase.errors import ValidationFailed
-
     return ValidationFailed.on("comment", "say why the reply is rejected")
 
 
@@ -245,7 +243,9 @@ async def approvals_page_response(
 
 
 @router.get("/inbox/approvals")
-async def approvals(request: Request, _manager: Manager, done: str | None = None) -> HTMLResponse:
+async def approvals(
+    request: Request, _manager: Manager, done: Annotated[str | None, Query(max_length=20)] = None
+) -> HTMLResponse:
     """Replies waiting for a manager, oldest first."""
     words = DONE.get(done or "") if done in {"approved", "rejected"} else None
     return await approvals_page_response(request, toast=words)
