@@ -255,10 +255,10 @@ def _spans(schedule: Schedule, first: date) -> Iterator[tuple[datetime, datetime
                 yield pending
             pending = span
         # A span starting a later day cannot begin before this day's end (intervals of a
-        # day start on that day), so a pending span ending before the next local midnight
+        # day start on that day), so a pending span ending by the next local midnight
         # is final.
         boundary = _instant(first + timedelta(days=offset + 1), time(0), zone)
-        if pending is not None and pending[1] < boundary:
+        if pending is not None and pending[1] <= boundary:
             yield pending
             pending = None
     if pending is not None:

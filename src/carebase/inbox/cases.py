@@ -62,7 +62,8 @@ def dedupe_key(case_id: str) -> str:
     return f"case_close:{case_id}"
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
+    """A stored datetime as an aware UTC one."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -80,7 +81,7 @@ def _event(session: Session, mention_id: str, what: str, case_id: str, now: date
 
 def due_at(case: Case, timeout_seconds: int) -> datetime:
     """When a case may close, if every mention in it is closed by then."""
-    return _utc(case.last_activity_at) + timedelta(seconds=timeout_seconds)
+    return as_utc(case.last_activity_at) + timedelta(seconds=timeout_seconds)
 
 
 def closable(session: Session, case: Case, now: datetime, timeout_seconds: int) -> bool:
@@ -134,8 +135,8 @@ def on_customer_mention(session: Session, mention: Mention, now: datetime) -> No
     if case is None:
         return
     mention.case_id = case.id
-    activity = min(_utc(mention.published_at), now)
-    case.last_activity_at = max(_utc(case.last_activity_at), activity)
+    activity = min(as_utc(mention.published_at), now)
+    case.last_activity_at = max(as_utc(case.last_activity_at), activity)
     case.updated_at = now
     _event(session, mention.id, "joined", case.id, now)
     session.flush()
@@ -149,7 +150,7 @@ def on_agent_response(
     session.flush()
     key = case_key(mention)
     _lock_key(session, key)
-    at = _utc(response.sent_at) if response.sent_at is not None else now
+    at = as_utc(response.sent_at) if response.sent_at is not None else now
     case: Case | None = None
     if mention.case_id is not None:
         case = repository.lock_case(session, mention.case_id)
@@ -171,10 +172,10 @@ def on_agent_response(
             _event(session, mention.id, "joined", case.id, now)
     if case.first_reply_at is None:
         case.first_reply_at = at
-    if case.last_agent_response_at is None or _utc(case.last_agent_response_at) <= at:
+    if case.last_agent_response_at is None or as_utc(case.last_agent_response_at) <= at:
         case.last_agent_response_at = at
         case.last_agent_id = response.author_id
-    case.last_activity_at = max(_utc(case.last_activity_at), at)
+    case.last_activity_at = max(as_utc(case.last_activity_at), at)
     case.updated_at = now
     session.flush()
     repository.set_response_case(session, response.id, case.id)
@@ -187,7 +188,7 @@ def _create(session: Session, key: str, mention: Mention, at: datetime, now: dat
     waiting = repository.unanswered_mentions(session, key, repository.last_closed_at(session, key))
     members = {m.id: m for m in waiting}
     members[mention.id] = mention
-    opened = min(_utc(m.published_at) for m in members.values())
+    opened = min(as_utc(m.published_at) for m in members.values())
     case = Case(
         id=new_id("cas"),
         case_key=key,
@@ -204,7 +205,7 @@ def _create(session: Session, key: str, mention: Mention, at: datetime, now: dat
         updated_at=now,
     )
     repository.add_case(session, case)
-    for member in sorted(members.values(), key=lambda m: (_utc(m.published_at), m.id)):
+    for member in sorted(members.values(), key=lambda m: (as_utc(m.published_at), m.id)):
         member.case_id = case.id
         _event(session, member.id, "opened" if member.id == mention.id else "joined", case.id, now)
     session.flush()
@@ -306,7 +307,9 @@ class CaseDetail:
         """last_agent_response_at - opened_at."""
         if self.case.last_agent_response_at is None:
             return None
-        return (_utc(self.case.last_agent_response_at) - _utc(self.case.opened_at)).total_seconds()
+        return (
+            as_utc(self.case.last_agent_response_at) - as_utc(self.case.opened_at)
+        ).total_seconds()
 
 
 def detail(session: Session, case_id: str) -> CaseDetail:
