@@ -87,6 +87,17 @@ UNSTATABLE_RULES: dict[str, str] = {
     "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
     "listOrchestrationRuns": "`cursor` must be one the API gave",
     "listRunRecords": "`cursor` must be one the API gave",
+    # Inbox replies (inbox-replies).
+    "draftResponse": "`user_id` must be an active user; `body` not blank; `template_id` live",
+    "editResponse": "`user_id` must be an active user; `body` not blank",
+    "submitResponse": "`user_id` must be an active user",
+    "approveResponse": "`user_id` must be an active user",
+    "rejectResponse": "`user_id` must be an active user; `comment` not blank",
+    "discardResponse": "`user_id` must be an active user",
+    "listResponses": "`cursor` must be one the API gave",
+    "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
+    "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
+    "renderTemplate": "the template may not use what the sandbox refuses",
 }
 
 # The check's own default, which the operations above extend with 422.

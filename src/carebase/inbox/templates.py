@@ -51,7 +51,11 @@ def check_syntax(body: str) -> None:
             "body", f"is not a valid template (line {error.lineno}: {error.message})"
         ) from error
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else _constant(node.arg)
+        if isinstance(node, nodes.Getattr):
+            name: Any = node.attr
+        else:
+            assert isinstance(node, nodes.Getitem)
+            name = _constant(node.arg)
         if isinstance(name, str) and name.startswith("_"):
             raise ValidationFailed.on("body", f"may not use the private attribute {name!r}")
 
