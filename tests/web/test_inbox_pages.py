@@ -455,3 +455,24 @@ def test_pages_need_a_session(app: object, path: str) -> None:
     with console(app) as client:  # type: ignore[arg-type]
         answer = client.get(path)
     assert answer.status_code in {303, 401}
+
+
+def test_the_customers_profile_is_beside_the_mention(
+    agent: TestClient, client: TestClient, admin_token: str, database: Database
+) -> None:
+    from tests.helpers import Brand
+    from tests.profiles.test_customer_picture import load_jane
+
+    brand = Brand(client, admin_token)
+    load_jane(brand)
+    profile_id = brand.profile("email", "jane@fake.com")["id"]
+    mention_id = _mention(database, profile_id=profile_id, author_fullname="Jane D")
+    page = agent.get(f"/inbox/m/{mention_id}")
+    assert page.status_code == 200
+    pane = page.text.split('class="mention-profile"')[1]
+    assert "Jane Doe" in pane
+    assert f'href="/profiles/{profile_id}"' in pane
+    assert "St Kilda" in pane or "Orders" in pane
+    # Without a profile, the pane says how one gets linked.
+    other = agent.get(f"/inbox/m/{_mention(database)}")
+    assert "No profile is linked to this sender yet." in other.text
