@@ -414,6 +414,8 @@ def test_presence_switch(
     assert "Go online" in agent.get("/inbox").text
     online = agent.post("/inbox/presence", data={"online": "1"})
     assert online.status_code == 303
+    assert online.headers["location"] == "/inbox?done=online"
+    assert toast(agent.get(online.headers["location"])).startswith("You are online")
     assert "Go offline" in agent.get("/inbox").text
     mention_id = _mention(database)
     agent.post(f"/inbox/m/{mention_id}/claim")
@@ -476,3 +478,33 @@ def test_the_customers_profile_is_beside_the_mention(
     # Without a profile, the pane says how one gets linked.
     other = agent.get(f"/inbox/m/{_mention(database)}")
     assert "No profile is linked to this sender yet." in other.text
+
+
+def test_bulk_assigns_and_classifies_and_lists_an_unknown_id(
+    agent: TestClient, database: Database, clock: FakeClock, people: dict[str, ConsoleUser]
+) -> None:
+    label = _label(database, clock, "Returns")
+    first = _mention(database)
+    second = _mention(database)
+    boss = people["manager"].id
+    assigned = agent.post(
+        "/inbox/bulk",
+        data={"action": "assign", "assign_to": f"user:{boss}", "ids": [first, second]},
+    )
+    assert assigned.status_code == 200
+    assert toast(assigned) == "Done for 2 mentions."
+    assert {_row(database, first).assignee_id, _row(database, second).assignee_id} == {boss}
+
+    classified = agent.post(
+        "/inbox/bulk",
+        data={"action": "classify", "classification_id": str(label), "ids": [first, "men_gone"]},
+    )
+    assert classified.status_code == 200
+    assert "men_gone" in classified.text.split('id="bulk-refused"')[1]
+    with database.unit_of_work(write=False) as session:
+        tagged = session.scalars(select(MentionClassification.mention_id)).all()
+    assert list(tagged) == [first]
+    # Without a choice for the action, nothing changes and the bar says what is missing.
+    missing = agent.post("/inbox/bulk", data={"action": "assign", "ids": [first]})
+    assert missing.status_code == 422
+    assert "Choose a person or a group." in missing.text

@@ -136,7 +136,7 @@ async def inbox_page(
     now = now_of(request)
     user_id = active.user.id
     context = await read(request, lambda s: inbox_context(s, query, user_id, now))
-    context["toast"] = Toast(done) if done and done in _DONE_WORDS.values() else None
+    context["toast"] = Toast(_DONE_WORDS[done]) if done in _DONE_WORDS else None
     template = "inbox/_list.html" if _wants_list(request) else "inbox/inbox.html"
     return render(request, template, context)
 
@@ -145,7 +145,11 @@ def _wants_list(request: Request) -> bool:
     return is_htmx(request) and request.headers.get("hx-target") == "inbox-list"
 
 
-_DONE_WORDS = {"online": "You are online.", "offline": "You are offline."}
+_DONE_WORDS = {
+    "online": "You are online: customer replies to your conversations come to you.",
+    "offline": "You are offline.",
+    "returned": "You are offline. Mentions you had claimed but not started went back to New.",
+}
 
 
 class PresenceForm(BaseModel):
@@ -172,17 +176,20 @@ async def set_presence(request: Request, active: SignedIn) -> Response:
         return len(presence.go_offline(session, user_id, now, reason="manual"))
 
     returned = await write(request, work)
-    message = _DONE_WORDS["online" if going_online else "offline"]
-    if returned:
-        message = f"You are offline. {returned} claimed mention(s) went back to New."
+    key = "online" if going_online else ("returned" if returned else "offline")
     back = _back(form.values.get("back"))
     if is_htmx(request):
+        message = _DONE_WORDS[key]
+        if returned:
+            message = f"You are offline. {returned} claimed mention(s) went back to New."
         return render(
             request,
             "inbox/_presence.html",
             {"online": going_online, "toast": Toast(message), "back": back},
         )
-    return RedirectResponse(back, status_code=303)
+    # The list says what happened; another inbox page is simply shown again.
+    target = f"/inbox?done={key}" if back == "/inbox" else back
+    return RedirectResponse(target, status_code=303)
 
 
 def _back(value: str | None) -> str:
