@@ -237,7 +237,9 @@ def claim(session: Session, mention: Mention, user_id: int, now: datetime) -> li
     # two messages of one customer take turns instead of deadlocking.
     ids = repository.open_group_ids(session, mention.group_key)
     locked = repository.lock_mentions(session, [*ids, mention.id])
-    if mention.assignee_id not in (None, user_id) and mention.state not in CLOSED_STATES:
+    if mention.assignee_id not in (None, user_id) and (
+        mention.state not in CLOSED_STATES or mention.state == CLOSED_THREAD
+    ):
         raise TransitionRefused("another agent has claimed this mention")
     if mention.state in CLOSED_STATES:
         raise TransitionRefused(
