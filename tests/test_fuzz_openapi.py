@@ -98,6 +98,15 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "renderTemplate": "the template may not use what the sandbox refuses",
+    "listCases": "`cursor` must be one the API gave",
+    "createSlaPolicy": "`business_hours_id` must exist; `name` not blank",
+    "updateSlaPolicy": "`business_hours_id` must exist; `name` not blank; the default stays",
+    "createBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
+    "intervals that do not overlap; `name` not blank",
+    "updateBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
+    "intervals that do not overlap; `name` not blank",
+    "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
+    "form; a timeout not null",
 }
 
 # The check's own default, which the operations above extend with 422.
