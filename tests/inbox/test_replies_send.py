@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from carebase.db.session import Database
-from carebase.errors import TransitionRefused
-from carebase.inbox import replies
+from carebase.errors import NameTaken, TransitionRefused
+from carebase.inbox import replies, templates
 from carebase.models import Mention, Response
 from carebase.settings import Settings
 from tests.conftest import FakeClock, test_settings
@@ -143,3 +143,19 @@ def test_concurrent_submits_and_approvals_send_the_reply_once(
     run_real(database, settings, clock)
     assert list(hook.replies) == [response_id]
     assert hook.requests == 1
+
+
+def test_two_templates_saved_with_one_name_at_once_make_one_and_a_409(
+    database: Database, clock: FakeClock
+) -> None:
+    def create() -> str:
+        with database.unit_of_work() as session:
+            return templates.create_template(
+                session, name="Shipping", body="It ships today.", group_ids=[], now=clock.now
+            ).id
+
+    results = _race([create, create])
+    assert sum(isinstance(r, str) for r in results) == 1
+    assert sum(isinstance(r, NameTaken) for r in results) == 1
+    with database.unit_of_work(write=False) as session:
+        assert [t.name for t in templates.list_templates(session)] == ["Shipping"]

@@ -149,6 +149,9 @@ def send(
         assert response is not None
         actor = Actor.user(response.author_id) if response.author_id else Actor.system("reply")
         mentions.mark_responded(session, mention, response, actor, now)
+        if response.case_id is None and mention.case_id is not None:
+            # The first response opens the mention's case: the reply belongs to it.
+            repository.set_fields(session, response_id, case_id=mention.case_id)
         result = {"reply": "sent", "external_id": response.external_id}
         context.complete(session, result)
         return result

@@ -145,7 +145,8 @@ def create_template(
         created_at=now,
         updated_at=now,
     )
-    repository.add(session, template)
+    if not repository.add(session, template):
+        raise NameTaken(f"A template called {clean_name!r} exists already.")
     return template
 
 
@@ -172,7 +173,8 @@ def update_template(
     if archived is not None:
         template.archived_at = (template.archived_at or now) if archived else None
     template.updated_at = now
-    session.flush()
+    if not repository.save(session):
+        raise NameTaken(f"A template called {template.name!r} exists already.")
     return template
 
 
