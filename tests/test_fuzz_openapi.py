@@ -98,6 +98,16 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "renderTemplate": "the template may not use what the sandbox refuses",
+    "createQueue": "`name` must not be blank",
+    "updateQueue": "`name` must not be blank; `sla_policy_id` must exist",
+    "listRules": "`queue_id` must exist",
+    "createRule": "`queue_id` must exist; a condition given; classifications, users and groups "
+    "named must exist and not be archived; a state and an assignment do not go together",
+    "updateRule": "`name` must not be blank; a condition given; classifications, users and "
+    "groups named must exist and not be archived",
+    "reorderRules": "`rule_ids` must be every rule of the queue `queue_id`, once",
+    "createIgnoredSender": "`pattern` must hold more than `*`",
+    "updateIgnoredSender": "`pattern` must hold more than `*`",
     "listCases": "`cursor` must be one the API gave",
     "createSlaPolicy": "`business_hours_id` must exist; `name` not blank",
     "updateSlaPolicy": "`business_hours_id` must exist; `name` not blank; the default stays",

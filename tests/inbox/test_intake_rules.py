@@ -223,7 +223,8 @@ def test_rule_bodies_are_validated_naming_the_field(
         },
         headers=auth(admin_token),
     )
-    assert unknown.status_code == 404
+    assert unknown.status_code == 422
+    assert unknown.json()["error"]["details"][0]["field"] == "queue_id"
     bad_order = client.post(
         "/v1/rules/reorder", json={"queue_id": queue, "rule_ids": ["x"]}, headers=auth(admin_token)
     )
