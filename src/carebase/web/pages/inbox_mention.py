@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -164,7 +165,8 @@ async def composer_fragment(
 ) -> Response:
     """The composer alone, filled from the chosen template (the picker's htmx answer)."""
     if not is_htmx(request):
-        target = f"/inbox/m/{mention_id}" + (f"?template_id={template_id}" if template_id else "")
+        query = f"?{urlencode({'template_id': template_id})}" if template_id else ""
+        target = f"/inbox/m/{quote(mention_id)}{query}"
         return RedirectResponse(target, status_code=303)
     composer = {"body": "", "response_id": "", "private": False}
     if template_id:
