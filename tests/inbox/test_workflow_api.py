@@ -10,10 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
+from carebase.ids import new_id
+from carebase.models import Response
 from tests.conftest import FakeClock, make_token
 from tests.helpers import auth
 from tests.inbox.conftest import People, make_mention
-from tests.inbox.workflow_helpers import label
+from tests.inbox.workflow_helpers import label, stored
 
 
 def _ok(response: Any, status: int = 200) -> Any:
@@ -360,3 +362,36 @@ def test_scopes(client: TestClient, database: Database, people: People, clock: F
     assert refused.status_code == 403
     other = make_token(database, "profiles:read", name="other")
     assert client.get("/v1/mentions", headers=auth(other)).status_code == 403
+
+
+def test_a_conversation_shows_the_customers_messages_and_the_answers_in_order(
+    client: TestClient, database: Database, people: People, clock: FakeClock, inbox_token: str
+) -> None:
+    agent = people.agent()
+    first, second = _mentions(database, clock, 2, author_key="twitter_c")
+    [other] = _mentions(database, clock, 1, author_key="twitter_d")
+    with database.unit_of_work() as session:
+        for status, minute in (("sent", 0.5), ("draft", 0.7)):
+            at = clock.now + timedelta(minutes=minute)
+            session.add(
+                Response(
+                    id=new_id("rsp"),
+                    mention_id=first,
+                    author_id=agent,
+                    agent_name="Agent Test",
+                    body=f"a {status} reply",
+                    private=False,
+                    status=status,
+                    origin="console",
+                    sent_at=at if status == "sent" else None,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+    answer = _ok(client.get(f"/v1/mentions/{second}/conversation", headers=auth(inbox_token)))
+    assert [(item["kind"], item["mention_id"], item["body"]) for item in answer["items"]] == [
+        ("customer", first, stored(database, first).body),
+        ("agent", first, "a sent reply"),
+        ("customer", second, stored(database, second).body),
+    ]
+    assert other not in {item["mention_id"] for item in answer["items"]}
