@@ -309,3 +309,48 @@ def test_case_pages_follow_the_cursor(
     keys = [c["case_key"] for c in first["items"] + rest["items"]]
     assert keys == ["author:twitter_p2", "author:twitter_p1", "author:twitter_p0"]
     assert rest["next_cursor"] is None
+
+
+def test_a_message_while_the_case_waits_to_close_joins_it_and_keeps_it_open(
+    database: Database, settings: Settings, clock: FakeClock, people: People
+) -> None:
+    agent = people.agent()
+    first = customer_says(database, clock, author_key="twitter_12")
+    respond(database, clock, first, agent)
+    close(database, clock, first, agent)
+    clock.advance(20 * 3600)  # closed, but not yet inactive for the timeout
+    again = customer_says(database, clock, author_key="twitter_12")
+    case_id = case_of(database, first).id  # type: ignore[union-attr]
+    assert case_of(database, again).id == case_id  # type: ignore[union-attr]
+    # A day after the first close, the new message is still open: no close.
+    clock.advance(26 * 3600)
+    run_jobs(database, settings, clock)
+    assert case_of(database, again).status == "open"  # type: ignore[union-attr]
+    close(database, clock, again, agent)
+    run_jobs(database, settings, clock)
+    assert case_of(database, again).status == "closed"  # type: ignore[union-attr]
+    assert case_of(database, again).reopened_count == 0  # type: ignore[union-attr]
+
+
+def test_the_case_timeout_comes_from_the_inbox_settings(
+    client: TestClient,
+    inbox_token: str,
+    database: Database,
+    settings: Settings,
+    clock: FakeClock,
+    people: People,
+) -> None:
+    changed = client.patch(
+        "/v1/inbox/settings", json={"case_timeout_seconds": 3600}, headers=auth(inbox_token)
+    )
+    assert changed.status_code == 200, changed.text
+    agent = people.agent()
+    mention = customer_says(database, clock, author_key="twitter_13")
+    respond(database, clock, mention, agent)
+    close(database, clock, mention, agent)
+    clock.advance(50 * 60)
+    run_jobs(database, settings, clock)
+    assert case_of(database, mention).status == "open"  # type: ignore[union-attr]
+    clock.advance(30 * 60)
+    run_jobs(database, settings, clock)
+    assert case_of(database, mention).status == "closed"  # type: ignore[union-attr]

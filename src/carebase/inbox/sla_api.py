@@ -167,7 +167,7 @@ def delete_hours(hours_id: str, _writer: Writer, session: DbSession) -> Response
 @router.get("/v1/inbox/settings", operation_id="getInboxSettings", response_model=SettingsOut)
 def get_settings(_reader: Reader, session: DbSession, now: Now) -> SettingsOut:
     """The inbox's settings (case timeout, idle timeout, reply destination, NPS form)."""
-    row = inbox_settings.get_settings(session, now)
+    row = inbox_settings.read_settings(session, now)
     return SettingsOut.model_validate(row, from_attributes=True)
 
 
