@@ -161,6 +161,7 @@ def create_app(
     app.include_router(query_router)
     app.include_router(events_router)
     app.include_router(activation_router)
+    app.include_router(inbox_replies_router)
     app.include_router(inbox_sla_router)
     app.include_router(inbox_mentions_router)
     app.include_router(inbox_classifications_router)

@@ -27,7 +27,7 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             activation_runs.job_kind(settings, options),
             activation_ticks.job_kind(settings),
             inbox_cases.job_kind(settings),
-            inbox_reply_jobs.job_kind(settings, options),
             inbox_presence.job_kind(settings),
+            inbox_reply_jobs.job_kind(settings, options),
         ]
     )

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,15 @@ from carebase.activation import orchestrations, run_service
 from carebase.activation import service as destinations
 from carebase.activation.schemas import DestinationIn, OrchestrationIn
 from carebase.db.session import Database
+from carebase.ids import new_id
+from carebase.models import Classification, MentionClassification, Response
 from carebase.notes import service as notes
 from carebase.query import service as saved_queries
 from tests.browser.accounts import seed_team
 from tests.browser.chromium import chromium_path, launch, open_page
 from tests.conftest import test_settings
 from tests.console_session import browser_cookie, create_signed_in
+from tests.inbox.conftest import make_mention
 from tests.serverproc import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +51,7 @@ class Shot:
     ready: str | None = None
     full_page: bool = False
     # Signed in as a demo agent; `path` may name {profile}, {dataset}, {log}, {segment},
-    # {query}, {destination}, {orchestration} and {run} (below).
+    # {query}, {destination}, {orchestration}, {run} and {mention} (below).
     signed_in: bool = False
 
 
@@ -90,6 +93,9 @@ SHOTS: tuple[Shot, ...] = (
         full_page=True,
     ),
     Shot("activation-orchestration", "/activation/orchestrations/{orchestration}", signed_in=True),
+    Shot("inbox", "/inbox?tab=all", signed_in=True, full_page=True),
+    Shot("inbox-mention", "/inbox/m/{mention}", signed_in=True, full_page=True),
+    Shot("inbox-approvals", "/inbox/approvals", signed_in=True),
     Shot(
         "activation-orchestration-edit",
         "/activation/orchestrations/{orchestration}/edit",
@@ -166,6 +172,7 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
                 now=now,
             )
             activation = _demo_activation(session, settings, segment, now)
+            mention = _demo_inbox(session, profile, agent.id, now)
     finally:
         database.dispose()
     names = {
@@ -175,6 +182,7 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
         "segment": segment,
         "query": query,
         **activation,
+        "mention": mention,
     }
     return names, [browser_cookie(agent, settings, server_url)]
 
@@ -216,6 +224,68 @@ def _demo_activation(session: Any, settings: Any, segment: str, now: datetime) -
         session, orchestration.id, now=now, dry_run=True, requested_by="demo"
     )
     return {"destination": destination.id, "orchestration": orchestration.id, "run": run.id}
+
+
+def _demo_inbox(session: Any, profile: str, agent_id: int, now: datetime) -> str:
+    """A few mentions for the inbox's pictures: one from the demo customer (claimed by the
+    demo agent, classified, with a private note), one overdue, one by email. Its id."""
+    label = Classification(
+        name="Delivery", description="", colour="#1d5fbf", created_at=now, updated_at=now
+    )
+    session.add(label)
+    session.flush()
+    mention = make_mention(
+        session,
+        body="Hi! My knit jumper (size M) arrived with a hole in the sleeve. Can I swap it?",
+        author_fullname="Jordan Avery",
+        source_type="email",
+        account="help@demo-brand.com",
+        profile_id=profile,
+        state="assigned",
+        assignee_id=agent_id,
+        assigned_at=now - timedelta(minutes=20),
+        published_at=now - timedelta(minutes=45),
+    )
+    session.add(
+        MentionClassification(
+            mention_id=mention.id,
+            classification_id=label.id,
+            applied_by_type="user",
+            applied_by_user_id=agent_id,
+            applied_at=now,
+        )
+    )
+    session.add(
+        Response(
+            id=new_id("rsp"),
+            mention_id=mention.id,
+            profile_id=profile,
+            author_id=agent_id,
+            body="Second exchange this season; offer free return shipping.",
+            private=True,
+            status="sent",
+            origin="console",
+            origin_key="",
+            submitted_at=now,
+            sent_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    make_mention(
+        session,
+        body="@demo_brand three days and still no tracking number. Anyone there?",
+        author_fullname="Casey Ng",
+        published_at=now - timedelta(hours=3),
+    )
+    make_mention(
+        session,
+        body="Do you ship to New Zealand?",
+        author_fullname="Ari Moana",
+        source_type="instagram",
+        published_at=now - timedelta(minutes=5),
+    )
+    return str(mention.id)
 
 
 def take(shots: list[Shot], out: Path) -> int:

@@ -18,6 +18,9 @@ from carebase.web.pages import (
     embed_chatwoot,
     embed_zendesk,
     home,
+    inbox,
+    inbox_mention,
+    inbox_replies,
     notes,
     profile_tabs,
     profiles,
@@ -65,4 +68,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(embed_zendesk.downloads)
     app.include_router(embed_chatwoot.router)
     app.include_router(survey_pages.router)
+    app.include_router(inbox.router)
+    app.include_router(inbox_replies.router)
+    app.include_router(inbox_mention.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
