@@ -18,6 +18,7 @@ from carebase.web.pages import (
     embed_chatwoot,
     embed_zendesk,
     home,
+    inbox_settings_frame,
     notes,
     profile_tabs,
     profiles,
@@ -45,6 +46,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_users.router)
     app.include_router(settings_groups.router)
     app.include_router(settings_tokens.router)
+    app.include_router(inbox_settings_frame.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)
