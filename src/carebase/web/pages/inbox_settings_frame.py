@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from carebase.errors import ValidationFailed
 from carebase.http.errors import allowed_methods
@@ -105,6 +106,8 @@ class Input:
     options: Sequence[tuple[str, str]] = ()
     required: bool = False
     rows: int = 3
+    # A select's options in labelled groups, after `options`.
+    groups: Sequence[tuple[str, Sequence[tuple[str, str]]]] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,11 @@ def toast_for(done: str | None, words: Mapping[str, str], name: str) -> Toast | 
     if done not in words:
         return None
     return Toast(words[done].format(name=name))
+
+
+def done_redirect(path: str, done: str, name: str) -> RedirectResponse:
+    """Back to a list after an action; the list says what was done (303, Post/Redirect/Get)."""
+    return RedirectResponse(f"{path}?{urlencode({'done': done, 'name': name})}", status_code=303)
 
 
 def checked(values: Mapping[str, Any], name: str) -> bool:
