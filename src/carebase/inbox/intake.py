@@ -1,0 +1,238 @@
+"""Intake: every inbound customer message, whatever its origin (the `mention` record type,
+helpdesk conversation sync, the console), becomes a mention here: idempotent on its origin,
+queued, measured against its queue's SLA, grouped, screened against ignored senders and run
+through its queue's rules, in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carebase.db import locks
+from carebase.errors import ValidationFailed
+from carebase.ids import new_id
+from carebase.inbox import events, hooks, ignored, queues
+from carebase.inbox import intake_repository as repository
+from carebase.inbox import rules as rulebook
+from carebase.inbox.workflow import IRRELEVANT, NEW, Actor
+from carebase.models import IgnoredSender, Mention
+
+INTAKE = Actor.system("intake")
+MAX_BODY = 100_000
+
+
+@dataclass
+class MentionIn:
+    """One inbound customer message, whatever its origin."""
+
+    origin: str
+    origin_key: str
+    external_id: str
+    source_type: str
+    body: str
+    published_at: datetime
+    account: str | None = None
+    author_key: str | None = None
+    author_username: str | None = None
+    author_fullname: str | None = None
+    author_avatar: str | None = None
+    author_url: str | None = None
+    thread_key: str | None = None
+    conversation_ref: str | None = None
+    queue_id: str | None = None
+    profile_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes it the same message when it is sent again."""
+        return (self.origin, self.origin_key, self.external_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message's mention, and whether this call created it (False: it was known)."""
+
+    mention_id: str
+    created: bool
+
+
+def group_key(item: MentionIn, mention_id: str) -> str:
+    """How messages group (Lexer: by author first, then thread): one group is claimed and
+    answered together. A message with neither stands alone."""
+    if item.author_key:
+        return f"author:{item.source_type}:{item.author_key}"[:700]
+    if item.thread_key:
+        return f"thread:{item.origin}:{item.origin_key}:{item.thread_key}"[:700]
+    return f"mention:{mention_id}"
+
+
+def _lock_key(key: tuple[str, str, str]) -> str:
+    return "mention:" + ":".join(key)
+
+
+def receive(session: Session, items: list[MentionIn], now: datetime) -> list[Received]:
+    """Make each message a mention (idempotent on origin, origin_key, external_id: a message
+    sent again changes nothing), in the order given. Does not commit."""
+    if not items:
+        return []
+    # Two writers receiving the same message queue here; the second then finds it stored.
+    locks.lock_keys(session, sorted({_lock_key(item.key) for item in items}))
+    locks.lock_profiles(session, {item.profile_id for item in items if item.profile_id})
+    known = repository.existing_mentions(session, [item.key for item in items])
+    patterns = repository.ignored_senders(session)
+    rules_by_queue: dict[str, list[rulebook.RuleView]] = {}
+    default_id: str | None = None
+    out: list[Received] = []
+    for item in items:
+        existing = known.get(item.key)
+        if existing is not None:
+            out.append(Received(existing, False))
+            continue
+        queue_id = item.queue_id
+        if queue_id is None:
+            if default_id is None:
+                default_id = queues.default_queue(session, now).id
+            queue_id = default_id
+        if queue_id not in rules_by_queue:
+            queues.get_queue(session, queue_id)  # NotFound for an unknown queue
+            rules_by_queue[queue_id] = _rule_views(session, queue_id)
+        mention = _create(session, item, queue_id, rules_by_queue[queue_id], patterns, now)
+        known[item.key] = mention.id
+        out.append(Received(mention.id, True))
+    return out
+
+
+def _rule_views(session: Session, queue_id: str) -> list[rulebook.RuleView]:
+    return [
+        rulebook.RuleView(rule.id, rule.conditions, rule.actions, rule.stop)
+        for rule in repository.rules_of(session, queue_id)
+        if rule.enabled
+    ]
+
+
+def _check(item: MentionIn) -> None:
+    if not item.external_id or not item.origin:
+        raise ValidationFailed.on("external_id", "must not be empty")
+    if len(item.body) > MAX_BODY:
+        raise ValidationFailed.on("body", f"is at most {MAX_BODY} characters")
+
+
+def _create(
+    session: Session,
+    item: MentionIn,
+    queue_id: str,
+    rules: list[rulebook.RuleView],
+    patterns: list[IgnoredSender],
+    now: datetime,
+) -> Mention:
+    _check(item)
+    message = rulebook.Message(
+        body=item.body,
+        source_type=item.source_type,
+        author_key=item.author_key,
+        author_username=item.author_username,
+        author_fullname=item.author_fullname,
+    )
+    matched = rulebook.plan(rules, message)
+    # Redaction happens before the first write: the original text is never stored, not
+    # even in a row version a later UPDATE would leave behind.
+    redactions = [(rule, list(rule.actions.get("redact") or [])) for rule in matched]
+    body = item.body
+    for _, kinds in redactions:
+        if kinds:
+            body = rulebook.redact(body, kinds)
+    redacted = body != item.body
+    mention_id = new_id("men")
+    mention = Mention(
+        id=mention_id,
+        queue_id=queue_id,
+        origin=item.origin,
+        origin_key=item.origin_key,
+        external_id=item.external_id,
+        conversation_ref=item.conversation_ref,
+        source_type=item.source_type.strip().lower()[:40],
+        account=item.account,
+        author_key=item.author_key,
+        author_username=item.author_username,
+        author_fullname=item.author_fullname,
+        author_avatar=item.author_avatar,
+        author_url=item.author_url,
+        profile_id=item.profile_id,
+        body=body,
+        redacted_at=now if redacted else None,
+        forgotten=False,
+        published_at=item.published_at,
+        received_at=now,
+        thread_key=item.thread_key,
+        group_key=group_key(item, mention_id),
+        state=NEW,
+        state_at=now,
+        follow_up=False,
+        assignee_id=None,
+        assigned_group_id=None,
+        sla=hooks.sla_snapshot(session, queue_id),
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(mention)
+    session.flush()
+    events.record(session, mention_id, "received", INTAKE, now, to_value=queue_id)
+    if redacted:
+        for rule, kinds in redactions:
+            if kinds:
+                events.record(
+                    session,
+                    mention_id,
+                    "redact",
+                    Actor("rule", ref=rule.id),
+                    now,
+                    detail={"kinds": kinds},
+                )
+    names = ignored.sender_names(item.author_key, item.author_username)
+    hit = ignored.first_match(patterns, names)
+    if hit is not None:
+        hooks.set_state(session, mention, IRRELEVANT, Actor.system(hit.id), now)
+    assigned = _run_actions(session, mention, matched, now, ignored=hit is not None)
+    hooks.on_customer_mention(session, mention, now)
+    if not assigned and mention.state == NEW:
+        hooks.route_customer_reply(session, mention, now)
+    return mention
+
+
+def _run_actions(
+    session: Session,
+    mention: Mention,
+    matched: list[rulebook.RuleView],
+    now: datetime,
+    *,
+    ignored: bool,
+) -> bool:
+    """Each matched rule's classify, state and assign actions, in order; True when a rule
+    assigned it. An ignored sender's mention is classified but keeps its state."""
+    assigned = False
+    for rule in matched:
+        actor = Actor("rule", ref=rule.id)
+        actions: dict[str, Any] = dict(rule.actions)
+        for classification_id in actions.get("classify") or []:
+            hooks.classify(session, mention, int(classification_id), actor, now)
+        if ignored:
+            continue
+        state = actions.get("state")
+        if state and hooks.may_move(mention.state, state):
+            hooks.set_state(session, mention, state, actor, now)
+        assign = actions.get("assign")
+        if assign and mention.state in (NEW, "assigned"):
+            hooks.assign(
+                session,
+                mention,
+                actor,
+                now,
+                user_id=assign.get("user_id"),
+                group_id=assign.get("group_id"),
+            )
+            assigned = True
+    return assigned
