@@ -4,10 +4,12 @@ never a 500); agents get the managers-only page; a group's "replies require appr
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
+from carebase.inbox import ignored, queues
 from carebase.models.users import Group
 from carebase.users import service as users
 from tests.conftest import FakeClock
@@ -19,9 +21,9 @@ def _group(database: Database, clock: FakeClock, name: str) -> int:
         return users.create_group(session, name=name, comment="", now=clock.now).id
 
 
-def _post(client: TestClient, path: str, data: dict[str, object]) -> object:
-    page = client.get(path)
-    assert page.status_code == 200, page.text[:2000]
+def _post(client: TestClient, path: str, data: dict[str, object]) -> httpx.Response:
+    """Post `data` with the CSRF token of a page the manager can open."""
+    page = client.get(path if client.get(path).status_code == 200 else "/settings/inbox")
     return client.post(path, data={"csrf_token": csrf(page), **data})
 
 
@@ -82,3 +84,111 @@ def test_agents_get_the_managers_only_page(agent: TestClient, path: str) -> None
     response = agent.get(path)
     assert response.status_code == 403
     assert "Only managers can do this." in response.text
+
+
+# Queues.
+
+
+def test_queues_are_listed_created_and_edited(manager: TestClient, database: Database) -> None:
+    empty = manager.get("/settings/inbox/queues")
+    assert empty.status_code == 200
+    assert "No queues yet" in empty.text
+    created = _post(
+        manager,
+        "/settings/inbox/queues/new",
+        {"name": "VIP", "description": "Big spenders", "sla_policy_id": ""},
+    )
+    assert created.status_code == 303
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == "Created the queue VIP. Add rules to route its new mentions."
+    assert "Big spenders" in listed.text
+    with database.unit_of_work(write=False) as session:
+        (queue,) = queues.list_queues(session)
+    assert (queue.name, queue.is_default) == ("VIP", False)
+    saved = _post(
+        manager,
+        f"/settings/inbox/queues/{queue.id}",
+        {"name": "VIP customers", "description": "", "sla_policy_id": "", "is_default": "on"},
+    )
+    assert saved.status_code == 303
+    listed = manager.get("/settings/inbox/queues")
+    assert "VIP customers" in listed.text and '<span class="badge">Default</span>' in listed.text
+    # The default queue cannot be archived: the page says why, no 500.
+    refused = _post(manager, f"/settings/inbox/queues/{queue.id}/archive", {})
+    assert refused.status_code == 409
+    assert "default queue cannot be archived" in refused.text
+
+
+def test_a_queue_is_archived_and_restored(manager: TestClient, database: Database) -> None:
+    _post(manager, "/settings/inbox/queues/new", {"name": "Old"})
+    with database.unit_of_work(write=False) as session:
+        (queue,) = queues.list_queues(session)
+    page = manager.get("/settings/inbox/queues")
+    archived = manager.post(
+        f"/settings/inbox/queues/{queue.id}/archive", data={"csrf_token": csrf(page)}
+    )
+    assert archived.status_code == 303
+    listed = manager.get(archived.headers["location"])
+    assert toast(listed) == "Archived the queue Old: no new mentions land in it."
+    assert "Archived</span>" in listed.text
+    restored = manager.post(
+        f"/settings/inbox/queues/{queue.id}/restore", data={"csrf_token": csrf(listed)}
+    )
+    assert toast(manager.get(restored.headers["location"])) == "Restored the queue Old."
+
+
+def test_bad_queue_input_is_named_beside_its_field(manager: TestClient) -> None:
+    blank = _post(manager, "/settings/inbox/queues/new", {"name": ""})
+    assert blank.status_code == 422
+    assert field_errors(blank) == {"name": "Fill this in."}
+    _post(manager, "/settings/inbox/queues/new", {"name": "Social"})
+    taken = _post(manager, "/settings/inbox/queues/new", {"name": "Social"})
+    assert taken.status_code == 422
+    assert "name" in field_errors(taken)
+    unknown = _post(
+        manager, "/settings/inbox/queues/new", {"name": "Email", "sla_policy_id": "sla_nope"}
+    )
+    assert unknown.status_code == 422
+    assert field_errors(unknown) == {"sla_policy_id": "No such SLA policy."}
+
+
+# Ignored senders.
+
+
+def test_ignored_senders_are_listed_added_edited_and_removed(
+    manager: TestClient, database: Database
+) -> None:
+    assert "No ignored senders" in manager.get("/settings/inbox/ignored").text
+    added = _post(
+        manager,
+        "/settings/inbox/ignored/new",
+        {"pattern": "*@noreply.example.com", "comment": "robots"},
+    )
+    assert added.status_code == 303
+    listed = manager.get(added.headers["location"])
+    assert toast(listed) == (
+        "Ignoring *@noreply.example.com from now on: their messages arrive as irrelevant."
+    )
+    with database.unit_of_work(write=False) as session:
+        (row,) = ignored.list_ignored(session)
+    saved = _post(
+        manager, f"/settings/inbox/ignored/{row.id}", {"pattern": "spam_bot", "comment": ""}
+    )
+    assert saved.status_code == 303
+    assert "<code>spam_bot</code>" in manager.get("/settings/inbox/ignored").text
+    removed = _post(manager, f"/settings/inbox/ignored/{row.id}", {})
+    assert removed.status_code == 422  # pattern missing
+    page = manager.get("/settings/inbox/ignored")
+    gone = manager.post(f"/settings/inbox/ignored/{row.id}/delete", data={"csrf_token": csrf(page)})
+    assert toast(manager.get(gone.headers["location"])) == "Stopped ignoring spam_bot."
+    with database.unit_of_work(write=False) as session:
+        assert ignored.list_ignored(session) == []
+
+
+def test_bad_sender_patterns_are_named(manager: TestClient) -> None:
+    wild = _post(manager, "/settings/inbox/ignored/new", {"pattern": "**"})
+    assert wild.status_code == 422
+    assert field_errors(wild) == {"pattern": "Must hold more than wildcards."}
+    _post(manager, "/settings/inbox/ignored/new", {"pattern": "bot"})
+    again = _post(manager, "/settings/inbox/ignored/new", {"pattern": "bot"})
+    assert field_errors(again) == {"pattern": "That pattern is ignored already."}

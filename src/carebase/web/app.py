@@ -19,6 +19,7 @@ from carebase.web.pages import (
     embed_zendesk,
     home,
     inbox_settings_frame,
+    inbox_settings_queues,
     notes,
     profile_tabs,
     profiles,
@@ -47,6 +48,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_groups.router)
     app.include_router(settings_tokens.router)
     app.include_router(inbox_settings_frame.router)
+    app.include_router(inbox_settings_queues.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)

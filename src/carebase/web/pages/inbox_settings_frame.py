@@ -194,4 +194,4 @@ def minutes_text(seconds: int | None) -> str:
 @router.get("/settings/inbox")
 async def inbox_settings_home(request: Request, _manager: Manager) -> HTMLResponse:
     """How the inbox works here: one link per settings page."""
-    return render_inbox(request, "inbox_settings/home.html", {"sections": built_sections(request)})
+    return render_inbox(request, "inbox_settings/home.html", {"inbox_sections": built_sections(request)})
