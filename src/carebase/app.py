@@ -28,6 +28,7 @@ from carebase.http.middleware import (
     RequestContextMiddleware,
 )
 from carebase.http.openapi import document_errors
+from carebase.inbox.forms_api import router as forms_router
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
@@ -154,6 +155,7 @@ def create_app(
     app.include_router(query_router)
     app.include_router(events_router)
     app.include_router(activation_router)
+    app.include_router(forms_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

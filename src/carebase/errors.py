@@ -207,6 +207,21 @@ class FormAnswered(Conflict):
     default_message = "This survey has been answered already. Thank you!"
 
 
+class AlreadyInvited(Conflict):
+    """The case has a survey invitation to this form already (one per form and case)."""
+
+    code = "already_invited"
+    default_message = "This case has been sent this survey already."
+
+
+class SurveyClosed(CarebaseError):
+    """A survey link that is unknown or expired, or a form that is archived."""
+
+    status_code = 410
+    code = "survey_closed"
+    default_message = "This survey link is not valid."
+
+
 class InvalidSigninLink(CarebaseError):
     """A one-time sign-in link that is unknown, already used, expired, or whose user is archived."""
 

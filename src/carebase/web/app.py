@@ -31,6 +31,7 @@ from carebase.web.pages import (
     signin,
     sql,
 )
+from carebase.web.pages import surveys as survey_pages
 
 
 def console_errors() -> ConsoleErrors:
@@ -67,4 +68,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(embed_zendesk.router)
     app.include_router(embed_zendesk.downloads)
     app.include_router(embed_chatwoot.router)
+    app.include_router(survey_pages.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
