@@ -29,6 +29,7 @@ from carebase.http.middleware import (
 )
 from carebase.http.openapi import document_errors
 from carebase.inbox.forms_api import router as forms_router
+from carebase.inbox.replies_api import router as inbox_replies_router
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
@@ -156,6 +157,7 @@ def create_app(
     app.include_router(events_router)
     app.include_router(activation_router)
     app.include_router(forms_router)
+    app.include_router(inbox_replies_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

@@ -7,6 +7,8 @@ from carebase.activation import runs as activation_runs
 from carebase.activation import ticks as activation_ticks
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
+from carebase.inbox import presence as inbox_presence
+from carebase.inbox import reply_jobs as inbox_reply_jobs
 from carebase.ingest.service import IngestConfig
 from carebase.kit.jobs import Registry
 from carebase.segments import refresh as segment_refresh
@@ -23,5 +25,7 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             segment_refresh.job_kind(settings),
             activation_runs.job_kind(settings, options),
             activation_ticks.job_kind(settings),
+            inbox_reply_jobs.job_kind(settings, options),
+            inbox_presence.job_kind(settings),
         ]
     )

@@ -1,0 +1,208 @@
+"""Reply templates: saved texts agents start a reply from, with `{{ profile.first_name }}`-style
+variables filled from the customer's profile.
+
+Templates are Jinja2, rendered in a SandboxedEnvironment: no attribute whose name starts with
+an underscore, no unsafe calls. The syntax is checked when a template is saved (a 422 naming
+`body`, as is any `_private` attribute); a variable the profile has no value for renders
+empty (a missing profile too), so one template serves every customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy.orm import Session
+
+from carebase.errors import NameTaken, NotFound, ValidationFailed
+from carebase.ids import new_id
+from carebase.inbox import templates_repository as repository
+from carebase.models import MessageTemplate, utcnow
+from carebase.profiles import service as profiles
+
+MAX_NAME = 200
+MAX_BODY = 10_000
+# Customer fields offered at the top of `profile` (profile.first_name), besides the sections.
+_SECTIONS = ("customer", "commerce", "engagement")
+
+
+def _finalize(value: Any) -> Any:
+    """A missing value (None) renders empty, not as "None"."""
+    return "" if value is None else value
+
+
+# Plain text: replies are not HTML, so nothing is escaped.
+_ENVIRONMENT = SandboxedEnvironment(
+    undefined=ChainableUndefined, autoescape=False, finalize=_finalize, keep_trailing_newline=True
+)
+
+
+def check_syntax(body: str) -> None:
+    """A 422 naming `body` when the template does not parse or reaches for a private
+    (`_…`) attribute."""
+    try:
+        tree = _ENVIRONMENT.parse(body)
+    except TemplateSyntaxError as error:
+        raise ValidationFailed.on(
+            "body", f"is not a valid template (line {error.lineno}: {error.message})"
+        ) from error
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        name = node.attr if isinstance(node, nodes.Getattr) else _constant(node.arg)
+        if isinstance(name, str) and name.startswith("_"):
+            raise ValidationFailed.on("body", f"may not use the private attribute {name!r}")
+
+
+def _constant(node: nodes.Node) -> Any:
+    return node.value if isinstance(node, nodes.Const) else None
+
+
+def render_body(body: str, variables: dict[str, Any]) -> str:
+    """A template's text with `variables` filled in (sandboxed); a 422 naming `body` when it
+    tries something the sandbox forbids."""
+    try:
+        return _ENVIRONMENT.from_string(body).render(**variables)
+    except (SecurityError, UndefinedError, TypeError, ValueError, ArithmeticError) as error:
+        raise ValidationFailed.on("body", f"cannot be rendered: {type(error).__name__}") from error
+
+
+def profile_variables(session: Session, profile_id: str | None, now: datetime) -> dict[str, Any]:
+    """What `profile` holds in a template: the customer fields at the top (first_name,
+    last_name, email, mobile, city, country, loyalty, custom_fields …), and the sections
+    `customer`, `commerce`, `engagement` and `support` (the support attributes), as the
+    Profile Read API answers them. Empty for no profile (or an unknown one)."""
+    if profile_id is None:
+        return {}
+    found = profiles.read_many(session, [profile_id], now=now)
+    if not found:
+        return {}
+    body = found[0].model_dump(mode="json")
+    variables: dict[str, Any] = dict(body["customer"])
+    for section in _SECTIONS:
+        variables[section] = body[section]
+    variables["support"] = body["attributes"]
+    variables["id"] = body["id"]
+    return variables
+
+
+def render_template(
+    session: Session, template_id: str, profile_id: str | None, *, now: datetime | None = None
+) -> str:
+    """The template filled in for a profile (None: every variable empty)."""
+    template = get_template(session, template_id)
+    # `now` only positions the support attributes' windows (tickets in the last 30 days).
+    variables = profile_variables(session, profile_id, now or utcnow())
+    return render_body(template.body, {"profile": variables})
+
+
+def get_template(session: Session, template_id: str) -> MessageTemplate:
+    """One template, or NotFound."""
+    template = repository.get(session, template_id)
+    if template is None:
+        raise NotFound(f"No template with id {template_id!r}.")
+    return template
+
+
+def usable(session: Session, template_id: str) -> MessageTemplate:
+    """A template a reply may name: it exists and is not archived (a 422 naming
+    `template_id` otherwise)."""
+    template = repository.get(session, template_id)
+    if template is None or template.archived_at is not None:
+        raise ValidationFailed.on("template_id", "is not a live template")
+    return template
+
+
+def list_templates(
+    session: Session, *, user_id: int | None = None, archived: bool = False
+) -> list[MessageTemplate]:
+    """Templates by name; with `user_id`, only those the user's groups see (a template for
+    no group is everyone's)."""
+    found = repository.all_templates(session, archived=archived)
+    if user_id is None:
+        return found
+    groups = repository.groups_of(session, user_id)
+    return [t for t in found if not t.group_ids or groups & set(t.group_ids)]
+
+
+def create_template(
+    session: Session, *, name: str, body: str, group_ids: Sequence[int], now: datetime
+) -> MessageTemplate:
+    """A new template (name unique, body a valid template, groups existing)."""
+    clean_name = _clean_name(session, name, other_than=None)
+    template = MessageTemplate(
+        id=new_id("tpl"),
+        name=clean_name,
+        body=_clean_body(body),
+        group_ids=_clean_groups(session, group_ids),
+        archived_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add(session, template)
+    return template
+
+
+def update_template(
+    session: Session,
+    template_id: str,
+    *,
+    now: datetime,
+    name: str | None = None,
+    body: str | None = None,
+    group_ids: Sequence[int] | None = None,
+    archived: bool | None = None,
+) -> MessageTemplate:
+    """Change a template's fields given; archiving hides it from new replies."""
+    template = repository.lock(session, template_id)
+    if template is None:
+        raise NotFound(f"No template with id {template_id!r}.")
+    if name is not None:
+        template.name = _clean_name(session, name, other_than=template_id)
+    if body is not None:
+        template.body = _clean_body(body)
+    if group_ids is not None:
+        template.group_ids = _clean_groups(session, group_ids)
+    if archived is not None:
+        template.archived_at = (template.archived_at or now) if archived else None
+    template.updated_at = now
+    session.flush()
+    return template
+
+
+def delete_template(session: Session, template_id: str) -> None:
+    """Delete a template; replies written from it keep their text."""
+    template = repository.lock(session, template_id)
+    if template is None:
+        raise NotFound(f"No template with id {template_id!r}.")
+    repository.delete(session, template)
+
+
+def _clean_name(session: Session, name: str, *, other_than: str | None) -> str:
+    text = name.strip()
+    if not text:
+        raise ValidationFailed.on("name", "must not be empty")
+    if len(text) > MAX_NAME or "\x00" in text:
+        raise ValidationFailed.on("name", f"must be 1 to {MAX_NAME} characters, no NUL")
+    if repository.name_taken(session, text, other_than=other_than):
+        raise NameTaken(f"A template called {text!r} exists already.")
+    return text
+
+
+def _clean_body(body: str) -> str:
+    if not body.strip():
+        raise ValidationFailed.on("body", "must not be empty")
+    if len(body) > MAX_BODY or "\x00" in body:
+        raise ValidationFailed.on("body", f"must be 1 to {MAX_BODY} characters, no NUL")
+    check_syntax(body)
+    return body
+
+
+def _clean_groups(session: Session, group_ids: Sequence[int]) -> list[int]:
+    wanted = sorted(set(group_ids))
+    missing = set(wanted) - repository.existing_groups(session, wanted)
+    if missing:
+        raise ValidationFailed.on("group_ids", f"no such group: {min(missing)}")
+    return wanted
