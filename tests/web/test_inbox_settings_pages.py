@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
-from carebase.inbox import ignored, queues
+from carebase.inbox import forms, ignored, queues, templates
 from carebase.models.users import Group
 from carebase.users import service as users
 from tests.conftest import FakeClock
@@ -192,3 +192,120 @@ def test_bad_sender_patterns_are_named(manager: TestClient) -> None:
     _post(manager, "/settings/inbox/ignored/new", {"pattern": "bot"})
     again = _post(manager, "/settings/inbox/ignored/new", {"pattern": "bot"})
     assert field_errors(again) == {"pattern": "That pattern is ignored already."}
+
+
+# Templates.
+
+
+def test_templates_are_listed_created_edited_and_archived(
+    manager: TestClient, database: Database, clock: FakeClock
+) -> None:
+    vip = _group(database, clock, "VIP team")
+    form = manager.get("/settings/inbox/templates/new")
+    assert "{{ profile.first_name }}" in form.text  # the variables are explained
+    created = _post(
+        manager,
+        "/settings/inbox/templates/new",
+        {"name": "Sorry", "body": "Hi {{ profile.first_name }}, sorry!", "groups": [str(vip)]},
+    )
+    assert created.status_code == 303, created.text[:2000]
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == "Created the template Sorry. Agents can start replies from it."
+    assert "VIP team" in listed.text
+    with database.unit_of_work(write=False) as session:
+        (template,) = templates.list_templates(session)
+    assert template.group_ids == [vip]
+    edit = manager.get(f"/settings/inbox/templates/{template.id}")
+    assert f'value="{vip}" checked' in edit.text
+    saved = _post(
+        manager,
+        f"/settings/inbox/templates/{template.id}",
+        {"name": "Apology", "body": "Hello {{ profile.first_name or 'there' }}"},
+    )
+    assert saved.status_code == 303
+    listed = manager.get("/settings/inbox/templates")
+    assert "Apology" in listed.text and "Everyone" in listed.text
+    archived = manager.post(
+        f"/settings/inbox/templates/{template.id}/archive", data={"csrf_token": csrf(listed)}
+    )
+    assert toast(manager.get(archived.headers["location"])) == (
+        "Archived the template Apology: new replies cannot use it."
+    )
+    with database.unit_of_work(write=False) as session:
+        assert templates.list_templates(session) == []
+
+
+def test_bad_template_input_is_named_beside_its_field(
+    manager: TestClient, database: Database, clock: FakeClock
+) -> None:
+    broken = _post(
+        manager, "/settings/inbox/templates/new", {"name": "Broken", "body": "Hi {{ profile."}
+    )
+    assert broken.status_code == 422
+    assert field_errors(broken)["body"].startswith("Is not a valid template (line 1")
+    private = _post(
+        manager, "/settings/inbox/templates/new", {"name": "Sneaky", "body": "{{ x.__class__ }}"}
+    )
+    assert field_errors(private) == {"body": "May not use the private attribute '__class__'."}
+    empty = _post(manager, "/settings/inbox/templates/new", {"name": "", "body": ""})
+    assert field_errors(empty) == {"name": "Fill this in.", "body": "Fill this in."}
+    not_a_group = _post(
+        manager, "/settings/inbox/templates/new", {"name": "X", "body": "x", "groups": "abc"}
+    )
+    assert field_errors(not_a_group) == {"groups": "Enter a whole number."}
+    _post(manager, "/settings/inbox/templates/new", {"name": "Same", "body": "x"})
+    taken = _post(manager, "/settings/inbox/templates/new", {"name": "Same", "body": "y"})
+    assert taken.status_code == 422
+    assert "name" in field_errors(taken)
+
+
+# Forms.
+
+
+def test_nps_forms_are_created_with_their_public_link_edited_and_archived(
+    manager: TestClient, database: Database
+) -> None:
+    new = manager.get("/settings/inbox/forms/new")
+    assert 'name="nps" value="on" checked' in new.text
+    created = _post(
+        manager,
+        "/settings/inbox/forms/new",
+        {"name": "NPS", "title": "Would you recommend us?", "comment_prompt": "Why?", "nps": "on"},
+    )
+    assert created.status_code == 303, created.text[:2000]
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == "Created the form NPS. Its public link is in the list."
+    with database.unit_of_work(write=False) as session:
+        (form,) = forms.list_forms(session)
+        key = form.public_key
+    assert form.nps is True
+    assert f"/forms/{key}</code>" in listed.text
+    saved = _post(
+        manager,
+        f"/settings/inbox/forms/{form.id}",
+        {"name": "NPS 2027", "title": "Recommend us?", "nps": "on"},
+    )
+    assert saved.status_code == 303
+    page = manager.get("/settings/inbox/forms")
+    archived = manager.post(
+        f"/settings/inbox/forms/{form.id}/archive", data={"csrf_token": csrf(page)}
+    )
+    listed = manager.get(archived.headers["location"])
+    assert toast(listed) == "Archived the form NPS 2027: its links stop taking answers."
+    assert "Archived</span>" in listed.text
+    with database.unit_of_work(write=False) as session:
+        assert forms.get_form(session, form.id).archived is True
+
+
+def test_bad_form_input_is_named_beside_its_field(manager: TestClient) -> None:
+    missing = _post(manager, "/settings/inbox/forms/new", {"name": "NPS", "title": ""})
+    assert missing.status_code == 422
+    assert field_errors(missing) == {"title": "Fill this in."}
+    unknown = _post(
+        manager, "/settings/inbox/forms/new", {"name": "NPS", "title": "Q", "groups": "999"}
+    )
+    assert unknown.status_code == 422
+    assert field_errors(unknown) == {"groups": "Is not an active group."}
+    _post(manager, "/settings/inbox/forms/new", {"name": "Taken", "title": "Q"})
+    taken = _post(manager, "/settings/inbox/forms/new", {"name": "Taken", "title": "Q"})
+    assert field_errors(taken) == {"name": "Another form has this name."}

@@ -20,6 +20,7 @@ from carebase.web.pages import (
     home,
     inbox_settings_frame,
     inbox_settings_queues,
+    inbox_settings_replies,
     notes,
     profile_tabs,
     profiles,
@@ -50,6 +51,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_tokens.router)
     app.include_router(inbox_settings_frame.router)
     app.include_router(inbox_settings_queues.router)
+    app.include_router(inbox_settings_replies.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -170,6 +170,15 @@ def done_redirect(path: str, done: str, name: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{urlencode({'done': done, 'name': name})}", status_code=303)
 
 
+async def with_lists(
+    request: Request, values: Mapping[str, str], names: Collection[str]
+) -> dict[str, Any]:
+    """A submitted form's values, with every value of the repeated (checkbox) `names`, so a
+    form shown again keeps each box ticked."""
+    pairs = parse_qs((await request.body()).decode("utf-8", "replace"))
+    return {**values, **{name: pairs.get(name, []) for name in names}}
+
+
 def checked(values: Mapping[str, Any], name: str) -> bool:
     """Whether a checkbox was ticked (an unticked one is not sent at all)."""
     return values.get(name) == "on"
@@ -194,4 +203,6 @@ def minutes_text(seconds: int | None) -> str:
 @router.get("/settings/inbox")
 async def inbox_settings_home(request: Request, _manager: Manager) -> HTMLResponse:
     """How the inbox works here: one link per settings page."""
-    return render_inbox(request, "inbox_settings/home.html", {"inbox_sections": built_sections(request)})
+    return render_inbox(
+        request, "inbox_settings/home.html", {"inbox_sections": built_sections(request)}
+    )

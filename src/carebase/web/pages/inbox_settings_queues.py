@@ -109,9 +109,7 @@ async def queues_page(
     )
 
 
-def _queue_page(
-    policies: list[tuple[str, str]], *, editing: QueueRow | None = None
-) -> FormPage:
+def _queue_page(policies: list[tuple[str, str]], *, editing: QueueRow | None = None) -> FormPage:
     options = [("", "The default policy"), *policies]
     inputs = [
         Input("name", "Name", hint="Unique, e.g. Social or VIP customers.", required=True),
@@ -185,14 +183,16 @@ async def create_queue(request: Request, _manager: Manager) -> Response:
     try:
         created = await write(
             request,
-            lambda s: queues.create_queue(
-                s,
-                data.name,
-                now,
-                description=data.description.strip(),
-                sla_policy_id=data.sla_policy_id or None,
-                is_default=checked(form.values, "is_default"),
-            ).name,
+            lambda s: (
+                queues.create_queue(
+                    s,
+                    data.name,
+                    now,
+                    description=data.description.strip(),
+                    sla_policy_id=data.sla_policy_id or None,
+                    is_default=checked(form.values, "is_default"),
+                ).name
+            ),
         )
     except (ValidationFailed, Conflict) as error:
         return form_page(
@@ -244,16 +244,18 @@ async def save_queue(request: Request, _manager: Manager, queue_id: QueueId) -> 
     try:
         saved = await write(
             request,
-            lambda s: queues.update_queue(
-                s,
-                queue_id,
-                now,
-                name=data.name,
-                description=data.description.strip(),
-                sla_policy_id=data.sla_policy_id or None,
-                clear_sla_policy=not data.sla_policy_id,
-                make_default=make_default,
-            ).name,
+            lambda s: (
+                queues.update_queue(
+                    s,
+                    queue_id,
+                    now,
+                    name=data.name,
+                    description=data.description.strip(),
+                    sla_policy_id=data.sla_policy_id or None,
+                    clear_sla_policy=not data.sla_policy_id,
+                    make_default=make_default,
+                ).name
+            ),
         )
     except (ValidationFailed, Conflict) as error:
         return form_page(
@@ -316,8 +318,7 @@ def _sender_page(editing: tuple[str, str] | None = None) -> FormPage:
             "pattern",
             "Sender",
             hint=(
-                "An author key, handle or email; * matches anything, "
-                "e.g. *@noreply.example.com."
+                "An author key, handle or email; * matches anything, e.g. *@noreply.example.com."
             ),
             required=True,
         ),
@@ -337,7 +338,9 @@ def _sender_page(editing: tuple[str, str] | None = None) -> FormPage:
         action=f"/settings/inbox/ignored/{sender_id}",
         inputs=inputs,
         back=("Ignored senders", "/settings/inbox/ignored"),
-        actions=[PageAction("Stop ignoring", f"/settings/inbox/ignored/{sender_id}/delete", "close")],
+        actions=[
+            PageAction("Stop ignoring", f"/settings/inbox/ignored/{sender_id}/delete", "close")
+        ],
     )
 
 
@@ -365,17 +368,25 @@ async def create_sender(request: Request, _manager: Manager) -> Response:
     try:
         pattern = await write(
             request,
-            lambda s: ignored.add_ignored(s, data.pattern, now, comment=data.comment.strip()).pattern,
+            lambda s: (
+                ignored.add_ignored(s, data.pattern, now, comment=data.comment.strip()).pattern
+            ),
         )
     except (ValidationFailed, Conflict) as error:
         return form_page(
-            request, _sender_page(), values=form.values, errors=_sender_errors(error), status_code=422
+            request,
+            _sender_page(),
+            values=form.values,
+            errors=_sender_errors(error),
+            status_code=422,
         )
     return done_redirect("/settings/inbox/ignored", "created", pattern)
 
 
 @router.get("/settings/inbox/ignored/{sender_id}")
-async def edit_sender_page(request: Request, _manager: Manager, sender_id: SenderId) -> HTMLResponse:
+async def edit_sender_page(
+    request: Request, _manager: Manager, sender_id: SenderId
+) -> HTMLResponse:
     """An ignored sender's form, filled in."""
     pattern, comment = await read(
         request, lambda s: (lambda r: (r.pattern, r.comment))(ignored.get_ignored(s, sender_id))
@@ -396,9 +407,11 @@ async def save_sender(request: Request, _manager: Manager, sender_id: SenderId) 
     try:
         pattern = await write(
             request,
-            lambda s: ignored.update_ignored(
-                s, sender_id, pattern=data.pattern, comment=data.comment.strip()
-            ).pattern,
+            lambda s: (
+                ignored.update_ignored(
+                    s, sender_id, pattern=data.pattern, comment=data.comment.strip()
+                ).pattern
+            ),
         )
     except (ValidationFailed, Conflict) as error:
         return form_page(
