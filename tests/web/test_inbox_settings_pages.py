@@ -112,7 +112,8 @@ def test_queues_are_listed_created_and_edited(manager: TestClient, database: Dat
     )
     assert saved.status_code == 303
     listed = manager.get("/settings/inbox/queues")
-    assert "VIP customers" in listed.text and '<span class="badge">Default</span>' in listed.text
+    assert "VIP customers" in listed.text
+    assert '<span class="badge">Default</span>' in listed.text
     # The default queue cannot be archived: the page says why, no 500.
     refused = _post(manager, f"/settings/inbox/queues/{queue.id}/archive", {})
     assert refused.status_code == 409
@@ -224,7 +225,8 @@ def test_templates_are_listed_created_edited_and_archived(
     )
     assert saved.status_code == 303
     listed = manager.get("/settings/inbox/templates")
-    assert "Apology" in listed.text and "Everyone" in listed.text
+    assert "Apology" in listed.text
+    assert "Everyone" in listed.text
     archived = manager.post(
         f"/settings/inbox/templates/{template.id}/archive", data={"csrf_token": csrf(listed)}
     )
