@@ -30,6 +30,10 @@ from carebase.http.middleware import (
 from carebase.http.openapi import document_errors
 from carebase.inbox.forms_api import router as forms_router
 from carebase.inbox.replies_api import router as inbox_replies_router
+from carebase.inbox.api import router as inbox_mentions_router
+from carebase.inbox.classifications_api import router as inbox_classifications_router
+from carebase.inbox.presence_api import router as inbox_presence_router
+from carebase.inbox.sla_api import router as inbox_sla_router
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
@@ -158,6 +162,10 @@ def create_app(
     app.include_router(activation_router)
     app.include_router(forms_router)
     app.include_router(inbox_replies_router)
+    app.include_router(inbox_sla_router)
+    app.include_router(inbox_mentions_router)
+    app.include_router(inbox_classifications_router)
+    app.include_router(inbox_presence_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

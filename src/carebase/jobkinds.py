@@ -7,6 +7,7 @@ from carebase.activation import runs as activation_runs
 from carebase.activation import ticks as activation_ticks
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
+from carebase.inbox import cases as inbox_cases
 from carebase.inbox import presence as inbox_presence
 from carebase.inbox import reply_jobs as inbox_reply_jobs
 from carebase.ingest.service import IngestConfig
@@ -26,6 +27,7 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             activation_runs.job_kind(settings, options),
             activation_ticks.job_kind(settings),
             inbox_reply_jobs.job_kind(settings, options),
+            inbox_cases.job_kind(settings),
             inbox_presence.job_kind(settings),
         ]
     )

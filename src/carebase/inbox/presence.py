@@ -102,6 +102,13 @@ def go_offline(session: Session, user_id: int, now: datetime, *, reason: str) ->
     return returned
 
 
+def on_sign_out(session: Session, user_id: int, now: datetime) -> list[str]:
+    """The console's sign-out: an agent who has been online goes offline."""
+    if repository.get_presence(session, user_id) is None:
+        return []
+    return go_offline(session, user_id, now, reason="sign_out")
+
+
 def is_online(session: Session, user_id: int) -> bool:
     """Whether the agent is online."""
     row = repository.get_presence(session, user_id)

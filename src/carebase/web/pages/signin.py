@@ -17,10 +17,12 @@ from fastapi import Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from carebase.auth import sessions
 from carebase.auth.signin_links import LinkInfo
 from carebase.errors import InvalidCredentials, TooManyAttempts, ValidationFailed
+from carebase.inbox import presence
 from carebase.users import service
 from carebase.users.service import SignedIn as SignedInUser
 from carebase.web.actions import (
@@ -167,7 +169,14 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request, active: SignedIn) -> RedirectResponse:
     """End this browser's session."""
     now = now_of(request)
-    await write(request, lambda session: sessions.revoke(session, active.id, now=now))
+    user_id = active.user.id
+
+    def end(session: Session) -> None:
+        sessions.revoke(session, active.id, now=now)
+        # Signing out takes the agent offline (their claimed, unstarted work back to New).
+        presence.on_sign_out(session, user_id, now)
+
+    await write(request, end)
     response = RedirectResponse(f"{SIGN_IN_PATH}?signed_out=1", status_code=303)
     clear_session_cookie(response, settings_of(request))
     return response
@@ -177,9 +186,13 @@ async def sign_out(request: Request, active: SignedIn) -> RedirectResponse:
 async def sign_out_everywhere(request: Request, active: SignedIn) -> RedirectResponse:
     """End every session of the signed-in user, this one included."""
     now = now_of(request)
-    await write(
-        request, lambda session: service.sign_out_everywhere(session, active.user.id, now=now)
-    )
+    user_id = active.user.id
+
+    def end(session: Session) -> None:
+        service.sign_out_everywhere(session, user_id, now=now)
+        presence.on_sign_out(session, user_id, now)
+
+    await write(request, end)
     response = RedirectResponse(f"{SIGN_IN_PATH}?signed_out=everywhere", status_code=303)
     clear_session_cookie(response, settings_of(request))
     return response
