@@ -32,6 +32,7 @@ from carebase.inbox.forms_api import router as forms_router
 from carebase.inbox.replies_api import router as inbox_replies_router
 from carebase.inbox.api import router as inbox_mentions_router
 from carebase.inbox.classifications_api import router as inbox_classifications_router
+from carebase.inbox.intake_api import router as inbox_intake_router
 from carebase.inbox.presence_api import router as inbox_presence_router
 from carebase.inbox.sla_api import router as inbox_sla_router
 from carebase.ingest.api import batch_components
@@ -165,6 +166,7 @@ def create_app(
     app.include_router(inbox_sla_router)
     app.include_router(inbox_mentions_router)
     app.include_router(inbox_classifications_router)
+    app.include_router(inbox_intake_router)
     app.include_router(inbox_presence_router)
     install_console(app)
     _document_extra_schemas(app)

@@ -17,7 +17,7 @@ from carebase.ids import new_id
 from carebase.inbox import events, hooks, ignored, queues
 from carebase.inbox import intake_repository as repository
 from carebase.inbox import rules as rulebook
-from carebase.inbox.workflow import IRRELEVANT, NEW, Actor
+from carebase.inbox.workflow import ASSIGNED, IRRELEVANT, NEW, Actor
 from carebase.models import IgnoredSender, Mention
 
 INTAKE = Actor.system("intake")
@@ -218,21 +218,46 @@ def _run_actions(
         actor = Actor("rule", ref=rule.id)
         actions: dict[str, Any] = dict(rule.actions)
         for classification_id in actions.get("classify") or []:
-            hooks.classify(session, mention, int(classification_id), actor, now)
+            hooks.rule_action(
+                session,
+                mention,
+                rule.id,
+                "classify",
+                hooks.classify,
+                session,
+                mention,
+                int(classification_id),
+                actor,
+                now,
+            )
         if ignored:
             continue
         state = actions.get("state")
         if state and hooks.may_move(mention.state, state):
-            hooks.set_state(session, mention, state, actor, now)
-        assign = actions.get("assign")
-        if assign and mention.state in (NEW, "assigned"):
-            hooks.assign(
+            hooks.rule_action(
                 session,
                 mention,
+                rule.id,
+                "state",
+                hooks.set_state,
+                session,
+                mention,
+                state,
                 actor,
                 now,
-                user_id=assign.get("user_id"),
-                group_id=assign.get("group_id"),
             )
-            assigned = True
+        assign = actions.get("assign")
+        if assign and mention.state in (NEW, ASSIGNED):
+            ran = hooks.rule_action(
+                session, mention, rule.id, "assign", _assign, session, mention, actor, now, assign
+            )
+            assigned = assigned or (ran and mention.assignee_id is not None)
     return assigned
+
+
+def _assign(
+    session: Session, mention: Mention, actor: Actor, now: datetime, target: dict[str, Any]
+) -> None:
+    hooks.assign(
+        session, mention, actor, now, user_id=target.get("user_id"), group_id=target.get("group_id")
+    )

@@ -22,6 +22,7 @@ from carebase.db import locks
 from carebase.identity import service as identity
 from carebase.identity.links import Link
 from carebase.ids import new_id
+from carebase.inbox import intake, queues
 from carebase.ingest.schemas import IngestResult, Rejection
 from carebase.ingest.service import IngestConfig, accept_batch, check_record_type, rejection
 from carebase.models import Dataset
@@ -160,6 +161,8 @@ def ingest(
         )
     elif kind.kind == "forget":
         stored = _forget(session, accepted, now=now)
+    elif kind.kind == "mention":
+        stored = _mentions(session, dataset, prepared, accepted, config, now, log_id)
     else:
         stored = _resolve_and_store(session, dataset, kind, accepted, config, now, log_id)
     return accept_batch(
@@ -257,6 +260,72 @@ def _unify_outcome(links: list[Link], owners: dict[Link, str]) -> str:
     if len(owned) == 1 and all(link in owners for link in links):
         return UNCHANGED
     return UPDATED
+
+
+def _mentions(
+    session: Session,
+    dataset: Dataset,
+    prepared: PreparedBatch,
+    accepted: list[Accepted],
+    config: IngestConfig,
+    now: datetime,
+    log_id: str,
+) -> _Stored:
+    """Resolve the messages' links, then hand them to the agent inbox in this transaction."""
+    kind = prepared.record_type
+    queue_ids: dict[str, str | None] = {}
+    kept: list[Accepted] = []
+    for item in accepted:
+        name = item.parsed.columns["queue"] if item.parsed.columns else None
+        if name is not None and name not in queue_ids:
+            queue = queues.find_by_name(session, name)
+            queue_ids[name] = queue.id if queue is not None and queue.archived_at is None else None
+        if name is not None and queue_ids[name] is None:
+            problem = {"field": "queue", "reason": "no such queue (or it is archived)"}
+            raw = prepared.events[item.index]
+            prepared.rejections.append(rejection(item.index, raw, [problem], kind.id_field))
+        else:
+            kept.append(item)
+    # A message without a link has no profile (resolving no links would make one).
+    linked = [(item.index, item.links) for item in kept if item.links]
+    resolution = identity.resolve(session, linked, guards=config.guards, now=now, log_id=log_id)
+    profile_of = dict(zip((index for index, _ in linked), resolution.profile_of, strict=True))
+    items = []
+    for item in kept:
+        columns = item.parsed.columns or {}
+        author = columns.get("author") or {}
+        items.append(
+            intake.MentionIn(
+                origin="api",
+                origin_key=dataset.id,
+                external_id=columns["mention_id"],
+                source_type=columns["source_type"],
+                body=columns["text"],
+                published_at=columns["published_at"],
+                account=columns.get("account"),
+                author_key=author.get("id"),
+                author_username=author.get("username"),
+                author_fullname=author.get("fullname"),
+                author_avatar=author.get("avatar"),
+                author_url=author.get("url"),
+                thread_key=columns.get("thread_id"),
+                conversation_ref=columns.get("conversation_id"),
+                queue_id=queue_ids.get(columns["queue"]) if columns.get("queue") else None,
+                profile_id=profile_of.get(item.index),
+            )
+        )
+    received = intake.receive(session, items, now)
+    attributes.refresh(
+        session,
+        record_type=kind.name,
+        rebuild=set(),
+        added={},
+        new_profiles=resolution.created_profiles,
+        merged=resolution.merged,
+        now=now,
+    )
+    outcomes = [CREATED if each.created else UNCHANGED for each in received]
+    return _Stored(outcomes, resolution.merges, resolution.warnings)
 
 
 def _forget(session: Session, accepted: list[Accepted], *, now: datetime) -> _Stored:

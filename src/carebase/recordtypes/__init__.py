@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from carebase.recordtypes import catalog, commerce, compliance, customers, engagement, tickets
+from carebase.recordtypes import (
+    catalog,
+    commerce,
+    compliance,
+    customers,
+    engagement,
+    mention,
+    tickets,
+)
 from carebase.recordtypes.registry import Family, Parsed, RecordType
 
 __all__ = ["REGISTRY", "Family", "Parsed", "RecordType", "get", "names", "types_feeding"]
@@ -29,6 +37,7 @@ REGISTRY = MappingProxyType(
             engagement.SMS_SEND,
             engagement.SMS_CLICK,
             engagement.SMS_SUBSCRIBE,
+            mention.MENTION,
             compliance.FORGET,
             compliance.UNIFY,
         )

@@ -32,6 +32,7 @@ def _properties(schema: Any, names: set[str]) -> None:
 def known_fields() -> frozenset[str]:
     """Every field name a record-type schema (Lexer's or the ticket model's) declares."""
     # Imported here: the ticket model imports the validation helpers this module sits beside.
+    from carebase.recordtypes.mention import MentionRecord
     from carebase.recordtypes.tickets import TicketEvent
 
     names: set[str] = {"(record)", "link", "records"}
@@ -41,6 +42,7 @@ def known_fields() -> frozenset[str]:
             _properties(orjson.loads(entry.read_bytes()), names)
     _properties(TicketEvent.model_json_schema(by_alias=True), names)
     _properties(TicketEvent.model_json_schema(by_alias=False), names)
+    _properties(MentionRecord.model_json_schema(), names)
     return frozenset(names)
 
 

@@ -13,9 +13,11 @@ from typing import Any, Literal
 # - customer: resolve its link, store by that link (last content wins);
 # - entity: store by natural key, on no profile (last content wins);
 # - forget: forget the profile owning the link and suppress the link;
-# - unify: resolve all its links together into one profile.
-Kind = Literal["ticket", "event", "customer", "entity", "forget", "unify"]
-StorageRule = Literal["newest_wins", "last_content_wins", "none"]
+# - unify: resolve all its links together into one profile;
+# - mention: resolve its link (when it has one), then hand it to the agent inbox
+#   (`inbox.intake.receive`), which keeps the first one received.
+Kind = Literal["ticket", "event", "customer", "entity", "forget", "unify", "mention"]
+StorageRule = Literal["newest_wins", "last_content_wins", "first_wins", "none"]
 Family = Literal["support", "commerce", "engagement", "customer"]
 FAMILIES: tuple[Family, ...] = ("support", "commerce", "engagement", "customer")
 Problem = dict[str, str]
@@ -27,8 +29,9 @@ _RULES: dict[Kind, StorageRule] = {
     "entity": "last_content_wins",
     "forget": "none",
     "unify": "none",
+    "mention": "first_wins",
 }
-_LINKED: frozenset[Kind] = frozenset({"ticket", "event", "customer", "unify"})
+_LINKED: frozenset[Kind] = frozenset({"ticket", "event", "customer", "unify", "mention"})
 
 
 @dataclass(slots=True)
