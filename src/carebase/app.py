@@ -28,12 +28,12 @@ from carebase.http.middleware import (
     RequestContextMiddleware,
 )
 from carebase.http.openapi import document_errors
-from carebase.inbox.forms_api import router as forms_router
-from carebase.inbox.replies_api import router as inbox_replies_router
 from carebase.inbox.api import router as inbox_mentions_router
 from carebase.inbox.classifications_api import router as inbox_classifications_router
+from carebase.inbox.forms_api import router as forms_router
 from carebase.inbox.intake_api import router as inbox_intake_router
 from carebase.inbox.presence_api import router as inbox_presence_router
+from carebase.inbox.replies_api import router as inbox_replies_router
 from carebase.inbox.sla_api import router as inbox_sla_router
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
