@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
-from carebase.inbox import forms, ignored, queues, templates
+from carebase.inbox import classifications, forms, ignored, queues, templates
 from carebase.models.users import Group
 from carebase.users import service as users
 from tests.conftest import FakeClock
@@ -311,3 +311,61 @@ def test_bad_form_input_is_named_beside_its_field(manager: TestClient) -> None:
     _post(manager, "/settings/inbox/forms/new", {"name": "Taken", "title": "Q"})
     taken = _post(manager, "/settings/inbox/forms/new", {"name": "Taken", "title": "Q"})
     assert field_errors(taken) == {"name": "Another form has this name."}
+
+
+# Classifications.
+
+
+def test_classifications_are_listed_with_their_colour_created_edited_and_archived(
+    manager: TestClient, database: Database
+) -> None:
+    assert "No classifications yet" in manager.get("/settings/inbox/classifications").text
+    new = manager.get("/settings/inbox/classifications/new")
+    assert 'type="color" value="#4f46e5"' in new.text
+    created = _post(
+        manager,
+        "/settings/inbox/classifications/new",
+        {"name": "Complaint", "description": "Unhappy", "colour": "#D9480F"},
+    )
+    assert created.status_code == 303, created.text[:2000]
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == "Created the classification Complaint."
+    assert '<rect x="0.5" y="0.5" width="15" height="15" rx="3" fill="#d9480f"/>' in listed.text
+    with database.unit_of_work(write=False) as session:
+        (row,) = classifications.list_classifications(session)
+    saved = _post(
+        manager,
+        f"/settings/inbox/classifications/{row.id}",
+        {"name": "Complaints", "description": "", "colour": "#2b8a3e"},
+    )
+    assert saved.status_code == 303
+    archived = _post(manager, f"/settings/inbox/classifications/{row.id}/archive", {})
+    assert archived.status_code == 303
+    listed = manager.get(archived.headers["location"])
+    assert toast(listed) == (
+        "Archived the classification Complaints: it stays on mentions, rules and agents "
+        "cannot apply it anew."
+    )
+    assert "No classifications yet" in listed.text  # the active tab is empty now
+    shown = manager.get("/settings/inbox/classifications?show=archived")
+    assert "#2b8a3e" in shown.text
+    assert "Complaints</a> <span class=\"badge badge--muted\">" in shown.text
+    restored = _post(manager, f"/settings/inbox/classifications/{row.id}/restore", {})
+    assert toast(manager.get(restored.headers["location"])) == (
+        "Restored the classification Complaints."
+    )
+
+
+def test_bad_classification_input_is_named_beside_its_field(manager: TestClient) -> None:
+    bad = _post(
+        manager, "/settings/inbox/classifications/new", {"name": "Red", "colour": "red"}
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad) == {"colour": "Must be a colour written #rrggbb."}
+    blank = _post(manager, "/settings/inbox/classifications/new", {"name": " ", "colour": "#ffffff"})
+    assert field_errors(blank) == {"name": "Must not be blank."}
+    _post(manager, "/settings/inbox/classifications/new", {"name": "Praise", "colour": "#ffffff"})
+    taken = _post(
+        manager, "/settings/inbox/classifications/new", {"name": "Praise", "colour": "#000000"}
+    )
+    assert field_errors(taken) == {"name": "A classification with this name already exists."}

@@ -18,6 +18,7 @@ from carebase.web.pages import (
     embed_chatwoot,
     embed_zendesk,
     home,
+    inbox_settings_classifications,
     inbox_settings_frame,
     inbox_settings_queues,
     inbox_settings_replies,
@@ -50,6 +51,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_groups.router)
     app.include_router(settings_tokens.router)
     app.include_router(inbox_settings_frame.router)
+    app.include_router(inbox_settings_classifications.router)
     app.include_router(inbox_settings_queues.router)
     app.include_router(inbox_settings_replies.router)
     app.include_router(docs.router)

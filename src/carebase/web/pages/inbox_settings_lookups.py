@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from carebase.activation.schemas import DestinationOut
+from carebase.inbox import classifications, forms, policies
 from carebase.settings import Settings
 from carebase.users import service as users
 from carebase.web.pages.activation_shared import all_destinations
@@ -17,7 +18,25 @@ Choices = list[tuple[str, str]]
 
 def policy_choices(session: Session) -> Choices:
     """Every SLA policy, by name."""
-    return []
+    return [(p.id, p.name) for p in policies.list_policies(session)]
+
+
+def hours_choices(session: Session) -> Choices:
+    """Every business hours schedule, by name."""
+    return [(h.id, h.name) for h in policies.list_hours(session)]
+
+
+def classification_choices(session: Session) -> Choices:
+    """The classifications a rule may still apply (not archived)."""
+    return [
+        (str(c.id), c.name)
+        for c in classifications.list_classifications(session, include_archived=False)
+    ]
+
+
+def form_choices(session: Session) -> Choices:
+    """The NPS forms a case's survey may invite to (not archived)."""
+    return [(str(f.id), f.name) for f in forms.list_forms(session) if f.nps and not f.archived]
 
 
 def user_choices(session: Session) -> Choices:
