@@ -9,11 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
-from carebase.inbox import classifications, forms, ignored, queues, templates
+from carebase.inbox import classifications, forms, ignored, queues, rules_service, templates
 from carebase.models.users import Group
 from carebase.users import service as users
 from tests.conftest import FakeClock
-from tests.web.console import csrf, field_errors, toast
+from tests.console_session import ConsoleUser
+from tests.web.console import csrf, field_errors, form_error, toast
 
 
 def _group(database: Database, clock: FakeClock, name: str) -> int:
@@ -369,3 +370,126 @@ def test_bad_classification_input_is_named_beside_its_field(manager: TestClient)
         manager, "/settings/inbox/classifications/new", {"name": "Praise", "colour": "#000000"}
     )
     assert field_errors(taken) == {"name": "A classification with this name already exists."}
+
+
+# Rules.
+
+
+def _queue(database: Database, clock: FakeClock, name: str = "Social") -> str:
+    with database.unit_of_work() as session:
+        return queues.create_queue(session, name, clock.now).id
+
+
+def _classification(
+    database: Database, clock: FakeClock, name: str, *, archived: bool = False
+) -> int:
+    with database.unit_of_work() as session:
+        row = classifications.create(session, name=name, colour="#123456", now=clock.now)
+        if archived:
+            classifications.archive(session, row.id, clock.now)
+        return row.id
+
+
+def test_rules_are_created_listed_in_order_edited_moved_and_disabled(
+    manager: TestClient,
+    database: Database,
+    clock: FakeClock,
+    people: dict[str, ConsoleUser],
+) -> None:
+    queue_id = _queue(database, clock)
+    complaint = _classification(database, clock, "Complaint")
+    _classification(database, clock, "Old label", archived=True)
+    billing = _group(database, clock, "Billing")
+    rules_path = f"/settings/inbox/queues/{queue_id}/rules"
+    assert "No rules yet" in manager.get(rules_path).text
+    new = manager.get(f"{rules_path}/new")
+    assert "Complaint" in new.text
+    assert "Old label" not in new.text  # archived classifications cannot be applied
+    created = _post(
+        manager,
+        f"{rules_path}/new",
+        {
+            "name": "Refunds",
+            "enabled": "on",
+            "terms": "refund\nmoney back",
+            "source_types": "Twitter, email",
+            "authors": "",
+            "classify": [str(complaint)],
+            "state": "",
+            "assign": f"group:{billing}",
+            "redact": ["cards", "emails"],
+        },
+    )
+    assert created.status_code == 303, created.text[:3000]
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == "Created the rule Refunds. It runs on new mentions from now on."
+    assert "refund, money back" in listed.text
+    assert "Billing (group)" in listed.text
+    assert "card numbers, email addresses" in listed.text
+    second = _post(
+        manager,
+        f"{rules_path}/new",
+        {"name": "Spam", "enabled": "on", "authors": "spam_bot", "state": "irrelevant"},
+    )
+    assert second.status_code == 303
+    with database.unit_of_work(write=False) as session:
+        refunds, spam = rules_service.list_rules(session, queue_id)
+    assert refunds.conditions["source_types"] == ["twitter", "email"]
+    assert refunds.actions["assign"] == {"group_id": billing}
+    assert spam.actions["state"] == "irrelevant"
+    # The form shows the stored rule again.
+    form = manager.get(f"/settings/inbox/rules/{refunds.id}")
+    assert f'value="{complaint}" checked' in form.text
+    assert f'<option value="group:{billing}" selected>' in form.text
+    saved = _post(
+        manager,
+        f"/settings/inbox/rules/{refunds.id}",
+        {
+            "name": "Refund requests",
+            "terms": "refund",
+            "assign": f"user:{people['agent'].id}",
+            "stop": "on",
+        },
+    )
+    assert saved.status_code == 303, saved.text[:3000]
+    moved = _post(manager, f"/settings/inbox/rules/{spam.id}/up", {})
+    assert toast(manager.get(moved.headers["location"])) == "Moved the rule Spam."
+    disabled = _post(manager, f"/settings/inbox/rules/{spam.id}/disable", {})
+    listed = manager.get(disabled.headers["location"])
+    assert toast(listed) == "Disabled the rule Spam: it no longer runs."
+    assert listed.text.index("Spam") < listed.text.index("Refund requests")
+    with database.unit_of_work(write=False) as session:
+        first, after = rules_service.list_rules(session, queue_id)
+    assert (first.id, first.enabled) == (spam.id, False)
+    assert (after.name, after.enabled, after.stop) == ("Refund requests", False, True)
+    assert after.actions["assign"] == {"user_id": people["agent"].id}
+    deleted = _post(manager, f"/settings/inbox/rules/{spam.id}/delete", {})
+    assert toast(manager.get(deleted.headers["location"])) == "Deleted the rule Spam."
+
+
+def test_bad_rules_are_named_beside_their_fields(
+    manager: TestClient, database: Database, clock: FakeClock
+) -> None:
+    queue_id = _queue(database, clock)
+    archived = _classification(database, clock, "Gone", archived=True)
+    path = f"/settings/inbox/queues/{queue_id}/rules/new"
+    nothing = _post(manager, path, {"name": "Empty", "state": "irrelevant"})
+    assert nothing.status_code == 422
+    assert field_errors(nothing) == {
+        "terms": "Give at least one of terms, source_types, authors."
+    }
+    stale = _post(manager, path, {"name": "Old", "terms": "x", "classify": str(archived)})
+    assert field_errors(stale) == {"classify": "Is archived."}
+    both = _post(
+        manager, path, {"name": "Both", "terms": "x", "state": "closed", "assign": "user:1"}
+    )
+    assert field_errors(both) == {"state": "A rule that assigns cannot also close."}
+    nobody = _post(manager, path, {"name": "Who", "terms": "x", "assign": "user:99999"})
+    assert field_errors(nobody) == {"assign": "No such user."}
+    forged = _post(manager, path, {"name": "Forged", "terms": "x", "assign": "robot:1"})
+    assert field_errors(forged) == {"assign": "Choose a person or a group from the list."}
+    no_action = _post(manager, path, {"name": "Idle", "terms": "x"})
+    assert no_action.status_code == 422
+    assert form_error(no_action) == (
+        "actions: Give at least one of classify, state, assign, redact."
+    )

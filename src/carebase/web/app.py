@@ -22,6 +22,7 @@ from carebase.web.pages import (
     inbox_settings_frame,
     inbox_settings_queues,
     inbox_settings_replies,
+    inbox_settings_rules,
     notes,
     profile_tabs,
     profiles,
@@ -54,6 +55,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(inbox_settings_classifications.router)
     app.include_router(inbox_settings_queues.router)
     app.include_router(inbox_settings_replies.router)
+    app.include_router(inbox_settings_rules.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)
