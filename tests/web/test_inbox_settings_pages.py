@@ -9,8 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from carebase.db.session import Database
-from carebase.inbox import classifications, forms, ignored, queues, rules_service, templates
+from carebase.activation import service as destinations
+from carebase.activation.schemas import DestinationIn
+from carebase.inbox import (
+    classifications,
+    forms,
+    ignored,
+    policies,
+    queues,
+    rules_service,
+    templates,
+)
+from carebase.inbox import settings as inbox_settings
 from carebase.models.users import Group
+from carebase.settings import Settings
 from carebase.users import service as users
 from tests.conftest import FakeClock
 from tests.console_session import ConsoleUser
@@ -350,7 +362,7 @@ def test_classifications_are_listed_with_their_colour_created_edited_and_archive
     assert "No classifications yet" in listed.text  # the active tab is empty now
     shown = manager.get("/settings/inbox/classifications?show=archived")
     assert "#2b8a3e" in shown.text
-    assert "Complaints</a> <span class=\"badge badge--muted\">" in shown.text
+    assert 'Complaints</a> <span class="badge badge--muted">' in shown.text
     restored = _post(manager, f"/settings/inbox/classifications/{row.id}/restore", {})
     assert toast(manager.get(restored.headers["location"])) == (
         "Restored the classification Complaints."
@@ -358,12 +370,12 @@ def test_classifications_are_listed_with_their_colour_created_edited_and_archive
 
 
 def test_bad_classification_input_is_named_beside_its_field(manager: TestClient) -> None:
-    bad = _post(
-        manager, "/settings/inbox/classifications/new", {"name": "Red", "colour": "red"}
-    )
+    bad = _post(manager, "/settings/inbox/classifications/new", {"name": "Red", "colour": "red"})
     assert bad.status_code == 422
     assert field_errors(bad) == {"colour": "Must be a colour written #rrggbb."}
-    blank = _post(manager, "/settings/inbox/classifications/new", {"name": " ", "colour": "#ffffff"})
+    blank = _post(
+        manager, "/settings/inbox/classifications/new", {"name": " ", "colour": "#ffffff"}
+    )
     assert field_errors(blank) == {"name": "Must not be blank."}
     _post(manager, "/settings/inbox/classifications/new", {"name": "Praise", "colour": "#ffffff"})
     taken = _post(
@@ -475,9 +487,7 @@ def test_bad_rules_are_named_beside_their_fields(
     path = f"/settings/inbox/queues/{queue_id}/rules/new"
     nothing = _post(manager, path, {"name": "Empty", "state": "irrelevant"})
     assert nothing.status_code == 422
-    assert field_errors(nothing) == {
-        "terms": "Give at least one of terms, source_types, authors."
-    }
+    assert field_errors(nothing) == {"terms": "Give at least one of terms, source_types, authors."}
     stale = _post(manager, path, {"name": "Old", "terms": "x", "classify": str(archived)})
     assert field_errors(stale) == {"classify": "Is archived."}
     both = _post(
@@ -493,3 +503,190 @@ def test_bad_rules_are_named_beside_their_fields(
     assert form_error(no_action) == (
         "actions: Give at least one of classify, state, assign, redact."
     )
+
+
+# SLA policies.
+
+
+def test_sla_policies_are_listed_created_in_minutes_or_hours_and_edited(
+    manager: TestClient, database: Database, clock: FakeClock
+) -> None:
+    listed = manager.get("/settings/inbox/sla-policies")
+    assert listed.status_code == 200
+    assert '<span class="badge">Default</span>' in listed.text  # created on first use
+    created = _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {
+            "name": "VIP",
+            "customer_sla": "30",
+            "customer_sla_unit": "minutes",
+            "agent_sla": "1",
+            "agent_sla_unit": "hours",
+            "business_hours_id": "",
+        },
+    )
+    assert created.status_code == 303, created.text[:3000]
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == "Created the SLA policy VIP. Choose it on a queue to use it."
+    assert "<td>30 minutes</td>" in listed.text
+    assert "<td>1 hour</td>" in listed.text
+    with database.unit_of_work(write=False) as session:
+        vip = next(p for p in policies.list_policies(session) if p.name == "VIP")
+    assert (vip.customer_sla_seconds, vip.agent_sla_seconds) == (1800, 3600)
+    form = manager.get(f"/settings/inbox/sla-policies/{vip.id}")
+    assert '<option value="minutes" selected>' in form.text
+    saved = _post(
+        manager,
+        f"/settings/inbox/sla-policies/{vip.id}",
+        {
+            "name": "VIP",
+            "customer_sla": "4",
+            "customer_sla_unit": "hours",
+            "agent_sla": "90",
+            "agent_sla_unit": "minutes",
+            "is_default": "on",
+        },
+    )
+    assert saved.status_code == 303, saved.text[:3000]
+    with database.unit_of_work(write=False) as session:
+        vip = policies.get_policy(session, vip.id)
+        assert (vip.customer_sla_seconds, vip.agent_sla_seconds, vip.is_default) == (
+            14400,
+            5400,
+            True,
+        )
+    # The queue form offers it.
+    assert (
+        f'<option value="{vip.id}">VIP</option>' in manager.get("/settings/inbox/queues/new").text
+    )
+
+
+def test_a_policy_in_use_is_not_deleted_and_the_page_says_why(
+    manager: TestClient, database: Database, clock: FakeClock
+) -> None:
+    _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {"name": "Slow", "customer_sla": "8", "agent_sla": "8"},
+    )
+    with database.unit_of_work() as session:
+        slow = next(p for p in policies.list_policies(session) if p.name == "Slow")
+        queues.create_queue(session, "Email", clock.now, sla_policy_id=slow.id)
+    refused = _post(manager, f"/settings/inbox/sla-policies/{slow.id}/delete", {})
+    assert refused.status_code == 409
+    assert "Queues use this SLA policy" in (form_error(refused) or "")
+
+
+def test_bad_policy_input_is_named_beside_its_field(manager: TestClient) -> None:
+    bad = _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {"name": "Fast", "customer_sla": "soon", "agent_sla": "0"},
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad) == {
+        "customer_sla": "Enter a whole number.",
+        "agent_sla": "Enter a number at least 1.",
+    }
+    huge = _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {"name": "Huge", "customer_sla": "9000", "customer_sla_unit": "hours", "agent_sla": "1"},
+    )
+    assert field_errors(huge) == {"customer_sla": "Enter at least 1 minute and at most 366 days."}
+    _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {"name": "A", "customer_sla": "1", "agent_sla": "1"},
+    )
+    taken = _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {"name": "A", "customer_sla": "1", "agent_sla": "1"},
+    )
+    assert field_errors(taken) == {"name": "Another SLA policy is named 'A'."}
+
+
+# Workflow settings.
+
+
+def test_workflow_settings_are_shown_and_saved(
+    manager: TestClient, database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    with database.unit_of_work() as session:
+        hook = destinations.create_destination(
+            session,
+            DestinationIn(
+                name="Replies hook", kind="webhook", config={"url": "https://hooks.example/r"}
+            ),
+            settings=settings,
+            now=clock.now,
+            created_by="test",
+        )
+        nps = forms.create_form(
+            session,
+            name="NPS",
+            title="Recommend us?",
+            nps=True,
+            groups=[],
+            comment_prompt="",
+            now=clock.now,
+        )
+        form_id = nps.id
+    page = manager.get("/settings/inbox/workflow")
+    assert page.status_code == 200
+    assert 'id="case_timeout" name="case_timeout" type="text" value="1"' in page.text
+    assert '<option value="days" selected>' in page.text  # 24 h reads as 1 day
+    assert f'<option value="{hook.id}">Replies hook</option>' in page.text
+    saved = _post(
+        manager,
+        "/settings/inbox/workflow",
+        {
+            "case_timeout": "12",
+            "case_timeout_unit": "hours",
+            "idle_offline": "45",
+            "idle_offline_unit": "minutes",
+            "reply_destination_id": hook.id,
+            "nps_form_id": str(form_id),
+        },
+    )
+    assert saved.status_code == 303, saved.text[:3000]
+    shown = manager.get(saved.headers["location"])
+    assert toast(shown) == "Saved the workflow settings."
+    with database.unit_of_work(write=False) as session:
+        row = inbox_settings.get_settings(session)
+        assert (row.case_timeout_seconds, row.idle_offline_seconds) == (43200, 2700)
+        assert (row.reply_destination_id, row.nps_form_id) == (hook.id, form_id)
+
+
+def test_bad_workflow_settings_are_named_beside_their_fields(manager: TestClient) -> None:
+    bad = _post(
+        manager,
+        "/settings/inbox/workflow",
+        {
+            "case_timeout": "100",
+            "case_timeout_unit": "days",
+            "idle_offline": "",
+            "reply_destination_id": "dst_nope",
+            "nps_form_id": "42",
+        },
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad) == {"idle_offline": "Enter a whole number."}
+    wrong = _post(
+        manager,
+        "/settings/inbox/workflow",
+        {
+            "case_timeout": "100",
+            "case_timeout_unit": "days",
+            "idle_offline": "30",
+            "reply_destination_id": "dst_nope",
+            "nps_form_id": "42",
+        },
+    )
+    assert field_errors(wrong) == {
+        "case_timeout": "Enter at least 1 minute and at most 90 days.",
+        "reply_destination_id": "Must be a webhook destination.",
+        "nps_form_id": "Must be an NPS form that is not archived.",
+    }

@@ -23,6 +23,7 @@ from carebase.web.pages import (
     inbox_settings_queues,
     inbox_settings_replies,
     inbox_settings_rules,
+    inbox_settings_sla,
     notes,
     profile_tabs,
     profiles,
@@ -56,6 +57,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(inbox_settings_queues.router)
     app.include_router(inbox_settings_replies.router)
     app.include_router(inbox_settings_rules.router)
+    app.include_router(inbox_settings_sla.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)

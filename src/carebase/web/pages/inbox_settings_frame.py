@@ -141,12 +141,13 @@ def form_page(
     values: Mapping[str, Any],
     errors: Mapping[str, str],
     status_code: int = 200,
+    toast: Toast | None = None,
 ) -> HTMLResponse:
-    """The generic form, with each message beside its input."""
+    """The generic form, with each message beside its input (and a toast after a save)."""
     return render_inbox(
         request,
         "inbox_settings/form.html",
-        {"page": page, "values": values, "errors": errors},
+        {"page": page, "values": values, "errors": errors, "toast": toast},
         status_code=status_code,
     )
 
