@@ -92,11 +92,58 @@ def test_the_approval_checkbox_refuses_other_values(
     assert toast(refused) is None
 
 
-@pytest.mark.parametrize("path", ["/settings/inbox"])
-def test_agents_get_the_managers_only_page(agent: TestClient, path: str) -> None:
-    response = agent.get(path)
-    assert response.status_code == 403
-    assert "Only managers can do this." in response.text
+INBOX_SETTINGS_PAGES = [
+    "/settings/inbox",
+    "/settings/inbox/classifications",
+    "/settings/inbox/classifications/new",
+    "/settings/inbox/queues",
+    "/settings/inbox/queues/new",
+    "/settings/inbox/ignored",
+    "/settings/inbox/ignored/new",
+    "/settings/inbox/sla-policies",
+    "/settings/inbox/sla-policies/new",
+    "/settings/inbox/business-hours",
+    "/settings/inbox/business-hours/new",
+    "/settings/inbox/templates",
+    "/settings/inbox/templates/new",
+    "/settings/inbox/forms",
+    "/settings/inbox/forms/new",
+    "/settings/inbox/workflow",
+]
+
+
+def test_agents_get_the_managers_only_page(
+    agent: TestClient, manager: TestClient, database: Database, clock: FakeClock
+) -> None:
+    queue_id = _queue(database, clock)
+    for path in [*INBOX_SETTINGS_PAGES, f"/settings/inbox/queues/{queue_id}/rules"]:
+        response = agent.get(path)
+        assert response.status_code == 403, path
+        assert "Only managers can do this." in response.text
+    page = manager.get("/settings/inbox")
+    for section in (
+        "Classifications",
+        "Queues",
+        "Ignored senders",
+        "SLA policies",
+        "Business hours",
+        "Templates",
+        "Forms",
+        "Workflow",
+    ):
+        assert f">{section}</a>" in page.text, section
+    refused = agent.post(
+        "/settings/inbox/classifications/new",
+        data={"csrf_token": csrf(manager.get("/settings/inbox")), "name": "X", "colour": "#000000"},
+    )
+    assert refused.status_code == 403
+
+
+def test_every_page_opens_for_a_manager(manager: TestClient) -> None:
+    for path in INBOX_SETTINGS_PAGES:
+        response = manager.get(path)
+        assert response.status_code == 200, path
+        assert "<h1" in response.text
 
 
 # Queues.
@@ -690,3 +737,114 @@ def test_bad_workflow_settings_are_named_beside_their_fields(manager: TestClient
         "reply_destination_id": "Must be a webhook destination.",
         "nps_form_id": "Must be an NPS form that is not archived.",
     }
+
+
+# Business hours.
+
+
+def _hours_form(**rows: list[str]) -> dict[str, object]:
+    return {"name": "Sydney", "timezone": "Australia/Sydney", **rows}
+
+
+def test_business_hours_with_a_night_shift_and_holidays_are_created_and_edited(
+    manager: TestClient, database: Database
+) -> None:
+    new = manager.get("/settings/inbox/business-hours/new")
+    assert new.text.count('value="09:00"') == 5  # Monday to Friday, to start from
+    created = _post(
+        manager,
+        "/settings/inbox/business-hours/new",
+        _hours_form(
+            interval_weekday=["0", "4", "1"],
+            interval_start=["09:00", "22:00", ""],
+            interval_end=["17:00", "06:00", ""],
+            holiday_date=["2026-12-25", "2026-12-24", ""],
+            holiday_name=["Christmas", "Christmas Eve", ""],
+            holiday_start=["", "12:00", ""],
+            holiday_end=["", "17:00", ""],
+        ),
+    )
+    assert created.status_code == 303, created.text[:3000]
+    listed = manager.get(created.headers["location"])
+    assert toast(listed) == (
+        "Created the business hours Sydney. Choose them on an SLA policy to use them."
+    )
+    assert "Mon 09:00–17:00; Fri 22:00–06:00" in listed.text
+    with database.unit_of_work(write=False) as session:
+        (hours,) = policies.list_hours(session)
+        assert hours.intervals == [
+            {"weekday": 0, "start": "09:00", "end": "17:00"},
+            {"weekday": 4, "start": "22:00", "end": "06:00"},
+        ]
+        assert hours.holidays == [
+            {"date": "2026-12-24", "name": "Christmas Eve", "start": "12:00", "end": "17:00"},
+            {"date": "2026-12-25", "name": "Christmas", "start": None, "end": None},
+        ]
+    form = manager.get(f"/settings/inbox/business-hours/{hours.id}")
+    assert 'value="Christmas Eve"' in form.text
+    saved = _post(
+        manager,
+        f"/settings/inbox/business-hours/{hours.id}",
+        _hours_form(
+            interval_weekday=["5"],
+            interval_start=["10:00"],
+            interval_end=["14:00"],
+        ),
+    )
+    assert saved.status_code == 303, saved.text[:3000]
+    assert "Sat 10:00–14:00" in manager.get("/settings/inbox/business-hours").text
+    # A policy measured in them; then they cannot be deleted, and the list says why.
+    assert (
+        f'<option value="{hours.id}">Sydney</option>'
+        in manager.get("/settings/inbox/sla-policies/new").text
+    )
+    _post(
+        manager,
+        "/settings/inbox/sla-policies/new",
+        {"name": "Office", "customer_sla": "1", "agent_sla": "1", "business_hours_id": hours.id},
+    )
+    refused = _post(manager, f"/settings/inbox/business-hours/{hours.id}/delete", {})
+    assert refused.status_code == 409
+    assert (form_error(refused) or "").startswith("SLA policies use these hours: Office")
+
+
+def test_bad_business_hours_are_named_beside_the_row_they_came_from(
+    manager: TestClient,
+) -> None:
+    bad = _post(
+        manager,
+        "/settings/inbox/business-hours/new",
+        {
+            "name": "Broken",
+            "timezone": "Mars/Olympus",
+            "interval_weekday": ["0", "0", "2"],
+            "interval_start": ["", "09:00", "25:00"],
+            "interval_end": ["", "17:00", "18:00"],
+            "holiday_date": ["2026-13-01", "2026-01-02"],
+            "holiday_name": ["", ""],
+            "holiday_start": ["", "15:00"],
+            "holiday_end": ["", "11:00"],
+        },
+    )
+    assert bad.status_code == 422
+    assert field_errors(bad) == {
+        "timezone": "Must be an IANA time zone, e.g. Europe/Paris.",
+        "interval-2-start": "Must be HH:MM, 00:00 to 23:59.",
+        "holiday-0-date": "Must be a date, YYYY-MM-DD.",
+        "holiday-1-end": "Must be after start.",
+    }
+    assert 'value="25:00"' in bad.text  # the rows are kept as typed
+    overlap = _post(
+        manager,
+        "/settings/inbox/business-hours/new",
+        _hours_form(
+            interval_weekday=["0", "0"],
+            interval_start=["09:00", "12:00"],
+            interval_end=["17:00", "20:00"],
+        ),
+    )
+    assert field_errors(overlap) == {
+        "interval-1-start": "Overlaps another interval of this schedule."
+    }
+    empty = _post(manager, "/settings/inbox/business-hours/new", _hours_form())
+    assert field_errors(empty) == {"intervals": "Must list at least one interval."}

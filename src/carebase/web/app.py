@@ -20,6 +20,7 @@ from carebase.web.pages import (
     home,
     inbox_settings_classifications,
     inbox_settings_frame,
+    inbox_settings_hours,
     inbox_settings_queues,
     inbox_settings_replies,
     inbox_settings_rules,
@@ -58,6 +59,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(inbox_settings_replies.router)
     app.include_router(inbox_settings_rules.router)
     app.include_router(inbox_settings_sla.router)
+    app.include_router(inbox_settings_hours.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)
