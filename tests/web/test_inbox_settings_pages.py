@@ -5,12 +5,11 @@ never a 500); agents get the managers-only page; a group's "replies require appr
 from __future__ import annotations
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
-from carebase.db.session import Database
 from carebase.activation import service as destinations
 from carebase.activation.schemas import DestinationIn
+from carebase.db.session import Database
 from carebase.inbox import (
     classifications,
     forms,
@@ -769,7 +768,7 @@ def test_business_hours_with_a_night_shift_and_holidays_are_created_and_edited(
     assert toast(listed) == (
         "Created the business hours Sydney. Choose them on an SLA policy to use them."
     )
-    assert "Mon 09:00–17:00; Fri 22:00–06:00" in listed.text
+    assert "Mon 09:00 to 17:00; Fri 22:00 to 06:00" in listed.text
     with database.unit_of_work(write=False) as session:
         (hours,) = policies.list_hours(session)
         assert hours.intervals == [
@@ -792,7 +791,7 @@ def test_business_hours_with_a_night_shift_and_holidays_are_created_and_edited(
         ),
     )
     assert saved.status_code == 303, saved.text[:3000]
-    assert "Sat 10:00–14:00" in manager.get("/settings/inbox/business-hours").text
+    assert "Sat 10:00 to 14:00" in manager.get("/settings/inbox/business-hours").text
     # A policy measured in them; then they cannot be deleted, and the list says why.
     assert (
         f'<option value="{hours.id}">Sydney</option>'

@@ -162,9 +162,11 @@ async def create_classification(request: Request, _manager: Manager) -> Response
     try:
         name = await write(
             request,
-            lambda s: classifications.create(
-                s, name=data.name, colour=data.colour, description=data.description, now=now
-            ).name,
+            lambda s: (
+                classifications.create(
+                    s, name=data.name, colour=data.colour, description=data.description, now=now
+                ).name
+            ),
         )
     except (ValidationFailed, Conflict) as error:
         return form_page(

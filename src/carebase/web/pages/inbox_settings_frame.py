@@ -161,7 +161,7 @@ def problems(
 
 def toast_for(done: str | None, words: Mapping[str, str], name: str) -> Toast | None:
     """The toast after an action named `done` (`created`, `saved`…), or None."""
-    if done not in words:
+    if done is None or done not in words:
         return None
     return Toast(words[done].format(name=name))
 

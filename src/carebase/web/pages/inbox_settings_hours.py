@@ -168,14 +168,14 @@ def _errors(
 
 
 def _summary(hours: BusinessHours) -> str:
-    """`Mon–Fri 09:00–17:00; Sat 10:00–14:00`: intervals grouped by their times."""
+    """`Mon, Tue 09:00 to 17:00; Sat 10:00 to 14:00`: intervals grouped by their times."""
     by_time: dict[tuple[str, str], list[int]] = {}
     for item in hours.intervals:
         by_time.setdefault((item["start"], item["end"]), []).append(int(item["weekday"]))
     parts = []
     for (start, end), days in by_time.items():
         names = ", ".join(WEEKDAYS[d][:3] for d in sorted(set(days)))
-        parts.append(f"{names} {start}–{end}")
+        parts.append(f"{names} {start} to {end}")
     return "; ".join(parts) or "—"
 
 

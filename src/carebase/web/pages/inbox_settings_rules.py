@@ -289,7 +289,12 @@ def _page(
             options=[(k, REDACT_LABELS[k]) for k in REDACT_KINDS],
             hint="Removed from the message for good before anyone reads it.",
         ),
-        Input("stop", "Stop here", kind="checkbox", hint="Later rules do not run after this one matched."),
+        Input(
+            "stop",
+            "Stop here",
+            kind="checkbox",
+            hint="Later rules do not run after this one matched.",
+        ),
     ]
     back = (f"Rules of {queue_name}", f"/settings/inbox/queues/{queue_id}/rules")
     intro = "Every condition given must match; leave a condition empty to ignore it."
@@ -326,9 +331,7 @@ def _errors(error: ValidationFailed) -> dict[str, str]:
 @router.get("/settings/inbox/queues/{queue_id}/rules/new")
 async def new_rule_page(request: Request, _manager: Manager, queue_id: QueueId) -> HTMLResponse:
     """The form for a new rule, last in the queue's order."""
-    name, choices = await read(
-        request, lambda s: (queues.get_queue(s, queue_id).name, _choices(s))
-    )
+    name, choices = await read(request, lambda s: (queues.get_queue(s, queue_id).name, _choices(s)))
     return form_page(request, _page(queue_id, name, choices), values={"enabled": "on"}, errors={})
 
 
@@ -336,9 +339,7 @@ async def new_rule_page(request: Request, _manager: Manager, queue_id: QueueId) 
 async def create_rule(request: Request, _manager: Manager, queue_id: QueueId) -> Response:
     """Create a rule, last in its queue's order."""
     form = await read_form(request, RuleForm)
-    name, choices = await read(
-        request, lambda s: (queues.get_queue(s, queue_id).name, _choices(s))
-    )
+    name, choices = await read(request, lambda s: (queues.get_queue(s, queue_id).name, _choices(s)))
     page = _page(queue_id, name, choices)
     values = await with_lists(request, form.values, _LISTS)
     if form.data is None:
@@ -348,16 +349,18 @@ async def create_rule(request: Request, _manager: Manager, queue_id: QueueId) ->
     try:
         created = await write(
             request,
-            lambda s: rules_service.create_rule(
-                s,
-                queue_id,
-                data.name,
-                conditions,
-                actions,
-                now,
-                enabled=checked(form.values, "enabled"),
-                stop=checked(form.values, "stop"),
-            ).name,
+            lambda s: (
+                rules_service.create_rule(
+                    s,
+                    queue_id,
+                    data.name,
+                    conditions,
+                    actions,
+                    now,
+                    enabled=checked(form.values, "enabled"),
+                    stop=checked(form.values, "stop"),
+                ).name
+            ),
         )
     except ValidationFailed as error:
         return form_page(request, page, values=values, errors=_errors(error), status_code=422)
@@ -395,16 +398,18 @@ async def save_rule(request: Request, _manager: Manager, rule_id: RuleId) -> Res
     try:
         saved = await write(
             request,
-            lambda s: rules_service.update_rule(
-                s,
-                rule_id,
-                now,
-                name=data.name,
-                conditions=conditions,
-                actions=actions,
-                enabled=checked(form.values, "enabled"),
-                stop=checked(form.values, "stop"),
-            ).name,
+            lambda s: (
+                rules_service.update_rule(
+                    s,
+                    rule_id,
+                    now,
+                    name=data.name,
+                    conditions=conditions,
+                    actions=actions,
+                    enabled=checked(form.values, "enabled"),
+                    stop=checked(form.values, "stop"),
+                ).name
+            ),
         )
     except ValidationFailed as error:
         return form_page(request, page, values=values, errors=_errors(error), status_code=422)

@@ -188,7 +188,9 @@ def _policy_page(hours: Choices, editing: PolicyRow | None = None) -> FormPage:
         actions=(
             []
             if editing.is_default
-            else [PageAction("Delete", f"/settings/inbox/sla-policies/{editing.id}/delete", "close")]
+            else [
+                PageAction("Delete", f"/settings/inbox/sla-policies/{editing.id}/delete", "close")
+            ]
         ),
     )
 
@@ -356,7 +358,10 @@ def _workflow_page(destinations: Choices, nps_forms: Choices) -> FormPage:
                 "idle_offline",
                 "Idle timeout",
                 kind="number",
-                hint="An agent idle this long goes offline; their unstarted mentions go back to New.",
+                hint=(
+                    "An agent idle this long goes offline; their unstarted mentions go back "
+                    "to New."
+                ),
             ),
             Input("idle_offline_unit", "Idle timeout unit", kind="select", options=UNIT_CHOICES),
             Input(
@@ -365,7 +370,7 @@ def _workflow_page(destinations: Choices, nps_forms: Choices) -> FormPage:
                 kind="select",
                 options=[("", "None (API replies are not delivered)"), *destinations],
                 hint="Replies to mentions sent through the API go to this webhook destination "
-                "(Activation › Destinations).",
+                "(Activation, then Destinations).",
             ),
             Input(
                 "nps_form_id",
