@@ -77,6 +77,25 @@ def test_a_group_can_require_approval_of_its_members_replies(
         assert session.get(Group, group_id).requires_approval is False  # type: ignore[union-attr]
 
 
+def test_the_groups_api_reads_and_changes_requires_approval(
+    client: TestClient, admin_token: str, database: Database, clock: FakeClock
+) -> None:
+    group_id = _group(database, clock, "Trainees")
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    assert (
+        client.get(f"/v1/groups/{group_id}", headers=headers).json()["requires_approval"] is False
+    )
+    changed = client.patch(
+        f"/v1/groups/{group_id}", json={"requires_approval": True}, headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["requires_approval"] is True
+    refused = client.patch(
+        f"/v1/groups/{group_id}", json={"requires_approval": None}, headers=headers
+    )
+    assert refused.status_code == 422
+
+
 def test_the_approval_checkbox_refuses_other_values(
     manager: TestClient, database: Database, clock: FakeClock
 ) -> None:
@@ -170,6 +189,8 @@ def test_queues_are_listed_created_and_edited(manager: TestClient, database: Dat
         {"name": "VIP customers", "description": "", "sla_policy_id": "", "is_default": "on"},
     )
     assert saved.status_code == 303
+    edit = manager.get(f"/settings/inbox/queues/{queue.id}")
+    assert f'<a class="button" href="/settings/inbox/queues/{queue.id}/rules">' in edit.text
     listed = manager.get("/settings/inbox/queues")
     assert "VIP customers" in listed.text
     assert '<span class="badge">Default</span>' in listed.text

@@ -112,11 +112,13 @@ class Input:
 
 @dataclass(frozen=True)
 class PageAction:
-    """A button beside a form that posts somewhere (archive, delete, restore)."""
+    """A button beside a form that posts somewhere (archive, delete, restore), or a link
+    (`link=True`) to a related page."""
 
     label: str
     action: str
     icon: str = "archive"
+    link: bool = False
 
 
 @dataclass

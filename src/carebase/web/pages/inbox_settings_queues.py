@@ -144,7 +144,9 @@ def _queue_page(policies: list[tuple[str, str]], *, editing: QueueRow | None = N
         back=("Queues", "/settings/inbox/queues"),
         notice="Archived: no new mentions land in it." if editing.archived else None,
         actions=[
-            PageAction("Rules", f"/settings/inbox/queues/{editing.id}/rules", "settings"),
+            PageAction(
+                "Rules", f"/settings/inbox/queues/{editing.id}/rules", "settings", link=True
+            ),
             PageAction(
                 "Restore" if editing.archived else "Archive",
                 f"/settings/inbox/queues/{editing.id}/{archive}",
