@@ -87,6 +87,19 @@ UNSTATABLE_RULES: dict[str, str] = {
     "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
     "listOrchestrationRuns": "`cursor` must be one the API gave",
     "listRunRecords": "`cursor` must be one the API gave",
+    "listMentions": "`cursor` must be one the API gave; the `mine` tab needs `user_id`",
+    "claimMention": "`user_id` must be an active user",
+    "assignMention": "`user_id` and `assignee_id` active users; exactly one of assignee_id or "
+    "group_id; the group not archived",
+    "unassignMention": "`user_id` must be an active user",
+    "setMentionState": "`user_id` must be an active user",
+    "setMentionFollowUp": "`user_id` must be an active user",
+    "classifyMention": "`user_id` must be an active user",
+    "unclassifyMention": "`user_id` must be an active user",
+    "bulkChangeMentions": "`user_id` must be an active user",
+    "setPresence": "the user must not be archived",
+    "createClassification": "`name` must not be blank",
+    "updateClassification": "`name` must not be blank; a field given must not be null",
 }
 
 # The check's own default, which the operations above extend with 422.

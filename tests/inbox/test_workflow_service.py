@@ -22,7 +22,7 @@ from carebase.ids import new_id
 from carebase.inbox import mentions
 from carebase.inbox.mentions import BulkAction
 from carebase.inbox.workflow import STATES, Actor, refusal
-from carebase.models import Mention, MentionClassification, Response
+from carebase.models import Mention, MentionClassification, MentionEvent, Response
 from tests.conftest import FakeClock
 from tests.inbox.conftest import People, make_mention, set_presence
 from tests.inbox.workflow_helpers import event_log, label, stored
@@ -297,7 +297,16 @@ def test_a_sent_response_marks_the_first_response_and_responded(
         mentions.mark_responded(session, closed, _response(session, closed, agent), actor, later)
         assert closed.state == "closed"
     kinds = [event[0] for event in event_log(database, mention.id)]
-    assert kinds == ["assign", "state", "response"]
+    # The first response opens the customer's case (inbox/cases.py records that).
+    assert kinds == ["assign", "state", "case", "response"]
+    with database.unit_of_work(write=False) as session:
+        detail = session.scalars(
+            select(MentionEvent.detail).where(
+                MentionEvent.mention_id == mention.id, MentionEvent.kind == "response"
+            )
+        ).one()
+    assert detail == {"response_id": reply.id, "case_id": stored(database, mention.id).case_id}
+    assert detail["case_id"] is not None
 
 
 def test_bulk_does_what_it_may_and_says_why_not_for_the_rest(

@@ -23,6 +23,8 @@ from carebase.inbox.schemas import (
     BulkResultOut,
     ClaimedOut,
     ClassifiedOut,
+    ConversationItemOut,
+    ConversationOut,
     EventList,
     FollowUpBody,
     MentionDetail,
@@ -91,7 +93,12 @@ def list_mentions(
     )
 
 
-@router.post("/bulk", operation_id="bulkChangeMentions", response_model=BulkOut)
+@router.post(
+    "/bulk",
+    operation_id="bulkChangeMentions",
+    response_model=BulkOut,
+    responses={404: {"description": "No user with this `user_id`."}},
+)
 def bulk_change(body: BulkBody, _writer: Writer, session: DbSession, now: Now) -> BulkOut:
     """One change to many mentions; each is done or refused on its own (the result says why)."""
     user_id = acting_user(session, body.user_id)
@@ -124,6 +131,33 @@ def list_events(mention_id: MentionId, _reader: Reader, session: DbSession) -> E
     mentions.get_mention(session, mention_id)
     return EventList(
         items=[event_out(row) for row in repository.mention_events(session, mention_id)]
+    )
+
+
+@router.get(
+    "/{mention_id}/conversation",
+    operation_id="getMentionConversation",
+    response_model=ConversationOut,
+)
+def get_conversation(mention_id: MentionId, _reader: Reader, session: DbSession) -> ConversationOut:
+    """The customer's messages in the mention's group or case and the responses to them."""
+    items = mentions.conversation(session, mentions.get_mention(session, mention_id))
+    return ConversationOut(
+        items=[
+            ConversationItemOut(
+                kind=item.kind,
+                at=item.at,
+                mention_id=item.mention_id,
+                response_id=item.response_id,
+                body=item.body,
+                author=item.author,
+                author_id=item.author_id,
+                private=item.private,
+                status=item.status,
+                state=item.state,
+            )
+            for item in items
+        ]
     )
 
 

@@ -10,11 +10,10 @@ and the second sees the first's result (and is refused if it no longer applies).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from carebase.errors import (
     TransitionRefused,
     ValidationFailed,
 )
-from carebase.inbox import events
+from carebase.inbox import cases, events
 from carebase.inbox import mentions_repository as repository
 from carebase.inbox.capacity import pick_by_capacity
 from carebase.inbox.listing import (
@@ -69,14 +68,6 @@ __all__ = [
 ]
 
 GROUPING = Actor.system("grouping")
-
-
-def _cases() -> Any:
-    """The cases module (inbox-sla), or None while that branch has not landed."""
-    try:
-        return importlib.import_module("carebase.inbox.cases")
-    except ModuleNotFoundError:
-        return None
 
 
 def get_mention(session: Session, mention_id: str) -> Mention:
@@ -139,9 +130,7 @@ def set_state(
     events.record(session, mention.id, "state", actor, now, from_value=previous, to_value=target)
     session.flush()
     if target in CLOSED_STATES and previous not in CLOSED_STATES:
-        cases = _cases()
-        if cases is not None:
-            cases.on_mention_closed(session, mention, now)
+        cases.on_mention_closed(session, mention, now)
 
 
 def _require_agent(session: Session, user_id: int, field: str = "user_id") -> None:
@@ -248,7 +237,9 @@ def claim(session: Session, mention: Mention, user_id: int, now: datetime) -> li
     # two messages of one customer take turns instead of deadlocking.
     ids = repository.open_group_ids(session, mention.group_key)
     locked = repository.lock_mentions(session, [*ids, mention.id])
-    if mention.assignee_id not in (None, user_id) and mention.state not in CLOSED_STATES:
+    if mention.assignee_id not in (None, user_id) and (
+        mention.state not in CLOSED_STATES or mention.state == CLOSED_THREAD
+    ):
         raise TransitionRefused("another agent has claimed this mention")
     if mention.state in CLOSED_STATES:
         raise TransitionRefused(
@@ -336,11 +327,7 @@ def mark_responded(
         )
     _touch(mention, now)
     session.flush()
-    case_id = mention.case_id
-    cases = _cases()
-    if cases is not None:
-        case = cases.on_agent_response(session, mention, response, now)
-        case_id = case.id if case is not None else mention.case_id
+    case = cases.on_agent_response(session, mention, response, now)
     events.record(
         session,
         mention.id,
@@ -348,7 +335,7 @@ def mark_responded(
         actor,
         now,
         to_value=response.id,
-        detail={"response_id": response.id, "case_id": case_id},
+        detail={"response_id": response.id, "case_id": case.id},
     )
     session.flush()
 

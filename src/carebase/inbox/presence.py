@@ -58,10 +58,10 @@ def _schedule_idle_check(session: Session, user_id: int, at: datetime, now: date
 def heartbeat(session: Session, user_id: int, now: datetime) -> None:
     """The agent is here: online, seen now; an idle check is queued for when they would
     have been idle long enough."""
-    row = _row(session, user_id, now)
     user = repository.active_user(session, user_id)
     if user is not None and user.archived:
         raise ValidationFailed.on("user_id", "is an archived user")
+    row = _row(session, user_id, now)
     if not row.online:
         row.online = True
         row.changed_at = now

@@ -4,7 +4,7 @@ bulk changes and presence."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -215,7 +215,9 @@ BulkKind = Literal["state", "assign", "unassign", "claim", "classify", "unclassi
 class BulkBody(ActingUser):
     """One change to many mentions."""
 
-    mention_ids: list[str] = Field(min_length=1, max_length=500)
+    mention_ids: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        min_length=1, max_length=500
+    )
     action: BulkKind
     state: StateName | None = None
     assignee_id: int | None = Field(None, ge=1, le=2**63 - 1)
@@ -264,3 +266,24 @@ class PresenceChanged(PresenceOut):
     """Presence after a change, and the mentions going offline handed back to New."""
 
     returned_mention_ids: list[str]
+
+
+class ConversationItemOut(BaseModel):
+    """One message of a conversation: the customer's (`customer`) or an agent's (`agent`)."""
+
+    kind: Literal["customer", "agent"]
+    at: datetime
+    mention_id: str
+    response_id: str | None
+    body: str
+    author: str | None
+    author_id: int | None
+    private: bool
+    status: str | None = Field(description="An agent message's status (sent, sending…).")
+    state: str | None = Field(description="A customer message's workflow state.")
+
+
+class ConversationOut(BaseModel):
+    """The customer's messages in the mention's group or case and the answers, in time order."""
+
+    items: list[ConversationItemOut]
