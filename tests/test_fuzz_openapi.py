@@ -100,6 +100,15 @@ UNSTATABLE_RULES: dict[str, str] = {
     "setPresence": "the user must not be archived",
     "createClassification": "`name` must not be blank",
     "updateClassification": "`name` must not be blank; a field given must not be null",
+    "listCases": "`cursor` must be one the API gave",
+    "createSlaPolicy": "`business_hours_id` must exist; `name` not blank",
+    "updateSlaPolicy": "`business_hours_id` must exist; `name` not blank; the default stays",
+    "createBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
+    "intervals that do not overlap; `name` not blank",
+    "updateBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
+    "intervals that do not overlap; `name` not blank",
+    "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
+    "form; a timeout not null",
 }
 
 # The check's own default, which the operations above extend with 422.

@@ -185,10 +185,13 @@ def on_agent_response(
 
 
 def _create(session: Session, key: str, mention: Mention, at: datetime, now: datetime) -> Case:
-    waiting = repository.unanswered_mentions(session, key, repository.last_closed_at(session, key))
-    members = {m.id: m for m in waiting}
+    since = repository.last_closed_at(session, key)
+    # Timed from the earliest unanswered message, even one another transaction holds (it
+    # joins the case itself once this one commits); those this one can lock join now.
+    waiting = repository.unanswered_mentions(session, key, since)
+    members = {m.id: m for m in repository.unanswered_mentions(session, key, since, lock=True)}
     members[mention.id] = mention
-    opened = min(as_utc(m.published_at) for m in members.values())
+    opened = min(as_utc(m.published_at) for m in [*waiting, *members.values()])
     case = Case(
         id=new_id("cas"),
         case_key=key,
@@ -277,6 +280,12 @@ def get_case(session: Session, case_id: str) -> Case:
 def classifications(session: Session, case_id: str) -> list[int]:
     """The ids of a case's classifications, each counted once (over all its mentions)."""
     return repository.classification_ids(session, case_id)
+
+
+def case_classifications_query() -> Any:
+    """For reports (S11): a SELECT of distinct (case_id, classification_id) pairs, so a
+    classification on several mentions of a case counts once."""
+    return repository.case_classifications_query()
 
 
 @dataclass(frozen=True, slots=True)

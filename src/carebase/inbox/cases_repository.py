@@ -71,9 +71,14 @@ def last_closed_at(session: Session, key: str) -> datetime | None:
     return value
 
 
-def unanswered_mentions(session: Session, key: str, since: datetime | None) -> list[Mention]:
+def unanswered_mentions(
+    session: Session, key: str, since: datetime | None, *, lock: bool = False
+) -> list[Mention]:
     """The key's customer mentions in no case, not yet answered and still part of the
-    conversation (open, or folded into a thread), published after `since`."""
+    conversation (open, or folded into a thread), published after `since`. With `lock`,
+    those another transaction holds are skipped (FOR UPDATE SKIP LOCKED): that transaction
+    (a response to one of them) joins its mention itself once it has the key's lock, and
+    waiting for it here would deadlock with it."""
     statement = select(Mention).where(
         key_filter(key),
         _MENTION.case_id.is_(None),
@@ -82,7 +87,12 @@ def unanswered_mentions(session: Session, key: str, since: datetime | None) -> l
     )
     if since is not None:
         statement = statement.where(_MENTION.published_at > since)
-    return list(session.execute(statement.order_by(_MENTION.published_at, _MENTION.id)).scalars())
+    statement = statement.order_by(_MENTION.published_at, _MENTION.id)
+    if lock:
+        statement = statement.with_for_update(skip_locked=True).execution_options(
+            populate_existing=True
+        )
+    return list(session.execute(statement).scalars())
 
 
 def mention_states(session: Session, case_id: str) -> list[str]:

@@ -49,6 +49,22 @@ def get_settings(session: Session, now: datetime | None = None) -> InboxSettings
     return created
 
 
+def read_settings(session: Session, now: datetime) -> InboxSettings:
+    """The settings as they are, writing nothing: the defaults (not stored) before first use.
+    For read transactions (a GET), where creating the row would upgrade a SQLite read."""
+    found = repository.get_settings(session)
+    if found is not None:
+        return found
+    return InboxSettings(
+        id=1,
+        case_timeout_seconds=CASE_TIMEOUT_SECONDS,
+        idle_offline_seconds=IDLE_OFFLINE_SECONDS,
+        reply_destination_id=None,
+        nps_form_id=None,
+        updated_at=now,
+    )
+
+
 def case_timeout_seconds(session: Session) -> int:
     """How long a case stays open after its last activity (24 h unless changed)."""
     return int(get_settings(session).case_timeout_seconds)

@@ -90,12 +90,14 @@ def snapshot(session: Session, policy: SlaPolicy) -> dict[str, Any]:
     }
 
 
-def snapshot_for_queue(session: Session, queue_id: str) -> dict[str, Any]:
+def snapshot_for_queue(
+    session: Session, queue_id: str, now: datetime | None = None
+) -> dict[str, Any]:
     """The Mention.sla JSON for a new mention of a queue: its policy, else the default one
-    (created on first use with 7200 s / 7200 s calendar)."""
+    (created on first use with 7200 s / 7200 s calendar; `now` dates its creation)."""
     policy_id = repository.queue_policy_id(session, queue_id)
     policy = repository.get_policy(session, policy_id) if policy_id is not None else None
-    return snapshot(session, policy or default_policy(session))
+    return snapshot(session, policy or default_policy(session, now))
 
 
 def schedule_of(sla: dict[str, Any] | None) -> Schedule | None:

@@ -40,6 +40,9 @@ router = APIRouter(tags=["inbox"], route_class=JSONRoute)
 Reader = Annotated[Principal, Depends(require_scope(INBOX_READ))]
 Writer = Annotated[Principal, Depends(require_scope(INBOX_WRITE))]
 _IN_USE: dict[int | str, dict[str, Any]] = {409: {"description": "Still used (`in_use`)."}}
+_NAMED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Another one has this name (`name_taken`)."}
+}
 
 
 # --- SLA policies -------------------------------------------------------------------------
@@ -54,7 +57,11 @@ def list_policies(_reader: Reader, session: DbSession) -> list[PolicyOut]:
 
 
 @router.post(
-    "/v1/sla-policies", status_code=201, operation_id="createSlaPolicy", response_model=PolicyOut
+    "/v1/sla-policies",
+    status_code=201,
+    operation_id="createSlaPolicy",
+    response_model=PolicyOut,
+    responses=_NAMED,
 )
 def create_policy(body: PolicyWrite, _writer: Writer, session: DbSession, now: Now) -> PolicyOut:
     """A new SLA policy."""
@@ -69,7 +76,10 @@ def get_policy(policy_id: str, _reader: Reader, session: DbSession) -> PolicyOut
 
 
 @router.patch(
-    "/v1/sla-policies/{policy_id}", operation_id="updateSlaPolicy", response_model=PolicyOut
+    "/v1/sla-policies/{policy_id}",
+    operation_id="updateSlaPolicy",
+    response_model=PolicyOut,
+    responses=_NAMED,
 )
 def update_policy(
     policy_id: str, body: PolicyPatch, _writer: Writer, session: DbSession, now: Now
@@ -108,6 +118,7 @@ def list_hours(_reader: Reader, session: DbSession) -> list[HoursOut]:
     "/v1/business-hours",
     status_code=201,
     operation_id="createBusinessHours",
+    responses=_NAMED,
     response_model=HoursOut,
 )
 def create_hours(body: HoursWrite, _writer: Writer, session: DbSession, now: Now) -> HoursOut:
@@ -124,7 +135,10 @@ def get_hours(hours_id: str, _reader: Reader, session: DbSession) -> HoursOut:
 
 
 @router.patch(
-    "/v1/business-hours/{hours_id}", operation_id="updateBusinessHours", response_model=HoursOut
+    "/v1/business-hours/{hours_id}",
+    operation_id="updateBusinessHours",
+    response_model=HoursOut,
+    responses=_NAMED,
 )
 def update_hours(
     hours_id: str, body: HoursPatch, _writer: Writer, session: DbSession, now: Now
@@ -153,7 +167,7 @@ def delete_hours(hours_id: str, _writer: Writer, session: DbSession) -> Response
 @router.get("/v1/inbox/settings", operation_id="getInboxSettings", response_model=SettingsOut)
 def get_settings(_reader: Reader, session: DbSession, now: Now) -> SettingsOut:
     """The inbox's settings (case timeout, idle timeout, reply destination, NPS form)."""
-    row = inbox_settings.get_settings(session, now)
+    row = inbox_settings.read_settings(session, now)
     return SettingsOut.model_validate(row, from_attributes=True)
 
 

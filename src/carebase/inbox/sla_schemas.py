@@ -31,8 +31,8 @@ class PolicyPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    customer_sla_seconds: int | None = SECONDS
-    agent_sla_seconds: int | None = SECONDS
+    customer_sla_seconds: int | None = Field(None, ge=60, le=366 * 86400)
+    agent_sla_seconds: int | None = Field(None, ge=60, le=366 * 86400)
     business_hours_id: str | None = Field(None, max_length=40)
     is_default: bool | None = None
 
