@@ -100,6 +100,16 @@ UNSTATABLE_RULES: dict[str, str] = {
     "setPresence": "the user must not be archived",
     "createClassification": "`name` must not be blank",
     "updateClassification": "`name` must not be blank; a field given must not be null",
+    "createQueue": "`name` must not be blank",
+    "updateQueue": "`name` must not be blank; `sla_policy_id` must exist",
+    "listRules": "`queue_id` must exist",
+    "createRule": "`queue_id` must exist; a condition given; classifications, users and groups "
+    "named must exist and not be archived; a state and an assignment do not go together",
+    "updateRule": "`name` must not be blank; a condition given; classifications, users and "
+    "groups named must exist and not be archived",
+    "reorderRules": "`rule_ids` must be every rule of the queue `queue_id`, once",
+    "createIgnoredSender": "`pattern` must hold more than `*`",
+    "updateIgnoredSender": "`pattern` must hold more than `*`",
     "listCases": "`cursor` must be one the API gave",
     "createSlaPolicy": "`business_hours_id` must exist; `name` not blank",
     "updateSlaPolicy": "`business_hours_id` must exist; `name` not blank; the default stays",

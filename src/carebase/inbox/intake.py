@@ -21,7 +21,6 @@ from carebase.inbox.workflow import ASSIGNED, IRRELEVANT, NEW, Actor
 from carebase.models import IgnoredSender, Mention
 
 INTAKE = Actor.system("intake")
-MAX_BODY = 100_000
 
 
 @dataclass
@@ -84,6 +83,7 @@ def receive(session: Session, items: list[MentionIn], now: datetime) -> list[Rec
     known = repository.existing_mentions(session, [item.key for item in items])
     patterns = repository.ignored_senders(session)
     rules_by_queue: dict[str, list[rulebook.RuleView]] = {}
+    sla_by_queue: dict[str, dict[str, Any]] = {}
     default_id: str | None = None
     out: list[Received] = []
     for item in items:
@@ -99,7 +99,16 @@ def receive(session: Session, items: list[MentionIn], now: datetime) -> list[Rec
         if queue_id not in rules_by_queue:
             queues.get_queue(session, queue_id)  # NotFound for an unknown queue
             rules_by_queue[queue_id] = _rule_views(session, queue_id)
-        mention = _create(session, item, queue_id, rules_by_queue[queue_id], patterns, now)
+            sla_by_queue[queue_id] = hooks.sla_snapshot(session, queue_id)
+        mention = _create(
+            session,
+            item,
+            queue_id,
+            rules_by_queue[queue_id],
+            patterns,
+            now,
+            sla=dict(sla_by_queue[queue_id]),
+        )
         known[item.key] = mention.id
         out.append(Received(mention.id, True))
     return out
@@ -113,11 +122,19 @@ def _rule_views(session: Session, queue_id: str) -> list[rulebook.RuleView]:
     ]
 
 
+def _fit(value: str | None, size: int) -> str | None:
+    """A display field cut to its column (a helpdesk may send longer names)."""
+    return value[:size] if value is not None else None
+
+
 def _check(item: MentionIn) -> None:
-    if not item.external_id or not item.origin:
-        raise ValidationFailed.on("external_id", "must not be empty")
-    if len(item.body) > MAX_BODY:
-        raise ValidationFailed.on("body", f"is at most {MAX_BODY} characters")
+    # What the columns hold: a longer key would fail on PostgreSQL (and be cut on SQLite).
+    if not item.origin or len(item.origin) > 20:
+        raise ValidationFailed.on("origin", "must be 1 to 20 characters")
+    if len(item.origin_key) > 40:
+        raise ValidationFailed.on("origin_key", "must be at most 40 characters")
+    if not item.external_id or len(item.external_id) > 200:
+        raise ValidationFailed.on("external_id", "must be 1 to 200 characters")
 
 
 def _create(
@@ -127,14 +144,16 @@ def _create(
     rules: list[rulebook.RuleView],
     patterns: list[IgnoredSender],
     now: datetime,
+    *,
+    sla: dict[str, Any],
 ) -> Mention:
     _check(item)
     message = rulebook.Message(
         body=item.body,
         source_type=item.source_type,
-        author_key=item.author_key,
-        author_username=item.author_username,
-        author_fullname=item.author_fullname,
+        author_key=_fit(item.author_key, 300),
+        author_username=_fit(item.author_username, 300),
+        author_fullname=_fit(item.author_fullname, 300),
     )
     matched = rulebook.plan(rules, message)
     # Redaction happens before the first write: the original text is never stored, not
@@ -152,12 +171,12 @@ def _create(
         origin=item.origin,
         origin_key=item.origin_key,
         external_id=item.external_id,
-        conversation_ref=item.conversation_ref,
+        conversation_ref=_fit(item.conversation_ref, 200),
         source_type=item.source_type.strip().lower()[:40],
-        account=item.account,
-        author_key=item.author_key,
-        author_username=item.author_username,
-        author_fullname=item.author_fullname,
+        account=_fit(item.account, 300),
+        author_key=_fit(item.author_key, 300),
+        author_username=_fit(item.author_username, 300),
+        author_fullname=_fit(item.author_fullname, 300),
         author_avatar=item.author_avatar,
         author_url=item.author_url,
         profile_id=item.profile_id,
@@ -166,14 +185,14 @@ def _create(
         forgotten=False,
         published_at=item.published_at,
         received_at=now,
-        thread_key=item.thread_key,
+        thread_key=_fit(item.thread_key, 300),
         group_key=group_key(item, mention_id),
         state=NEW,
         state_at=now,
         follow_up=False,
         assignee_id=None,
         assigned_group_id=None,
-        sla=hooks.sla_snapshot(session, queue_id),
+        sla=sla,
         version=1,
         created_at=now,
         updated_at=now,

@@ -66,6 +66,12 @@ def validate(
     return clean_conditions, clean_actions
 
 
+def _queue(session: Session, queue_id: str, *, lock: bool = False) -> None:
+    """The queue a request names in its body or query: unknown is bad input naming it."""
+    if repository.queue(session, queue_id, lock=lock) is None:
+        raise ValidationFailed.on("queue_id", "no such queue")
+
+
 def get_rule(session: Session, rule_id: str, *, lock: bool = False) -> InboxRule:
     """One rule, or NotFound."""
     rule = repository.rule(session, rule_id, lock=lock)
@@ -78,7 +84,7 @@ def list_rules(session: Session, queue_id: str | None = None) -> list[InboxRule]
     """A queue's rules in run order (every queue's when none is given)."""
     if queue_id is None:
         return repository.all_rules(session)
-    queues.get_queue(session, queue_id)
+    _queue(session, queue_id)
     return repository.rules_of(session, queue_id)
 
 
@@ -96,7 +102,7 @@ def create_rule(
 ) -> InboxRule:
     """A new rule, last in its queue's order (or at `position`, 0 first)."""
     # The queue's row orders concurrent edits of its rules.
-    queues.get_queue(session, queue_id, lock=True)
+    _queue(session, queue_id, lock=True)
     cleaned_name = _check_name(name)
     clean_conditions, clean_actions = validate(session, conditions, actions)
     existing = repository.rules_of(session, queue_id, lock=True)
@@ -171,7 +177,7 @@ def delete_rule(session: Session, rule_id: str, now: datetime) -> None:
 
 def reorder(session: Session, queue_id: str, rule_ids: list[str], now: datetime) -> list[InboxRule]:
     """Put a queue's rules in the order given: every rule of the queue, once."""
-    queues.get_queue(session, queue_id, lock=True)
+    _queue(session, queue_id, lock=True)
     existing = {rule.id: rule for rule in repository.rules_of(session, queue_id, lock=True)}
     if len(set(rule_ids)) != len(rule_ids) or set(rule_ids) != set(existing):
         raise ValidationFailed.on("rule_ids", "must list every rule of the queue exactly once")

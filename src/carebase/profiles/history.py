@@ -112,6 +112,8 @@ def _decode(cursor: str) -> timeline.Position:
 
 
 def _item(record_type: str, row: dict[str, Any]) -> HistoryItem:
+    if record_type == timeline.MENTIONS:
+        return _mention_item(row)
     if record_type == timeline.TICKETS:
         record = TicketOut.from_row(SimpleNamespace(**row)).model_dump()
         return HistoryItem(
@@ -129,6 +131,39 @@ def _item(record_type: str, row: dict[str, Any]) -> HistoryItem:
         row["dataset_id"],
         _line(record_type, row),
         row["record"],
+    )
+
+
+def _mention_item(row: dict[str, Any]) -> HistoryItem:
+    """An inbox message, with the responses sent to it."""
+    record = {
+        "mention_id": row["id"],
+        "source_type": row["source_type"],
+        "account": row["account"],
+        "author": {"username": row["author_username"], "fullname": row["author_fullname"]},
+        "text": row["body"],
+        "published_at": row["published_at"],
+        "state": row["state"],
+        "queue_id": row["queue_id"],
+        "responses": [
+            {
+                "id": response["id"],
+                "text": response["body"],
+                "author_id": response["author_id"],
+                "agent_name": response["agent_name"],
+                "sent_at": response["sent_at"],
+            }
+            for response in row["responses"]
+        ],
+    }
+    dataset_id = row["origin_key"] if row["origin"] == "api" else ""
+    return HistoryItem(
+        timeline.MENTIONS,
+        row["published_at"],
+        row["id"],
+        dataset_id,
+        _line(timeline.MENTIONS, row),
+        record,
     )
 
 

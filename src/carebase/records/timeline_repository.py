@@ -13,15 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import and_, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from carebase.db import bulk
-from carebase.models import Event, Ticket
+from carebase.models import Event, Mention, Response, Ticket
 from carebase.models.base import table
 
 TICKETS = "customer_support_ticket"
+# Inbound messages of the agent inbox, with the responses sent to each.
+MENTIONS = "mention"
 _TICKET_SOURCE, _EVENT_SOURCE = "t", "e"
+# A mention's key is text, not a number: its source is `m:<mention id>` (its pk is 0), which
+# keeps (at, source, pk) unique and a cursor's shape unchanged.
+_MENTION_PREFIX = "m:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,17 @@ def page(
                 literal(TICKETS).label("record_type"),
             ).where(tickets.c.profile_id == profile_id)
         )
-    event_types = [name for name in record_types if name != TICKETS]
+    if MENTIONS in record_types:
+        mentions = table(Mention)
+        parts.append(
+            select(
+                (literal(_MENTION_PREFIX) + mentions.c.id).label("source"),
+                literal_column("0").label("pk"),
+                mentions.c.published_at.label("at"),
+                literal(MENTIONS).label("record_type"),
+            ).where(mentions.c.profile_id == profile_id)
+        )
+    event_types = [name for name in record_types if name not in (TICKETS, MENTIONS)]
     if event_types:
         parts.append(
             select(
@@ -101,4 +116,39 @@ def _rows(session: Session, found: Sequence[Any]) -> dict[tuple[str, int], dict[
             columns = [column.name for column in model_table.columns]
             for row in bulk.select_in(session, model_table, columns, "pk", keys):
                 rows[(source, row["pk"])] = row
+    mention_ids = [item.source[2:] for item in found if item.source.startswith(_MENTION_PREFIX)]
+    if mention_ids:
+        for mention_id, row in _mentions(session, mention_ids).items():
+            rows[(_MENTION_PREFIX + mention_id, 0)] = row
     return rows
+
+
+def _mentions(session: Session, mention_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Mentions by id, each with the responses sent to the customer (private notes and
+    drafts are the agents' own)."""
+    mentions, responses = table(Mention), table(Response)
+    columns = [column.name for column in mentions.columns]
+    found = {
+        row["id"]: row for row in bulk.select_in(session, mentions, columns, "id", mention_ids)
+    }
+    for row in found.values():
+        row["responses"] = []
+    sent = session.execute(
+        select(
+            responses.c.id,
+            responses.c.mention_id,
+            responses.c.body,
+            responses.c.author_id,
+            responses.c.agent_name,
+            responses.c.sent_at,
+        )
+        .where(
+            responses.c.mention_id.in_(mention_ids),
+            responses.c.status == "sent",
+            responses.c.private.is_(False),
+        )
+        .order_by(responses.c.sent_at, responses.c.id)
+    )
+    for response in sent.mappings():
+        found[response["mention_id"]]["responses"].append(dict(response))
+    return found

@@ -10,6 +10,7 @@ mention itself (redaction rules apply before it is written).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from pydantic import (
 
 from carebase import jsonutil
 from carebase.recordtypes.registry import Parsed, RecordType
+from carebase.recordtypes.text import clip
 from carebase.recordtypes.timestamps import Timestamp
 from carebase.recordtypes.validation import field_errors, scan_hostile
 
@@ -154,6 +156,21 @@ def parse_mention(raw: Any, may_contain_nul: bool = True) -> Parsed | list[dict[
     return Parsed(raw, record.mention_id, record.published_at, links, digest, columns)
 
 
+def history_line(row: Mapping[str, Any]) -> str:
+    """`Message via twitter from @kim: My parcel never arrived — responded, 1 reply`."""
+    head = f"Message via {row['source_type']}"
+    who = row.get("author_username") or row.get("author_fullname")
+    if who:
+        head += f" from {clip(who, 40)}"
+    if row.get("body"):
+        head += f": {clip(row['body'])}"
+    details = [str(row["state"]).replace("_", " ")]
+    replies = len(row.get("responses") or [])
+    if replies:
+        details.append(f"{replies} repl{'y' if replies == 1 else 'ies'}")
+    return f"{head} — {', '.join(details)}"
+
+
 def _schema() -> dict[str, Any] | None:
     return record_schema()
 
@@ -170,5 +187,6 @@ MENTION = RecordType(
     schema=_schema,
     id_field="mention_id",
     timestamp_field="published_at",
+    history_line=history_line,
     operation_id="ingestMentions",
 )

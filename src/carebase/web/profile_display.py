@@ -67,17 +67,20 @@ TYPE_LABELS = {
     "sms_send": "SMS sent",
     "sms_click": "SMS clicks",
     "sms_subscribe": "SMS subscriptions",
+    "mention": "Inbox messages",
 }
 TYPE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Support and commerce", ("customer_support_ticket", "purchase", "return")),
     ("Email", ("email_send", "email_open", "email_click", "email_bounce", "email_subscribe")),
     ("SMS", ("sms_send", "sms_click", "sms_subscribe")),
+    ("Inbox", ("mention",)),
 )
 # One word for each item's kind in the stream (beside its icon).
 TYPE_KIND = {
     "customer_support_ticket": "Ticket",
     "purchase": "Purchase",
     "return": "Return",
+    "mention": "Message",
 }
 assert set(TYPE_LABELS) == set(HISTORY_TYPES), "a history type has no label"
 
