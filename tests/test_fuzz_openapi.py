@@ -119,6 +119,11 @@ UNSTATABLE_RULES: dict[str, str] = {
     "intervals that do not overlap; `name` not blank",
     "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
     "form; a timeout not null",
+    "createForm": "`groups` must be active groups; `name` and `title` not blank",
+    "updateForm": "`groups` must be active groups; `name` and `title` not blank",
+    "listFormResponses": "`cursor` must be one the API gave",
+    "sendCaseSurvey": "`user_id` must be an active user; `form_id` a form that is not "
+    "archived, required when the inbox settings name no NPS form",
 }
 
 # The check's own default, which the operations above extend with 422.
