@@ -124,6 +124,17 @@ UNSTATABLE_RULES: dict[str, str] = {
     "listFormResponses": "`cursor` must be one the API gave",
     "sendCaseSurvey": "`user_id` must be an active user; `form_id` a form that is not "
     "archived, required when the inbox settings name no NPS form",
+    # Inbox replies (inbox-replies).
+    "draftResponse": "`user_id` must be an active user; `body` not blank; `template_id` live",
+    "editResponse": "`user_id` must be an active user; `body` not blank",
+    "submitResponse": "`user_id` must be an active user",
+    "approveResponse": "`user_id` must be an active user",
+    "rejectResponse": "`user_id` must be an active user; `comment` not blank",
+    "discardResponse": "`user_id` must be an active user",
+    "listResponses": "`cursor` must be one the API gave",
+    "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
+    "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
+    "renderTemplate": "the template may not use what the sandbox refuses",
 }
 
 # The check's own default, which the operations above extend with 422.

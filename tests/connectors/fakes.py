@@ -29,11 +29,18 @@ class FakeHelpdesk:
     password: str
     routes: list[tuple[re.Pattern[str], Callable[..., Reply]]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    # Writes (PUT, POST): routes by method, and (method, path, JSON body) of each one received.
+    write_routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = field(
+        default_factory=list
+    )
+    writes: list[tuple[str, str, Any]] = field(default_factory=list)
     # Answers to give before the routes answer: (status, Retry-After or None), consumed in order.
     failures: list[tuple[int, str | None]] = field(default_factory=list)
     # Fail every request whose path and query match this, with 500 (a helpdesk gone down).
     broken: re.Pattern[str] | None = None
     url: str = ""
+    # The time the helpdesk stamps on what it is sent (a comment, a message, a reply).
+    now: str = "2024-11-06T11:00:00Z"
 
     def route(self, pattern: str) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
         """Register `handler(query, **groups)` for GET paths matching `pattern`."""
@@ -44,11 +51,29 @@ class FakeHelpdesk:
 
         return register
 
-    def answer(self, path: str, query: dict[str, str], authorization: str | None) -> Reply:
+    def write_route(
+        self, method: str, pattern: str
+    ) -> Callable[[Callable[..., Reply]], Callable[..., Reply]]:
+        """Register `handler(body, **groups)` for `method` (PUT, POST) on paths matching it."""
+
+        def register(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+            self.write_routes.append((method, re.compile(f"^{pattern}$"), handler))
+            return handler
+
+        return register
+
+    def answer(
+        self,
+        path: str,
+        query: dict[str, str],
+        authorization: str | None,
+        method: str = "GET",
+        body: Any = None,
+    ) -> Reply:
         asked = path + (
             "?" + "&".join(f"{k}={v}" for k, v in sorted(query.items())) if query else ""
         )
-        self.requests.append(asked)
+        self.requests.append(asked if method == "GET" else f"{method} {asked}")
         expected = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         if authorization != f"Basic {expected}":
             return 401, {"error": "Couldn't authenticate you"}, {}
@@ -58,6 +83,13 @@ class FakeHelpdesk:
             return status, {"error": "APIRateLimitExceeded"}, headers
         if self.broken is not None and self.broken.search(asked):
             return 500, {"error": "InternalError"}, {}
+        if method != "GET":
+            for verb, pattern, handler in self.write_routes:
+                match = pattern.match(path)
+                if verb == method and match:
+                    self.writes.append((method, path, body))
+                    return handler(body, **match.groupdict())
+            return 404, {"error": "RecordNotFound"}, {}
         for pattern, handler in self.routes:
             match = pattern.match(path)
             if match:
@@ -71,10 +103,21 @@ def serve(fake: FakeHelpdesk) -> Iterator[FakeHelpdesk]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_PUT(self) -> None:
+            self._answer("PUT")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def _answer(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = orjson.loads(self.rfile.read(length)) if length else None
             status, body, headers = fake.answer(
-                parts.path, query, self.headers.get("Authorization")
+                parts.path, query, self.headers.get("Authorization"), method, sent
             )
             payload = orjson.dumps(body)
             self.send_response(status)
@@ -210,11 +253,74 @@ def zendesk_metrics(ticket_id: int) -> dict[str, Any]:
     }
 
 
+def zendesk_comment(
+    comment_id: int, author_id: int, at: str, body: str, *, public: bool = True, via: str = "web"
+) -> dict[str, Any]:
+    """A comment as `GET /api/v2/tickets/{id}/comments` lists it."""
+    return {
+        "id": comment_id,
+        "type": "Comment",
+        "author_id": author_id,
+        "body": body,
+        "html_body": f'<div class="zd-comment"><p>{body}</p></div>',
+        "plain_body": body,
+        "public": public,
+        "attachments": [],
+        "audit_id": comment_id + 1000,
+        "via": {"channel": via, "source": {"from": {}, "to": {}, "rel": None}},
+        "created_at": at,
+        "metadata": {"system": {}, "custom": {}},
+    }
+
+
+def zendesk_status_audit(audit_id: int, at: str, previous: str, value: str) -> dict[str, Any]:
+    """An audit (`GET /api/v2/tickets/{id}/audits`) whose one event changes the status."""
+    return {
+        "id": audit_id,
+        "ticket_id": 0,
+        "created_at": at,
+        "author_id": 235323,
+        "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": None}},
+        "metadata": {"system": {}, "custom": {}},
+        "events": [
+            {
+                "id": audit_id * 10 + 1,
+                "type": "Change",
+                "field_name": "status",
+                "value": value,
+                "previous_value": previous,
+            },
+            {"id": audit_id * 10 + 2, "type": "Notification", "subject": "Updated", "body": "x"},
+        ],
+    }
+
+
+def zendesk_conversation() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A ticket's comments and audits: the customer writes, an automation answers, an agent
+    leaves a private note then replies, the customer writes again; the ticket goes pending
+    then solved."""
+    customer, agent = 20978392, 235323
+    comments = [
+        zendesk_comment(501, customer, "2024-11-06T08:00:00Z", "Printer on fire", via="email"),
+        zendesk_comment(502, agent, "2024-11-06T08:01:00Z", "We got your email", via="rule"),
+        zendesk_comment(503, agent, "2024-11-06T08:10:00Z", "call them", public=False),
+        zendesk_comment(504, agent, "2024-11-06T08:20:00Z", "Unplug it, please"),
+        zendesk_comment(505, customer, "2024-11-06T09:00:00Z", "Done, thanks", via="email"),
+    ]
+    audits = [
+        zendesk_status_audit(701, "2024-11-06T08:20:00Z", "open", "pending"),
+        zendesk_status_audit(702, "2024-11-06T10:00:00Z", "pending", "solved"),
+    ]
+    return comments, audits
+
+
 def zendesk(
     tickets: dict[int, dict[str, Any]],
     *,
     page_size: int = 2,
     users: list[dict[str, Any]] | None = None,
+    comments: dict[int, list[dict[str, Any]]] | None = None,
+    audits: dict[int, list[dict[str, Any]]] | None = None,
 ) -> FakeHelpdesk:
     """A Zendesk fake holding `tickets` (by id) and `users` (ZENDESK_USERS by default). A user
     with `active: false` (deleted) or `suspended: true` is left out of the `include=users`
@@ -222,6 +328,73 @@ def zendesk(
     at all (permanently deleted) answers 404 and is left out of `show_many`."""
     fake = FakeHelpdesk("admin@acme.com/token", "zd-token")
     held = {user["id"]: user for user in (ZENDESK_USERS if users is None else users)}
+    # Conversations: none unless given; comments posted through the API are added.
+    comments = comments if comments is not None else {}
+    audits = audits if audits is not None else {}
+
+    def listed(key: str, items: list[dict[str, Any]], query: dict[str, str], path: str) -> Reply:
+        """Offset pages of two, with `next_page` as Zendesk gives it (and users sideloaded)."""
+        page = int(query.get("page", "1"))
+        chunk = items[(page - 1) * 2 : page * 2]
+        more = page * 2 < len(items)
+        named = {item.get("author_id") for item in chunk}
+        body = {
+            key: chunk,
+            "users": [u for i, u in held.items() if i in named] if query.get("include") else [],
+            "next_page": f"{fake.url}{path}?include=users&page={page + 1}" if more else None,
+            "previous_page": None,
+            "count": len(items),
+        }
+        return 200, body, {}
+
+    @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/comments\.json")
+    def list_comments(query: dict[str, str], ticket_id: str) -> Reply:
+        if int(ticket_id) not in tickets:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        items = comments.setdefault(int(ticket_id), [])
+        return listed("comments", items, query, f"/api/v2/tickets/{ticket_id}/comments.json")
+
+    @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/audits\.json")
+    def list_audits(query: dict[str, str], ticket_id: str) -> Reply:
+        if int(ticket_id) not in tickets:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        items = audits.get(int(ticket_id), [])
+        return listed("audits", items, query, f"/api/v2/tickets/{ticket_id}/audits.json")
+
+    @fake.write_route("PUT", r"/api/v2/tickets/(?P<ticket_id>\d+)\.json")
+    def update(body: Any, ticket_id: str) -> Reply:
+        ticket = tickets.get(int(ticket_id))
+        if ticket is None:
+            return 404, {"error": "RecordNotFound", "description": "Not found"}, {}
+        comment = (body.get("ticket") or {}).get("comment") or {}
+        if not comment.get("body"):
+            return 422, {"error": "RecordInvalid", "description": "Record validation errors"}, {}
+        held_comments = comments.setdefault(int(ticket_id), [])
+        comment_id = 900 + len(held_comments) + sum(len(c) for c in comments.values())
+        public = comment.get("public", True)
+        # The API token's user (Matt, an agent) is the author.
+        added = zendesk_comment(comment_id, 235323, fake.now, comment["body"], public=public)
+        added["via"] = {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}}
+        held_comments.append(added)
+        audit = {
+            "id": comment_id + 1000,
+            "ticket_id": int(ticket_id),
+            "created_at": fake.now,
+            "author_id": 235323,
+            "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+            "metadata": {"system": {}, "custom": {}},
+            "events": [
+                {
+                    "id": comment_id,
+                    "type": "Comment",
+                    "author_id": 235323,
+                    "body": comment["body"],
+                    "public": public,
+                    "attachments": [],
+                },
+            ],
+        }
+        return 200, {"ticket": ticket, "audit": audit}, {}
 
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)\.json")
     def show(query: dict[str, str], ticket_id: str) -> Reply:
@@ -309,7 +482,7 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
                 "via": "gorgias_chat",
                 "body_text": "My jacket is the wrong size",
                 "stripped_text": "My jacket is the wrong size",
-                "sender": {"name": "Jane Doe"},
+                "sender": {"id": 7, "name": "Jane Doe", "email": "jane@fake.com"},
                 "created_datetime": "2024-02-14T09:00:00+00:00",
                 "source": {"to": [{"address": "chat@acme.com"}]},
             },
@@ -347,7 +520,7 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
                 "public": True,
                 "channel": "chat",
                 "via": "gorgias_chat",
-                "sender": {"name": "Jane Doe"},
+                "sender": {"id": 7, "name": "Jane Doe", "email": "jane@fake.com"},
                 "created_datetime": "2024-02-14T10:00:00+00:00",
             },
             {
@@ -356,7 +529,7 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
                 "public": True,
                 "channel": "chat",
                 "via": "gorgias_chat",
-                "sender": {"name": "Jane Doe"},
+                "sender": {"id": 7, "name": "Jane Doe", "email": "jane@fake.com"},
                 "created_datetime": "2024-02-14T10:05:00+00:00",
             },
             {
@@ -377,6 +550,39 @@ def gorgias_ticket(ticket_id: int, **changes: Any) -> dict[str, Any]:
 def gorgias(tickets: dict[int, dict[str, Any]], *, page_size: int = 2) -> FakeHelpdesk:
     """A Gorgias fake holding `tickets`; the list is newest-updated first with cursors."""
     fake = FakeHelpdesk("api@acme.com", "gg-key")
+
+    @fake.route(r"/api/tickets/(?P<ticket_id>\d+)/messages")
+    def messages(query: dict[str, str], ticket_id: str) -> Reply:
+        ticket = tickets.get(int(ticket_id))
+        if ticket is None:
+            return 404, {"error": "Not found"}, {}
+        held = ticket.get("messages") or []
+        start = int(query.get("cursor", "0") or 0)
+        size = min(int(query.get("limit", "30")), 100)  # Gorgias's largest page
+        more = start + size < len(held)
+        meta = {"next_cursor": str(start + size) if more else None, "prev_cursor": None}
+        return 200, {"data": held[start : start + size], "meta": meta}, {}
+
+    @fake.write_route("POST", r"/api/tickets/(?P<ticket_id>\d+)/messages")
+    def create_message(body: Any, ticket_id: str) -> Reply:
+        ticket = tickets.get(int(ticket_id))
+        if ticket is None:
+            return 404, {"error": "Not found"}, {}
+        required = ("channel", "via", "from_agent", "sender")
+        if any(key not in body for key in required) or not body.get("body_text"):
+            return 400, {"error": "Validation error", "fields": list(required)}, {}
+        held = ticket.setdefault("messages", [])
+        message = {
+            **body,
+            "id": max((m["id"] for m in held), default=0) + 100,
+            "ticket_id": int(ticket_id),
+            "sender": {"id": 3, "name": "Priya S", "email": "priya@acme.com"},
+            "stripped_text": body["body_text"],
+            "created_datetime": fake.now,
+            "sent_datetime": fake.now,
+        }
+        held.append(message)
+        return 201, message, {}
 
     @fake.route(r"/api/tickets/(?P<ticket_id>\d+)")
     def show(_query: dict[str, str], ticket_id: str) -> Reply:
@@ -470,7 +676,11 @@ FRESHDESK_CONVERSATIONS = [
 
 
 def freshdesk(
-    tickets: dict[int, dict[str, Any]], *, page_size: int = 2, page_limit: int = 300
+    tickets: dict[int, dict[str, Any]],
+    *,
+    page_size: int = 2,
+    page_limit: int = 300,
+    conversations: dict[int, list[dict[str, Any]]] | None = None,
 ) -> FakeHelpdesk:
     """A Freshdesk fake holding `tickets`; lists oldest-updated first, refuses pages past the
     limit, and leaves `description` and `description_text` out of list entries unless asked
@@ -482,14 +692,40 @@ def freshdesk(
         ticket = tickets.get(int(ticket_id))
         return (200, ticket, {}) if ticket else (404, {"code": "not_found"}, {})
 
+    # Every ticket's conversation is FRESHDESK_CONVERSATIONS unless given; replies are added.
+    held = conversations if conversations is not None else {}
+
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/conversations")
-    def conversations(query: dict[str, str], ticket_id: str) -> Reply:
+    def list_conversations(query: dict[str, str], ticket_id: str) -> Reply:
         # Two a page, so that following the Link header is exercised.
         page = int(query.get("page", "1"))
-        chunk = FRESHDESK_CONVERSATIONS[(page - 1) * 2 : page * 2]
-        more = page * 2 < len(FRESHDESK_CONVERSATIONS)
+        items = held.setdefault(int(ticket_id), [dict(c) for c in FRESHDESK_CONVERSATIONS])
+        chunk = items[(page - 1) * 2 : page * 2]
+        more = page * 2 < len(items)
         link = f'<{fake.url}/api/v2/tickets/{ticket_id}/conversations?page={page + 1}>; rel="next"'
         return 200, chunk, {"Link": link} if more else {}
+
+    @fake.write_route("POST", r"/api/v2/tickets/(?P<ticket_id>\d+)/reply")
+    def reply(body: Any, ticket_id: str) -> Reply:
+        if int(ticket_id) not in tickets:
+            return 404, {"code": "not_found"}, {}
+        if not body.get("body"):
+            return 400, {"description": "Validation failed", "errors": [{"field": "body"}]}, {}
+        items = held.setdefault(int(ticket_id), [dict(c) for c in FRESHDESK_CONVERSATIONS])
+        text = re.sub(r"<[^>]+>", "", body["body"]).strip()
+        conversation = {
+            "id": 1000 + len(items),
+            "incoming": False,
+            "private": False,
+            "user_id": 5,
+            "ticket_id": int(ticket_id),
+            "body": body["body"],
+            "body_text": text,
+            "created_at": fake.now,
+            "updated_at": fake.now,
+        }
+        items.append(conversation)
+        return 201, conversation, {}
 
     @fake.route(r"/api/v2/tickets/(?P<ticket_id>\d+)/satisfaction_ratings")
     def ratings(_query: dict[str, str], ticket_id: str) -> Reply:

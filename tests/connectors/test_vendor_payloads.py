@@ -47,6 +47,7 @@ def run(
         settings=settings,
         config=IngestConfig.from_settings(settings),
         options=options,
+        conversations=False,
     )
 
 

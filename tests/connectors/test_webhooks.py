@@ -89,7 +89,7 @@ def test_a_zendesk_event_webhook_becomes_a_mapped_ticket_once(
         assert again.json()["duplicate"] is True, "a retried delivery is a duplicate"
         assert again.json()["delivery_id"] == first.json()["delivery_id"]
         settle()
-        fetches = [r for r in fake.requests if r.startswith("/api/v2/tickets/35436")]
+        fetches = [r for r in fake.requests if r.startswith("/api/v2/tickets/35436.json")]
         assert len(fetches) == 1
     aaron = profile(client, admin_token, "email", "aaron@gmail.com")
     assert {"type": "mobile", "value": "+61404000000", "system_name": None} in aaron["links"]

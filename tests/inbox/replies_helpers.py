@@ -8,18 +8,21 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import orjson
 from sqlalchemy import select
 
-from carebase.activation.webhook_signing import signature
+from carebase.activation import service as destinations
+from carebase.activation.schemas import DestinationIn
+from carebase.activation.webhook_signing import signature, verify_signature
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
 from carebase.inbox import reply_jobs
 from carebase.kit.jobs import Registry, Runner, RunSummary
-from carebase.models import Job, MentionEvent, Response
+from carebase.models import InboxSettings, Job, MentionEvent, Response
 from carebase.settings import Settings
 from tests.activation.receiver import Receiver
 from tests.conftest import FakeClock
@@ -103,3 +106,95 @@ def events_of(
             .order_by(MentionEvent.at, MentionEvent.id)
         )
         return [(e.kind, e.from_value, e.to_value, e.actor_user_id) for e in rows]
+
+
+class ReplyHook:
+    """A reply webhook on a loopback port, as a customer would write one for the `inbox.reply`
+    payload: it checks each request's signature, records replies once by their
+    `X-Carebase-Reply-Id` (counting repeats), answers with its own id, fails on demand."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.replies: dict[str, dict[str, Any]] = {}
+        self.requests = 0
+        self.repeats = 0
+        self.failures: list[int] = []
+        self.lock = threading.Lock()
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, answer = hook.handle({k.lower(): v for k, v in self.headers.items()}, body)
+                data = orjson.dumps(answer)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/replies"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        """One POST's status and answer."""
+        with self.lock:
+            self.requests += 1
+            genuine = verify_signature(
+                self.secret,
+                headers.get("x-carebase-timestamp", ""),
+                body,
+                headers.get("x-carebase-signature", ""),
+                now=time.time(),
+            )
+            if not genuine:
+                return 401, {"message": "bad signature"}
+            if self.failures:
+                return self.failures.pop(0), {"message": "failing on purpose"}
+            reply_id = headers["x-carebase-reply-id"]
+            if reply_id in self.replies:
+                self.repeats += 1
+            else:
+                self.replies[reply_id] = orjson.loads(body)
+            return 200, {"id": f"msg-{list(self.replies).index(reply_id) + 1}"}
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def use_reply_hook(database: Database, settings: Settings, hook: ReplyHook, now: datetime) -> str:
+    """A webhook destination posting to `hook`, named in the inbox settings as the reply
+    destination; its id."""
+    body = DestinationIn.model_validate(
+        {
+            "name": "Replies",
+            "kind": "webhook",
+            "config": {"url": hook.url},
+            "secrets": {"signing_secret": hook.secret},
+        }
+    )
+    with database.unit_of_work() as session:
+        made = destinations.create_destination(
+            session, body, settings=settings, now=now, created_by="test"
+        )
+        row = session.get(InboxSettings, 1)
+        if row is None:
+            session.add(InboxSettings(id=1, reply_destination_id=made.id, updated_at=now))
+        else:
+            row.reply_destination_id = made.id
+        return made.id
+
+
+def run_real(database: Database, settings: Settings, clock: FakeClock) -> RunSummary:
+    """Run every due reply job once through the real reply channels."""
+    registry = Registry([reply_jobs.job_kind(settings)])
+    return Runner(database, registry, clock=clock).run_due()

@@ -102,8 +102,10 @@ def test_a_reply_needing_approval_is_approved_sent_once_and_marks_the_mention_re
         ("state", "in_progress", "awaiting_approval", agent),
         ("state", "awaiting_approval", "in_progress", manager),
         ("state", "in_progress", "responded", agent),
-        ("response", None, None, agent),
+        ("response", None, response_id, agent),
     ]
+    # Unassigned until then, the mention is now the responder's.
+    assert mention.assignee_id == agent
     # Running the worker again sends nothing more.
     run_replies(database, settings, clock, LoopbackChannel(receiver))
     assert len(receiver.requests) == 1

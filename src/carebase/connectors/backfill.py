@@ -16,15 +16,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebase.connectors import conversations as helpdesk_conversations
 from carebase.connectors import repository
 from carebase.connectors.kinds import KINDS
 from carebase.connectors.mapping import iso
 from carebase.connectors.service import ClientOptions, get_connector, open_client
 from carebase.datasets import service as datasets
 from carebase.db.session import Database
+from carebase.inbox import helpdesk_sync
 from carebase.ingest import service as ingest
 from carebase.ingest.batch import load_batch
 from carebase.ingest.schemas import IngestResult
+from carebase.models import utcnow
 from carebase.recordtypes.tickets import RECORD_TYPE as TICKETS
 from carebase.settings import Settings
 
@@ -59,8 +62,11 @@ def run(
     options: ClientOptions | None = None,
     restart: bool = False,
     progress: Progress | None = None,
+    conversations: bool = True,
 ) -> BackfillSummary:
-    """Backfill one connector's tickets updated since `since` (resuming a saved run)."""
+    """Backfill one connector's tickets updated since `since` (resuming a saved run); with
+    `conversations`, each ticket's conversation too (the inbox's mentions and responses),
+    read at the helpdesk's ordinary API pace, applied with its ticket."""
     started = time.perf_counter()
     options = options or ClientOptions()
     with database.unit_of_work(write=False) as session:
@@ -71,8 +77,22 @@ def run(
     summary = BackfillSummary(resumed=resume and bool(saved.get("position")))
     position = saved.get("position") if resume else None
     helpdesk = KINDS[connector.kind]
-    with open_client(connector, settings, options, backfill=True) as client:
+    with (
+        open_client(connector, settings, options, backfill=True) as client,
+        # Conversations are read per ticket, under the ordinary API limit, not the export's.
+        open_client(connector, settings, options, backfill=True, pacing=helpdesk.pacing) as reader,
+    ):
         for page in helpdesk.backfill(client, since, position):
+            talks = (
+                {
+                    str(event["ticket_id"]): helpdesk_conversations.fetch(
+                        connector.kind, reader, event
+                    )
+                    for event in page.events
+                }
+                if conversations
+                else {}
+            )
             summary.pages += 1
             # Tickets the helpdesk module rejected itself (e.g. a requester Zendesk no longer
             # has) are counted and reported as ingestion's rejections are.
@@ -85,8 +105,11 @@ def run(
             batches = [page.events[i : i + size] for i in range(0, len(page.events), size)] or [[]]
             for number, events in enumerate(batches):
                 last = number == len(batches) - 1
-                _ingest(database, connector, events, state if last else None, config, summary)
-            summary.requests, summary.waited_seconds = client.requests, client.waited
+                _ingest(
+                    database, connector, events, state if last else None, config, summary, talks
+                )
+            summary.requests = client.requests + reader.requests
+            summary.waited_seconds = client.waited + reader.waited
             if progress:
                 progress(summary)
     with database.unit_of_work(write=False) as session:
@@ -104,8 +127,22 @@ def _ingest(
     state: dict[str, Any] | None,
     config: ingest.IngestConfig,
     summary: BackfillSummary,
+    talks: dict[str, helpdesk_conversations.Conversation],
 ) -> None:
     def save_state(session: Session, _result: IngestResult | None = None) -> None:
+        # The batch's tickets' conversations commit with them (and with the resume point).
+        for event in events:
+            conversation = talks.get(str(event["ticket_id"]))
+            if conversation is not None:
+                helpdesk_sync.apply_conversation(
+                    session,
+                    kind=connector.kind,
+                    connector_id=connector.id,
+                    dataset_id=connector.dataset_id,
+                    conversation=conversation,
+                    channel=helpdesk_conversations.channel_of(event),
+                    now=utcnow(),
+                )
         if state is not None:
             repository.save_backfill_state(session, connector.id, state)
 

@@ -9,8 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from carebase.connectors import repository
-from carebase.connectors.kinds import KINDS
+from carebase.connectors import conversations, repository
 from carebase.connectors.mapping import TicketRejected
 from carebase.connectors.service import (
     IN_PLACE_WAIT,
@@ -20,6 +19,7 @@ from carebase.connectors.service import (
     open_client,
 )
 from carebase.http.outbound import OutboundDeferred, OutboundError, OutboundInterrupted
+from carebase.inbox import helpdesk_sync
 from carebase.ingest import service as ingest
 from carebase.ingest.batch import load_batch
 from carebase.ingest.schemas import IngestResult
@@ -70,7 +70,10 @@ def process_delivery(
                 connector, settings, options, database=database, stop=context.interrupted
             ) as client,
         ):
-            event = KINDS[connector.kind].fetch(client, delivery.ticket_id)
+            # The ticket, and for the inbox its messages and status changes.
+            event, conversation = conversations.fetch_ticket(
+                connector.kind, client, delivery.ticket_id
+            )
     except OutboundDeferred as deferred:
         # The connector's budget has no slot soon (its pace is spent, or it is held after a
         # 429 or an outage): not this delivery's failure, so not counted as an attempt.
@@ -122,9 +125,20 @@ def process_delivery(
             log_id=answer.log_id,
             error="; ".join(reasons)[:2000] or None,
         )
+        if conversation is not None:
+            helpdesk_sync.apply_conversation(
+                session,
+                kind=connector.kind,
+                connector_id=connector.id,
+                dataset_id=connector.dataset_id,
+                conversation=conversation,
+                channel=conversations.channel_of(event),
+                now=context.clock(),
+            )
         context.complete(session, {"delivery": status, "log_id": answer.log_id})
 
-    # The ticket, the delivery's completion and the job's commit together, or none does.
+    # The ticket, its conversation's mentions, responses and state changes, the delivery's
+    # completion and the job's commit together, or none does.
     load_batch(
         database,
         connector.dataset_id,

@@ -154,17 +154,23 @@ def map_ticket(ticket: dict[str, Any], helpdesk_url: str) -> dict[str, Any]:
     }
 
 
-def fetch(client: HelpdeskClient, ticket_id: str) -> dict[str, Any] | None:
-    """One ticket (its GET includes the messages), mapped; None when Gorgias no longer has it."""
+def fetch_raw(client: HelpdeskClient, ticket_id: str) -> dict[str, Any] | None:
+    """One ticket as Gorgias shows it (with its messages); None when it no longer has it."""
     try:
-        ticket = client.get_json(f"/api/tickets/{ticket_id}")
+        ticket: dict[str, Any] = client.get_json(f"/api/tickets/{ticket_id}")
     except OutboundError as error:
         if error.status == 404:
             return None
         raise
     if ticket.get("trashed_datetime"):
         return None
-    return map_ticket(ticket, client.base_url)
+    return ticket
+
+
+def fetch(client: HelpdeskClient, ticket_id: str) -> dict[str, Any] | None:
+    """One ticket (its GET includes the messages), mapped; None when Gorgias no longer has it."""
+    ticket = fetch_raw(client, ticket_id)
+    return None if ticket is None else map_ticket(ticket, client.base_url)
 
 
 def backfill(

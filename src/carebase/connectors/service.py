@@ -43,7 +43,7 @@ from carebase.errors import (
     WebhookUnauthenticated,
     problem,
 )
-from carebase.http.outbound import HelpdeskClient, OutboundError, Sleep
+from carebase.http.outbound import HelpdeskClient, OutboundError, Pacing, Sleep
 from carebase.ids import new_id
 from carebase.ingest import service as ingest
 from carebase.kit import jobs, pagination
@@ -185,6 +185,7 @@ def open_client(
     database: Database | None = None,
     backfill: bool = False,
     stop: threading.Event | None = None,
+    pacing: Pacing | None = None,
 ) -> HelpdeskClient:
     """An API client for the connector's helpdesk, with its credentials decrypted; given the
     database, its requests book slots in the connector's budget shared by every process.
@@ -206,7 +207,7 @@ def open_client(
     return HelpdeskClient(
         connector.base_url,
         auth=helpdesk.auth(credentials),
-        pacing=helpdesk.backfill_pacing if backfill else helpdesk.pacing,
+        pacing=pacing or (helpdesk.backfill_pacing if backfill else helpdesk.pacing),
         allow_private=settings.allow_private_outbound,
         # Webhook fetches of one connector share its budget across deliveries, workers and
         # machines; a backfill (its own endpoint limits) paces itself.

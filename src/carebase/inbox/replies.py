@@ -23,6 +23,7 @@ from carebase.ids import new_id
 from carebase.inbox import mentions, reply_jobs, templates
 from carebase.inbox import replies_repository as repository
 from carebase.inbox.workflow import AWAITING_APPROVAL, IN_PROGRESS, Actor, refusal
+from carebase.kit import pagination
 from carebase.models import Mention, Response
 
 MAX_BODY = 10_000
@@ -86,8 +87,6 @@ def list_responses(
     limit: int = 50,
 ) -> tuple[list[Response], str | None]:
     """A page of responses, oldest first, and the next page's cursor."""
-    from carebase.kit import pagination
-
     after = pagination.decode(cursor, datetime, str) if cursor else None
     rows = repository.page(
         session,

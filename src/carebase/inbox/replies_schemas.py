@@ -85,7 +85,7 @@ class ResponseOut(BaseModel):
             agent_name=row.agent_name,
             body=row.body,
             private=row.private,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,
             origin=row.origin,
             external_id=row.external_id,
             template_id=row.template_id,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
-from carebase.inbox import mentions
+from carebase.inbox import mentions, reply_channels
 from carebase.inbox import replies_repository as repository
 from carebase.inbox.workflow import Actor
 from carebase.kit.jobs import (
@@ -49,8 +49,8 @@ class Delivered(Protocol):
 
 
 class Deliver(Protocol):
-    """Posts one reply (inbox/reply_channels.deliver): raises an exception carrying
-    `retryable` (and `retry_after`) when it cannot."""
+    """Posts one reply, as inbox/reply_channels.deliver does: raises ReplyFailed (or any
+    exception carrying `retryable` and `retry_after`: a test's channel) when it cannot."""
 
     def __call__(
         self,
@@ -90,15 +90,9 @@ def job_kind(
     client_options = options or ClientOptions()
 
     def handle(context: JobContext) -> dict[str, Any] | None:
-        return send(context, settings, client_options, deliver or _channels())
+        return send(context, settings, client_options, deliver or reply_channels.deliver)
 
     return JobKind(SEND, handle, on_failure=_mirror_failure)
-
-
-def _channels() -> Deliver:
-    from carebase.inbox import reply_channels
-
-    return reply_channels.deliver
 
 
 def send(
@@ -155,6 +149,9 @@ def send(
         assert response is not None
         actor = Actor.user(response.author_id) if response.author_id else Actor.system("reply")
         mentions.mark_responded(session, mention, response, actor, now)
+        if response.case_id is None and mention.case_id is not None:
+            # The first response opens the mention's case: the reply belongs to it.
+            repository.set_fields(session, response_id, case_id=mention.case_id)
         result = {"reply": "sent", "external_id": response.external_id}
         context.complete(session, result)
         return result

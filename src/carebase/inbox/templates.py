@@ -51,7 +51,11 @@ def check_syntax(body: str) -> None:
             "body", f"is not a valid template (line {error.lineno}: {error.message})"
         ) from error
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        name = node.attr if isinstance(node, nodes.Getattr) else _constant(node.arg)
+        if isinstance(node, nodes.Getattr):
+            name: Any = node.attr
+        else:
+            assert isinstance(node, nodes.Getitem)
+            name = _constant(node.arg)
         if isinstance(name, str) and name.startswith("_"):
             raise ValidationFailed.on("body", f"may not use the private attribute {name!r}")
 
@@ -141,7 +145,8 @@ def create_template(
         created_at=now,
         updated_at=now,
     )
-    repository.add(session, template)
+    if not repository.add(session, template):
+        raise NameTaken(f"A template called {clean_name!r} exists already.")
     return template
 
 
@@ -168,7 +173,8 @@ def update_template(
     if archived is not None:
         template.archived_at = (template.archived_at or now) if archived else None
     template.updated_at = now
-    session.flush()
+    if not repository.save(session):
+        raise NameTaken(f"A template called {template.name!r} exists already.")
     return template
 
 

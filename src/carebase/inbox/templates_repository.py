@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carebase.models import Group, GroupMember, MessageTemplate
+from carebase.users.repository import flush_unique
 
 _TEMPLATE = MessageTemplate.__table__.c
 
@@ -30,10 +31,14 @@ def name_taken(session: Session, name: str, *, other_than: str | None = None) ->
     return session.execute(statement.limit(1)).first() is not None
 
 
-def add(session: Session, template: MessageTemplate) -> None:
-    """Store a new template."""
-    session.add(template)
-    session.flush()
+def add(session: Session, template: MessageTemplate) -> bool:
+    """Store a new template; False when its name is taken (a concurrent writer's)."""
+    return flush_unique(session, template)
+
+
+def save(session: Session) -> bool:
+    """Write a changed template; False when its new name is taken meanwhile."""
+    return flush_unique(session)
 
 
 def delete(session: Session, template: MessageTemplate) -> None:
