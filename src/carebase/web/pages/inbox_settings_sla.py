@@ -359,8 +359,7 @@ def _workflow_page(destinations: Choices, nps_forms: Choices) -> FormPage:
                 "Idle timeout",
                 kind="number",
                 hint=(
-                    "An agent idle this long goes offline; their unstarted mentions go back "
-                    "to New."
+                    "An agent idle this long goes offline; their unstarted mentions go back to New."
                 ),
             ),
             Input("idle_offline_unit", "Idle timeout unit", kind="select", options=UNIT_CHOICES),
