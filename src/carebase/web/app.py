@@ -19,12 +19,15 @@ from carebase.web.pages import (
     embed_zendesk,
     home,
     inbox_settings_classifications,
+    inbox_settings_forms,
     inbox_settings_frame,
     inbox_settings_hours,
+    inbox_settings_ignored,
     inbox_settings_queues,
     inbox_settings_replies,
     inbox_settings_rules,
     inbox_settings_sla,
+    inbox_settings_workflow,
     notes,
     profile_tabs,
     profiles,
@@ -57,9 +60,12 @@ def install_console(app: FastAPI) -> None:
     app.include_router(inbox_settings_classifications.router)
     app.include_router(inbox_settings_queues.router)
     app.include_router(inbox_settings_replies.router)
+    app.include_router(inbox_settings_forms.router)
+    app.include_router(inbox_settings_ignored.router)
     app.include_router(inbox_settings_rules.router)
     app.include_router(inbox_settings_sla.router)
     app.include_router(inbox_settings_hours.router)
+    app.include_router(inbox_settings_workflow.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)
