@@ -45,7 +45,7 @@ class ClassificationOut(BaseModel):
 class ClassificationCreate(BaseModel):
     """A new classification."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=2000)
@@ -55,7 +55,7 @@ class ClassificationCreate(BaseModel):
 class ClassificationUpdate(BaseModel):
     """Changes to a classification; fields left out stay."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
@@ -166,7 +166,7 @@ class EventList(BaseModel):
 class ActingUser(BaseModel):
     """The user acting (an API token has no user of its own)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     user_id: int = UserIdField
 
@@ -256,7 +256,7 @@ class PresenceOut(BaseModel):
 class PresenceUpdate(BaseModel):
     """Go online (a heartbeat) or offline; optionally set capacity."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     online: bool
     capacity: int | None = Field(None, ge=0, le=1000)
