@@ -36,6 +36,9 @@ _AUTHOR: dict[int | str, dict[str, Any]] = {
     403: {"description": "`user_id` is not the reply's author (`not_author`)."},
     409: {"description": "The reply's status does not allow this (`transition_refused`)."},
 }
+_NAMED: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Another template has that name (`name_taken`)."}
+}
 _REVIEW: dict[int | str, dict[str, Any]] = {
     403: {"description": "`user_id` is not a manager, or wrote the reply (`not_reviewer`)."},
     409: {"description": "The reply is not awaiting approval (`transition_refused`)."},
@@ -177,7 +180,11 @@ def list_templates(
 
 
 @router.post(
-    "/v1/templates", status_code=201, operation_id="createTemplate", response_model=TemplateOut
+    "/v1/templates",
+    status_code=201,
+    operation_id="createTemplate",
+    response_model=TemplateOut,
+    responses=_NAMED,
 )
 def create_template(
     template: TemplateIn, _writer: Writer, session: DbSession, now: Now
@@ -196,7 +203,10 @@ def get_template(template_id: str, _reader: Reader, session: DbSession) -> Templ
 
 
 @router.patch(
-    "/v1/templates/{template_id}", operation_id="updateTemplate", response_model=TemplateOut
+    "/v1/templates/{template_id}",
+    operation_id="updateTemplate",
+    response_model=TemplateOut,
+    responses=_NAMED,
 )
 def update_template(
     template_id: str, patch: TemplatePatch, _writer: Writer, session: DbSession, now: Now
