@@ -22,9 +22,9 @@ def may_move(current: str, target: str) -> bool:
     return refusal(current, target, "rule") is None
 
 
-def sla_snapshot(session: Session, queue_id: str) -> dict[str, Any]:
+def sla_snapshot(session: Session, queue_id: str, now: datetime) -> dict[str, Any]:
     """The SLA a new mention of the queue is measured against."""
-    return sla.snapshot_for_queue(session, queue_id)
+    return sla.snapshot_for_queue(session, queue_id, now)
 
 
 def set_state(session: Session, mention: Mention, target: str, actor: Actor, now: datetime) -> None:

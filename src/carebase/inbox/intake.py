@@ -99,7 +99,7 @@ def receive(session: Session, items: list[MentionIn], now: datetime) -> list[Rec
         if queue_id not in rules_by_queue:
             queues.get_queue(session, queue_id)  # NotFound for an unknown queue
             rules_by_queue[queue_id] = _rule_views(session, queue_id)
-            sla_by_queue[queue_id] = hooks.sla_snapshot(session, queue_id)
+            sla_by_queue[queue_id] = hooks.sla_snapshot(session, queue_id, now)
         mention = _create(
             session,
             item,
