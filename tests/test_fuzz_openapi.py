@@ -98,6 +98,19 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "renderTemplate": "the template may not use what the sandbox refuses",
+    "listMentions": "`cursor` must be one the API gave; the `mine` tab needs `user_id`",
+    "claimMention": "`user_id` must be an active user",
+    "assignMention": "`user_id` and `assignee_id` active users; exactly one of assignee_id or "
+    "group_id; the group not archived",
+    "unassignMention": "`user_id` must be an active user",
+    "setMentionState": "`user_id` must be an active user",
+    "setMentionFollowUp": "`user_id` must be an active user",
+    "classifyMention": "`user_id` must be an active user",
+    "unclassifyMention": "`user_id` must be an active user",
+    "bulkChangeMentions": "`user_id` must be an active user",
+    "setPresence": "the user must not be archived",
+    "createClassification": "`name` must not be blank",
+    "updateClassification": "`name` must not be blank; a field given must not be null",
     "createQueue": "`name` must not be blank",
     "updateQueue": "`name` must not be blank; `sla_policy_id` must exist",
     "listRules": "`queue_id` must exist",
@@ -139,6 +152,11 @@ UNSTATABLE_RULES: dict[str, str] = {
     "intervals that do not overlap; `name` not blank",
     "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
     "form; a timeout not null",
+    "createForm": "`groups` must be active groups; `name` and `title` not blank",
+    "updateForm": "`groups` must be active groups; `name` and `title` not blank",
+    "listFormResponses": "`cursor` must be one the API gave",
+    "sendCaseSurvey": "`user_id` must be an active user; `form_id` a form that is not "
+    "archived, required when the inbox settings name no NPS form",
     # Inbox replies (inbox-replies).
     "draftResponse": "`user_id` must be an active user; `body` not blank; `template_id` live",
     "editResponse": "`user_id` must be an active user; `body` not blank",

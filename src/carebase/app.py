@@ -30,6 +30,7 @@ from carebase.http.middleware import (
 from carebase.http.openapi import document_errors
 from carebase.inbox.api import router as inbox_mentions_router
 from carebase.inbox.classifications_api import router as inbox_classifications_router
+from carebase.inbox.forms_api import router as forms_router
 from carebase.inbox.intake_api import router as inbox_intake_router
 from carebase.inbox.presence_api import router as inbox_presence_router
 from carebase.inbox.replies_api import router as inbox_replies_router
@@ -161,6 +162,7 @@ def create_app(
     app.include_router(query_router)
     app.include_router(events_router)
     app.include_router(activation_router)
+    app.include_router(forms_router)
     app.include_router(inbox_replies_router)
     app.include_router(inbox_sla_router)
     app.include_router(inbox_mentions_router)

@@ -26,6 +26,7 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             segment_refresh.job_kind(settings),
             activation_runs.job_kind(settings, options),
             activation_ticks.job_kind(settings),
+            inbox_reply_jobs.job_kind(settings, options),
             inbox_cases.job_kind(settings),
             inbox_presence.job_kind(settings),
             inbox_reply_jobs.job_kind(settings, options),

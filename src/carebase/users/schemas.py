@@ -156,6 +156,10 @@ class GroupOut(BaseModel):
     members: list[int] = Field(description="Ids of the users in the group.")
     created_at: datetime
     updated_at: datetime
+    requires_approval: bool = Field(
+        default=False,
+        description="Whether members' inbox replies wait for a manager's approval.",
+    )
 
 
 class GroupCreate(BaseModel):
@@ -177,3 +181,4 @@ class GroupUpdate(BaseModel):
     # A field left out stays as it is; null is refused (422), so the document shows none.
     name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = None
     comment: Annotated[str, Field(max_length=2000)] | SkipJsonSchema[None] = None
+    requires_approval: bool | SkipJsonSchema[None] = None

@@ -365,6 +365,7 @@ def describe_group(session: Session, group: Group) -> GroupOut:
         archived=group.archived_at is not None,
         archived_at=group.archived_at,
         members=repository.member_ids(session, group.id),
+        requires_approval=group.requires_approval,
         created_at=group.created_at,
         updated_at=group.updated_at,
     )
@@ -373,13 +374,17 @@ def describe_group(session: Session, group: Group) -> GroupOut:
 def update_group(
     session: Session, group_id: int, changes: Mapping[str, Any], *, now: datetime
 ) -> Group:
-    """Rename a group or change its comment; Conflict (409) when the name is taken."""
+    """Rename a group, change its comment or whether its replies need approval; Conflict
+    (409) when the name is taken."""
     fields = _changes(changes)
     group = get_group(session, group_id)
     if "name" in fields:
         group.name = _text("name", fields["name"], required=True, max_length=200)
     if "comment" in fields:
         group.comment = _comment(fields["comment"])
+    if "requires_approval" in fields:
+        # Members' replies wait for a manager's approval before they are sent (inbox).
+        group.requires_approval = bool(fields["requires_approval"])
     group.updated_at = now
     if not repository.flush_unique(session):
         raise _name_taken()

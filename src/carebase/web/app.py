@@ -21,6 +21,16 @@ from carebase.web.pages import (
     inbox,
     inbox_mention,
     inbox_replies,
+    inbox_settings_classifications,
+    inbox_settings_forms,
+    inbox_settings_frame,
+    inbox_settings_hours,
+    inbox_settings_ignored,
+    inbox_settings_queues,
+    inbox_settings_replies,
+    inbox_settings_rules,
+    inbox_settings_sla,
+    inbox_settings_workflow,
     notes,
     profile_tabs,
     profiles,
@@ -49,6 +59,16 @@ def install_console(app: FastAPI) -> None:
     app.include_router(settings_users.router)
     app.include_router(settings_groups.router)
     app.include_router(settings_tokens.router)
+    app.include_router(inbox_settings_frame.router)
+    app.include_router(inbox_settings_classifications.router)
+    app.include_router(inbox_settings_queues.router)
+    app.include_router(inbox_settings_replies.router)
+    app.include_router(inbox_settings_forms.router)
+    app.include_router(inbox_settings_ignored.router)
+    app.include_router(inbox_settings_rules.router)
+    app.include_router(inbox_settings_sla.router)
+    app.include_router(inbox_settings_hours.router)
+    app.include_router(inbox_settings_workflow.router)
     app.include_router(docs.router)
     app.include_router(profiles.router)
     app.include_router(profile_tabs.router)

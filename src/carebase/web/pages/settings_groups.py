@@ -34,6 +34,7 @@ class GroupForm(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     comment: str = Field(default="", max_length=2000)
+    requires_approval: Literal["", "on"] = ""
 
 
 def _all_groups(session: Session) -> list[GroupOut]:
@@ -163,6 +164,8 @@ async def edit_group_page(request: Request, _manager: Manager, group_id: GroupId
     """A group's name, comment and members."""
     group, members = await _one(request, group_id)
     values = {"name": group.name, "comment": group.comment}
+    if group.requires_approval:
+        values["requires_approval"] = "on"
     return _form_page(request, values=values, errors={}, editing=group, members=members)
 
 
@@ -181,6 +184,8 @@ async def save_group(request: Request, _manager: Manager, group_id: GroupId) -> 
             status_code=422,
         )
     changes, now = form.data.model_dump(), now_of(request)
+    # An unticked checkbox is not sent: its absence means "no".
+    changes["requires_approval"] = changes["requires_approval"] == "on"
     try:
         await write(request, lambda s: service.update_group(s, group_id, changes, now=now).id)
     except (ValidationFailed, Conflict) as error:

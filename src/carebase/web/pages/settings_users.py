@@ -54,6 +54,7 @@ SETTINGS_TABS = (
     ("Users", "/settings/users"),
     ("Groups", "/settings/groups"),
     ("API tokens", "/settings/tokens"),
+    ("Inbox", "/settings/inbox"),
 )
 
 
