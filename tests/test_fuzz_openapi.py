@@ -87,17 +87,6 @@ UNSTATABLE_RULES: dict[str, str] = {
     "startOrchestrationRun": "`full_resync` and `only_failed` do not go together",
     "listOrchestrationRuns": "`cursor` must be one the API gave",
     "listRunRecords": "`cursor` must be one the API gave",
-    # Inbox replies (inbox-replies).
-    "draftResponse": "`user_id` must be an active user; `body` not blank; `template_id` live",
-    "editResponse": "`user_id` must be an active user; `body` not blank",
-    "submitResponse": "`user_id` must be an active user",
-    "approveResponse": "`user_id` must be an active user",
-    "rejectResponse": "`user_id` must be an active user; `comment` not blank",
-    "discardResponse": "`user_id` must be an active user",
-    "listResponses": "`cursor` must be one the API gave",
-    "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
-    "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
-    "renderTemplate": "the template may not use what the sandbox refuses",
     "listMentions": "`cursor` must be one the API gave; the `mine` tab needs `user_id`",
     "claimMention": "`user_id` must be an active user",
     "assignMention": "`user_id` and `assignee_id` active users; exactly one of assignee_id or "
@@ -130,28 +119,6 @@ UNSTATABLE_RULES: dict[str, str] = {
     "intervals that do not overlap; `name` not blank",
     "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
     "form; a timeout not null",
-    "listMentions": "`cursor` must be one the API gave; the `mine` tab needs `user_id`",
-    "claimMention": "`user_id` must be an active user",
-    "assignMention": "`user_id` and `assignee_id` active users; exactly one of assignee_id or "
-    "group_id; the group not archived",
-    "unassignMention": "`user_id` must be an active user",
-    "setMentionState": "`user_id` must be an active user",
-    "setMentionFollowUp": "`user_id` must be an active user",
-    "classifyMention": "`user_id` must be an active user",
-    "unclassifyMention": "`user_id` must be an active user",
-    "bulkChangeMentions": "`user_id` must be an active user",
-    "setPresence": "the user must not be archived",
-    "createClassification": "`name` must not be blank",
-    "updateClassification": "`name` must not be blank; a field given must not be null",
-    "listCases": "`cursor` must be one the API gave",
-    "createSlaPolicy": "`business_hours_id` must exist; `name` not blank",
-    "updateSlaPolicy": "`business_hours_id` must exist; `name` not blank; the default stays",
-    "createBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
-    "intervals that do not overlap; `name` not blank",
-    "updateBusinessHours": "an IANA zone, HH:MM times, weekday 0-6, YYYY-MM-DD dates, "
-    "intervals that do not overlap; `name` not blank",
-    "updateInboxSettings": "`reply_destination_id` a webhook destination, `nps_form_id` an NPS "
-    "form; a timeout not null",
     "createForm": "`groups` must be active groups; `name` and `title` not blank",
     "updateForm": "`groups` must be active groups; `name` and `title` not blank",
     "listFormResponses": "`cursor` must be one the API gave",
@@ -168,11 +135,6 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "renderTemplate": "the template may not use what the sandbox refuses",
-    "createForm": "`groups` must be active groups; `name` and `title` not blank",
-    "updateForm": "`groups` must be active groups; `name` and `title` not blank",
-    "listFormResponses": "`cursor` must be one the API gave",
-    "sendCaseSurvey": "`user_id` must be an active user; `form_id` a form that is not "
-    "archived, required when the inbox settings name no NPS form",
 }
 
 # The check's own default, which the operations above extend with 422.

@@ -35,7 +35,6 @@ from carebase.inbox.intake_api import router as inbox_intake_router
 from carebase.inbox.presence_api import router as inbox_presence_router
 from carebase.inbox.replies_api import router as inbox_replies_router
 from carebase.inbox.sla_api import router as inbox_sla_router
-from carebase.inbox.forms_api import router as forms_router
 from carebase.ingest.api import batch_components
 from carebase.ingest.api import router as datasets_router
 from carebase.ingest.service import IngestConfig
@@ -169,8 +168,6 @@ def create_app(
     app.include_router(inbox_classifications_router)
     app.include_router(inbox_intake_router)
     app.include_router(inbox_presence_router)
-    app.include_router(inbox_replies_router)
-    app.include_router(forms_router)
     install_console(app)
     _document_extra_schemas(app)
     return app

@@ -29,6 +29,5 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             inbox_reply_jobs.job_kind(settings, options),
             inbox_cases.job_kind(settings),
             inbox_presence.job_kind(settings),
-            inbox_reply_jobs.job_kind(settings, options),
         ]
     )
