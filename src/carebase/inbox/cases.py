@@ -123,6 +123,16 @@ def _open_case_for(session: Session, key: str, now: datetime) -> Case | None:
     return case
 
 
+def keys_with_open_cases(session: Session, keys: set[str]) -> set[str]:
+    """Which of these customers' keys have an open case, with every key locked first (in one
+    sorted call) so that no response opens a case for one of them until this transaction
+    ends: a batch of messages asks once instead of once per message."""
+    if not keys:
+        return set()
+    lock_keys(session, sorted(f"case:{key}" for key in keys))
+    return repository.open_case_keys(session, keys)
+
+
 def on_customer_mention(session: Session, mention: Mention, now: datetime) -> None:
     """A new customer mention: it joins its key's open case, if any (else it waits for an
     agent's response to start one)."""

@@ -30,6 +30,22 @@ def key_filter(key: str) -> ColumnElement[bool]:
     return _MENTION.profile_id == key
 
 
+def open_case_keys(session: Session, keys: set[str]) -> set[str]:
+    """The keys among `keys` that have an open case."""
+    found: set[str] = set()
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(
+            key
+            for key in session.scalars(
+                select(_CASE.case_key).where(_CASE.case_key.in_(chunk), _CASE.status == "open")
+            )
+            if key is not None
+        )
+    return found
+
+
 def open_case(session: Session, key: str) -> Case | None:
     """The key's open case, locked FOR UPDATE (the newest, should there be more)."""
     return session.execute(

@@ -71,6 +71,16 @@ def assign(
     mentions.assign(session, mention, actor, now, user_id=user_id, group_id=group_id)
 
 
+def case_key(mention: Mention) -> str:
+    """The customer key a mention's case is kept under."""
+    return cases.case_key(mention)
+
+
+def keys_with_open_cases(session: Session, keys: set[str]) -> set[str]:
+    """Which customer keys have an open case (the keys locked for this transaction)."""
+    return cases.keys_with_open_cases(session, keys)
+
+
 def on_customer_mention(session: Session, mention: Mention, now: datetime) -> None:
     """Let cases know a customer wrote (joins or re-opens a case)."""
     cases.on_customer_mention(session, mention, now)

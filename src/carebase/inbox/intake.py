@@ -68,6 +68,16 @@ def group_key(item: MentionIn, mention_id: str) -> str:
     return f"mention:{mention_id}"
 
 
+def _case_key(item: MentionIn) -> str:
+    """The case key the message's mention will have (cases.case_key of it)."""
+    probe = Mention(
+        profile_id=item.profile_id,
+        author_key=_fit(item.author_key, 300),
+        group_key=group_key(item, ""),
+    )
+    return hooks.case_key(probe)
+
+
 def _lock_key(key: tuple[str, str, str]) -> str:
     return "mention:" + ":".join(key)
 
@@ -81,6 +91,13 @@ def receive(session: Session, items: list[MentionIn], now: datetime) -> list[Rec
     locks.lock_keys(session, sorted({_lock_key(item.key) for item in items}))
     locks.lock_profiles(session, {item.profile_id for item in items if item.profile_id})
     known = repository.existing_mentions(session, [item.key for item in items])
+    # Asked once for the whole batch: most messages join no case and route to nobody, and
+    # asking per message was most of the cost of receiving one.
+    fresh = [item for item in items if item.key not in known]
+    open_keys = hooks.keys_with_open_cases(session, {_case_key(item) for item in fresh})
+    answered = repository.groups_with_replies(
+        session, {group_key(item, "") for item in fresh if item.author_key or item.thread_key}
+    )
     patterns = repository.ignored_senders(session)
     rules_by_queue: dict[str, list[rulebook.RuleView]] = {}
     sla_by_queue: dict[str, dict[str, Any]] = {}
@@ -108,6 +125,8 @@ def receive(session: Session, items: list[MentionIn], now: datetime) -> list[Rec
             patterns,
             now,
             sla=dict(sla_by_queue[queue_id]),
+            open_keys=open_keys,
+            answered=answered,
         )
         known[item.key] = mention.id
         out.append(Received(mention.id, True))
@@ -146,6 +165,8 @@ def _create(
     now: datetime,
     *,
     sla: dict[str, Any],
+    open_keys: set[str],
+    answered: set[str],
 ) -> Mention:
     _check(item)
     message = rulebook.Message(
@@ -216,8 +237,9 @@ def _create(
     if hit is not None:
         hooks.set_state(session, mention, IRRELEVANT, Actor.system(hit.id), now)
     assigned = _run_actions(session, mention, matched, now, ignored=hit is not None)
-    hooks.on_customer_mention(session, mention, now)
-    if not assigned and mention.state == NEW:
+    if hooks.case_key(mention) in open_keys:
+        hooks.on_customer_mention(session, mention, now)
+    if not assigned and mention.state == NEW and (mention.case_id or mention.group_key in answered):
         hooks.route_customer_reply(session, mention, now)
     return mention
 

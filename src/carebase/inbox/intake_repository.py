@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from carebase.models import IgnoredSender, InboxRule, Mention, Queue
+from carebase.models import IgnoredSender, InboxRule, Mention, Queue, Response
 
 
 def existing_mentions(
@@ -123,3 +123,24 @@ def add(session: Session, row: Any) -> None:
     """Insert a new row now (so its constraints are checked in this statement)."""
     session.add(row)
     session.flush()
+
+
+def groups_with_replies(session: Session, group_keys: set[str]) -> set[str]:
+    """The group keys among `group_keys` that an agent has answered (a sent public response
+    to one of their mentions): only those can route a new message to its last responder."""
+    found: set[str] = set()
+    ordered = sorted(group_keys)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        query = (
+            select(Mention.group_key)
+            .join(Response, Response.mention_id == Mention.id)
+            .where(
+                Mention.group_key.in_(chunk),
+                Response.status == "sent",
+                Response.private.is_(False),
+            )
+            .distinct()
+        )
+        found.update(session.scalars(query))
+    return found
