@@ -36,8 +36,9 @@ def rendered(visit: Callable[..., Visit], path: str, **options: object) -> Visit
     opened = visit(path, **options)
     assert opened.status == 200
     selector, text = PAGES[path]
-    opened.page.locator(selector).first.wait_for(timeout=20_000)
-    assert text in opened.page.locator("body").inner_text()
+    # The UIs render a large document in steps: wait for (and so require) the operation
+    # itself, not merely the first one drawn.
+    opened.page.locator(selector, has_text=text).first.wait_for(timeout=30_000)
     return opened
 
 

@@ -288,6 +288,7 @@ def test_history_is_filtered_by_type(signed_in: Callable[..., Visit], console: C
         "sms_send",
         "sms_click",
         "sms_subscribe",
+        "mention",
     ):
         page.locator(f"#type-{name}").uncheck()
     expect(page.locator("#type-purchase")).to_be_checked()
