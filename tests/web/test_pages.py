@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.testclient import TestClient
 
 from carebase.web.assets import STATIC_DIR
+from carebase.web.nav import SECTIONS, built_sections
 from carebase.web.render import TEMPLATE_DIR, environment, render
 from carebase.web.routing import page_router
 
@@ -63,9 +64,9 @@ def test_the_sign_in_page_is_the_layout_with_a_labelled_form(client: TestClient)
     for field in ("email", "password"):
         assert f'<label for="{field}">' in text
         assert f'id="{field}"' in text
-    # Only sections whose page exists are in the navigation (Inbox comes later).
+    # Sections whose page exists are in the navigation.
     assert 'href="/segments"' in text
-    assert 'href="/inbox"' not in text
+    assert 'href="/inbox"' in text
 
 
 def test_sign_in_keeps_only_a_safe_next(client: TestClient) -> None:
@@ -118,21 +119,36 @@ def test_static_files_are_cached_by_version(client: TestClient) -> None:
     assert client.post("/static/carebase.css").headers["allow"] == "GET, HEAD"
 
 
-def test_a_section_shows_in_the_navigation_once_its_page_exists(app: FastAPI) -> None:
+def test_a_section_shows_in_the_navigation_once_its_page_exists() -> None:
+    bare = FastAPI()
+
+    @bare.get("/segments")
+    async def segments() -> dict[str, str]:
+        return {}
+
+    @bare.post("/inbox")
+    async def inbox_post() -> dict[str, str]:
+        return {}
+
+    # Only a GET page makes a section; a POST-only path at the href does not.
+    assert [s.href for s in built_sections(bare)] == ["/segments"]
+    assert [s.label for s in SECTIONS][:2] == ["Profiles", "Segments"]
+
+
+def test_the_current_section_is_marked_in_the_navigation(app: FastAPI) -> None:
     router = page_router()
 
-    @router.get("/inbox")
-    async def inbox(request: Request) -> HTMLResponse:
+    @router.get("/profiles/nav/probe/of/current")
+    async def probe(request: Request) -> HTMLResponse:
         return render(
             request, "pages/sign_in.html", {"next": "/", "notice": None, "values": {}, "errors": {}}
         )
 
     app.include_router(router)
     with TestClient(app) as client:
-        text = client.get("/inbox").text
+        text = client.get("/profiles/nav/probe/of/current").text
     assert '<nav class="mainnav" aria-label="Main">' in text
-    assert '<a href="/inbox" aria-current="page">' in text
-    assert 'href="/activity"' not in text
+    assert '<a href="/profiles" aria-current="page">' in text
 
 
 def test_own_static_files_exist_for_every_template_reference() -> None:

@@ -187,15 +187,19 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started: float | None = None
         received = 0
         complete = False
 
         async def guarded_receive() -> Message:
-            nonlocal received, complete
+            nonlocal received, complete, started
             if complete:
                 # After the body only a disconnect can come, whenever it comes.
                 return await receive()
+            if started is None:
+                # The client's clock starts when the app first asks for the body: time the
+                # server spent before that (a busy database, a session lookup) is not theirs.
+                started = loop.time()
             # The body so far must have come at `min_rate` since the grace period ended.
             deadline = started + self.grace + received / self.min_rate
             try:

@@ -25,6 +25,10 @@ MOBILE = "mobile"
 CUSTOMER_ID = "customer_id"
 EXTERNAL_ID = "external_id"
 LINK_TYPES = (EMAIL, EMAIL_SHA256, EMAIL_MD5, MOBILE, CUSTOMER_ID, EXTERNAL_ID)
+# The stored columns' widths (models/identity.py): longer input is refused, not truncated.
+MAX_SYSTEM_NAME = 100
+MAX_VALUE = 512
+
 # Link types whose values are scoped by a system_name.
 SYSTEM_SCOPED = frozenset({CUSTOMER_ID, EXTERNAL_ID})
 _HEX = {EMAIL_SHA256: re.compile(r"^[0-9a-f]{64}$"), EMAIL_MD5: re.compile(r"^[0-9a-f]{32}$")}
@@ -221,6 +225,10 @@ class LinkNormaliser:
         if "link_type" in link or "link_value" in link:
             link = self._from_generic(link, result)
         system = link.get("system_name", "").strip()
+        if len(system) > MAX_SYSTEM_NAME:
+            reason = f"must be at most {MAX_SYSTEM_NAME} characters"
+            result.errors.append(_problem("link.system_name", reason))
+            return result
         for link_type in LINK_TYPES:
             raw = link.get(link_type)
             if raw is None:
@@ -236,6 +244,9 @@ class LinkNormaliser:
             elif link_type == EXTERNAL_ID and not system:
                 problem = _problem("link.system_name", "external_id needs a system_name")
                 result.errors.append(problem)
+            elif len(raw.strip()) > MAX_VALUE:
+                reason = f"must be at most {MAX_VALUE} characters"
+                result.errors.append(_problem(f"link.{link_type}", reason))
             else:
                 result.links.append(Link(link_type, raw.strip(), system))
         return result
@@ -279,6 +290,9 @@ class LinkNormaliser:
 
     def _mobile(self, raw: str, result: NormalisedLinks) -> None:
         value = normalise_mobile(raw, self.default_region)
+        if value is None and len(raw.strip()) > MAX_VALUE:
+            result.errors.append(_problem("link.mobile", f"must be at most {MAX_VALUE} characters"))
+            return
         if value is None:
             result.warnings.append(
                 _problem("link.mobile", "not a valid phone number; kept as given, not normalised")
