@@ -10,7 +10,9 @@ def normaliser() -> LinkNormaliser:
 
 
 def test_a_system_name_longer_than_its_column_is_refused() -> None:
-    result = normaliser().normalise({"customer_id": "c1", "system_name": "s" * (MAX_SYSTEM_NAME + 1)})
+    result = normaliser().normalise(
+        {"customer_id": "c1", "system_name": "s" * (MAX_SYSTEM_NAME + 1)}
+    )
     assert result.links == []
     assert result.errors == [
         {"field": "link.system_name", "reason": f"must be at most {MAX_SYSTEM_NAME} characters"}
