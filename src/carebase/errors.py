@@ -57,6 +57,22 @@ class MalformedJSON(BadRequest):
     default_message = "The request body is not valid JSON."
 
 
+class InvalidReport(BadRequest):
+    """An Activity report the reference refuses: its message is the reference's wording
+    ("Invalid report - date range is too long", "… starting date is a future date",
+    "… invalid type") or names the field; `details` lists `{field, reason}` problems."""
+
+    code = "invalid_report"
+    default_message = "Invalid report."
+
+    @classmethod
+    def on(cls, field: str, reason: str, message: str | None = None) -> InvalidReport:
+        """A 400 about one field of the report request."""
+        return cls(
+            message or f"Invalid report - {field} {reason}", details=[problem(field, reason)]
+        )
+
+
 class Unauthenticated(CarebaseError):
     """No usable credentials were presented."""
 

@@ -313,6 +313,26 @@ class Settings(BaseSettings):
         default="50/15m",
         description="Failed sign-ins allowed per client address (COUNT/PERIOD); more answer 429.",
     )
+    report_time_zone: str = Field(
+        default="UTC",
+        max_length=64,
+        description=(
+            "IANA time zone the Activity reports' days and hours follow (e.g. Australia/Sydney); "
+            "a request's `time_zone` overrides it."
+        ),
+    )
+    export_link_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 86_400,
+        description="How long an Activity CSV export's signed download URL works.",
+    )
+    export_retention_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 90,
+        description="How long a finished Activity CSV export is kept before it is deleted.",
+    )
     zendesk_audience: str | None = Field(
         default=None,
         description=(
@@ -355,6 +375,19 @@ class Settings(BaseSettings):
             "Chatwoot ones derived from the settings above: e.g. a host-mapped Zendesk domain."
         ),
     )
+
+    @field_validator("report_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (e.g. Australia/Sydney)"
+            ) from None
+        return value
 
     @field_validator("default_phone_region")
     @classmethod

@@ -37,6 +37,7 @@ from carebase.inbox import events
 from carebase.inbox.settings import case_timeout_seconds
 from carebase.inbox.workflow import CLOSED_STATES, Actor
 from carebase.kit.jobs import Defer, JobContext, JobKind, JobSpec, RetryPolicy, enqueue
+from carebase.kit.stats import bin_of
 from carebase.models import Case, Mention, Response
 from carebase.settings import Settings
 
@@ -190,8 +191,22 @@ def on_agent_response(
     session.flush()
     repository.set_response_case(session, response.id, case.id)
     response.case_id = case.id
+    measure(session, case)
     schedule_close(session, case, now)
     return case
+
+
+def measure(session: Session, case: Case) -> None:
+    """Store the case's reply counts and first-reply and resolution times (and their bins),
+    which the Activity case reports read instead of counting responses per case."""
+    case.agent_replies, case.agents_involved = repository.reply_counts(session, case.id)
+    opened = as_utc(case.opened_at)
+    if case.first_reply_at is not None:
+        case.first_reply_s = max((as_utc(case.first_reply_at) - opened).total_seconds(), 0.0)
+        case.first_reply_bin = bin_of(case.first_reply_s)
+    if case.last_agent_response_at is not None:
+        case.resolution_s = max((as_utc(case.last_agent_response_at) - opened).total_seconds(), 0.0)
+        case.resolution_bin = bin_of(case.resolution_s)
 
 
 def _create(session: Session, key: str, mention: Mention, at: datetime, now: datetime) -> Case:

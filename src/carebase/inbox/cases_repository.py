@@ -154,6 +154,18 @@ def set_response_case(session: Session, response_id: str, case_id: str) -> None:
     session.execute(update(Response).where(_RESPONSE.id == response_id).values(case_id=case_id))
 
 
+def reply_counts(session: Session, case_id: str) -> tuple[int, int]:
+    """(public agent replies sent in the case, distinct agents who sent them)."""
+    row = session.execute(
+        select(func.count(), func.count(func.distinct(_RESPONSE.author_id))).where(
+            _RESPONSE.case_id == case_id,
+            _RESPONSE.private.is_(False),
+            _RESPONSE.status == "sent",
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
 def classification_ids(session: Session, case_id: str) -> list[int]:
     """The classifications of a case: each once, whatever the number of its mentions that
     carry it."""

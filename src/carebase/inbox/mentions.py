@@ -24,7 +24,7 @@ from carebase.errors import (
     TransitionRefused,
     ValidationFailed,
 )
-from carebase.inbox import cases, events
+from carebase.inbox import cases, events, sla
 from carebase.inbox import mentions_repository as repository
 from carebase.inbox.capacity import pick_by_capacity
 from carebase.inbox.listing import (
@@ -317,6 +317,8 @@ def mark_responded(
             to_value=str(response.author_id),
             detail={"user_id": response.author_id, "group_id": None},
         )
+    if mention.first_response_at is not None and mention.response_s is None:
+        sla.stamp(mention)
     # A closed mention stays closed (refusal names closed → responded as forbidden).
     if refusal(mention.state, RESPONDED, actor.type) is None:
         previous = mention.state

@@ -24,6 +24,7 @@ from carebase.db.locks import lock_keys
 from carebase.ids import new_id
 from carebase.inbox import sla_repository as repository
 from carebase.inbox.business_hours import Schedule, add_business_seconds, business_seconds
+from carebase.kit.stats import bin_of
 from carebase.models import BusinessHours, Mention, SlaPolicy
 
 DEFAULT_POLICY_NAME = "Default"
@@ -243,3 +244,57 @@ def measure(mention: Mention, now: datetime | None = None) -> Measure:
         within_customer_sla=_within(clocks.customer),
         within_agent_sla=_within(clocks.agent),
     )
+
+
+# Source types that are one-to-one conversations rather than public posts or comments
+# (Lexer's "responded_to_in_private"): matched on the lower-cased source type's words.
+_PRIVATE_WORDS = frozenset(
+    {
+        "dm",
+        "dms",
+        "direct",
+        "private",
+        "message",
+        "messages",
+        "messenger",
+        "email",
+        "mail",
+        "chat",
+        "sms",
+        "whatsapp",
+        "ticket",
+        "voice",
+        "phone",
+        "call",
+        "contact_form",
+        "form",
+    }
+)
+
+
+def private_channel(mention: Mention) -> bool:
+    """Whether the mention came on a one-to-one channel (a DM, email, chat, SMS, a helpdesk
+    ticket) rather than as a public post or comment."""
+    if mention.origin in {"zendesk", "gorgias", "freshdesk"}:
+        return True
+    words = set(mention.source_type.lower().replace("-", "_").replace(" ", "_").split("_"))
+    return bool(words & _PRIVATE_WORDS) or mention.source_type.lower() in _PRIVATE_WORDS
+
+
+def stamp(mention: Mention) -> None:
+    """Store the mention's response measures for the Activity reports (once its first
+    public response is sent): calendar seconds and their bins, whether each SLA broke
+    against its own policy, and whether it came on a private channel."""
+    measured = measure(mention)
+    mention.response_s = measured.customer_wait_s
+    mention.action_s = measured.action_s
+    mention.queue_s = measured.in_queue_s
+    mention.response_bin = bin_of(measured.customer_wait_s)
+    mention.action_bin = bin_of(measured.action_s)
+    mention.broke_sla = (
+        None if measured.within_customer_sla is None else not measured.within_customer_sla
+    )
+    mention.broke_action_sla = (
+        None if measured.within_agent_sla is None else not measured.within_agent_sla
+    )
+    mention.responded_in_private = private_channel(mention)

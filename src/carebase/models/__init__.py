@@ -7,6 +7,7 @@ from carebase.models.activation import (
     OrchestrationRun,
     RunItem,
 )
+from carebase.models.activity import ActivityExport, ActivityExportChunk
 from carebase.models.auth import ApiToken, RateLimitCounter
 from carebase.models.base import Base, UTCDateTime, utcnow
 from carebase.models.connectors import Connector, WebhookDelivery
@@ -53,6 +54,8 @@ from carebase.models.users import Group, GroupMember, SigninLink, User, UserSess
 
 __all__ = [
     "ActivationState",
+    "ActivityExport",
+    "ActivityExportChunk",
     "AgentPresence",
     "ApiToken",
     "Base",

@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -116,6 +118,12 @@ class Case(Base):
         Index("ix_cases_key_status", "case_key", "status"),
         Index("ix_cases_status_activity", "status", "last_activity_at"),
         Index("ix_cases_profile", "profile_id"),
+        # The Activity case reports: cases closed (or opened) in a window, and exact
+        # medians by bin (kit/stats.py).
+        Index("ix_cases_closed", "closed_at"),
+        Index("ix_cases_opened", "opened_at"),
+        Index("ix_cases_first_reply_bin", "first_reply_bin", "closed_at"),
+        Index("ix_cases_resolution_bin", "resolution_bin", "closed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -130,6 +138,15 @@ class Case(Base):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reopened_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Kept by inbox/cases.py on each agent response, for the Activity case reports: public
+    # agent replies in the case, distinct agents who replied, seconds opened → first reply
+    # and opened → last agent response (the resolution time), and their kit.stats.bin_of bins.
+    agent_replies: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    agents_involved: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    first_reply_s: Mapped[float | None] = mapped_column(Float)
+    resolution_s: Mapped[float | None] = mapped_column(Float)
+    first_reply_bin: Mapped[int | None] = mapped_column(SmallInteger)
+    resolution_bin: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -148,6 +165,25 @@ class Mention(Base):
         Index("ix_mentions_case", "case_id"),
         Index("ix_mentions_profile", "profile_id"),
         Index("ix_mentions_published", "published_at"),
+        # The Activity reports' scans: the cohort by publish time with every column the
+        # mention reports read, so both engines answer from the index alone.
+        Index(
+            "ix_mentions_activity",
+            "published_at",
+            "state",
+            "assignee_id",
+            "first_responder_id",
+            "assigned_group_id",
+            "response_s",
+            "action_s",
+            "broke_sla",
+            "broke_action_sla",
+            "responded_in_private",
+        ),
+        # Exact medians and percentiles (kit/stats.py): values counted per bin.
+        Index("ix_mentions_response_bin", "response_bin", "published_at"),
+        Index("ix_mentions_action_bin", "action_bin", "published_at"),
+        Index("ix_mentions_responder", "first_responder_id", "published_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -198,6 +234,19 @@ class Mention(Base):
     sla: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # Bumped on every change: an optimistic guard for bulk and concurrent edits.
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Stamped when the first public response is sent (inbox/sla.py::stamp), for the
+    # Activity reports: calendar seconds published → response (the customer's wait),
+    # assignment → response (the agent's), published → assignment (in queue); their
+    # kit.stats.bin_of bins; whether either SLA (calendar or business time, per `sla`) broke;
+    # whether the message came on a private channel (a DM, email, chat, a helpdesk ticket).
+    response_s: Mapped[float | None] = mapped_column(Float)
+    action_s: Mapped[float | None] = mapped_column(Float)
+    queue_s: Mapped[float | None] = mapped_column(Float)
+    response_bin: Mapped[int | None] = mapped_column(SmallInteger)
+    action_bin: Mapped[int | None] = mapped_column(SmallInteger)
+    broke_sla: Mapped[bool | None] = mapped_column(Boolean)
+    broke_action_sla: Mapped[bool | None] = mapped_column(Boolean)
+    responded_in_private: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

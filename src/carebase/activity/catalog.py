@@ -1,0 +1,4 @@
+"""Imports every module that registers report types, so that the registry is complete
+wherever it is read. One import per module."""
+
+from __future__ import annotations
