@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,6 +15,7 @@ from carebase.db.migrate import migrate_to_head
 from carebase.db.session import Database
 from carebase.demo import service
 from carebase.demo.generate import anchor_day, generate
+from carebase.demo.inbox import seed_inbox
 from carebase.demo.segments import seed_segments
 from carebase.ingest.service import IngestConfig
 from carebase.models import utcnow
@@ -32,9 +34,8 @@ def load_demo(
     """Generate the demo brand and load it, with a progress bar per record type; then save
     and refresh its segments (the reference's use cases)."""
     tune_garbage_collector()
-    data = generate(
-        profiles=profiles, tickets=tickets, seed=seed, anchor=anchor or anchor_day(utcnow())
-    )
+    anchor = anchor or anchor_day(utcnow())
+    data = generate(profiles=profiles, tickets=tickets, seed=seed, anchor=anchor)
     columns = (TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err) as bar:
         tasks = {
@@ -56,6 +57,16 @@ def load_demo(
     sizes = seed_segments(database, settings)
     err.print(
         "Demo segments: " + ", ".join(f"{name} ({size:,})" for name, size in sizes.items()) + ".",
+        highlight=False,
+    )
+    started = time.perf_counter()
+    inbox = seed_inbox(
+        database, settings, anchor=anchor, config=IngestConfig.from_settings(settings)
+    )
+    err.print(
+        f"Demo inbox: {inbox.mentions:,} messages, {inbox.responded:,} answered, "
+        f"{inbox.cases_closed:,} cases closed, {inbox.surveys_answered:,} of "
+        f"{inbox.surveys_sent:,} surveys answered in {time.perf_counter() - started:.1f} s.",
         highlight=False,
     )
     return summary
