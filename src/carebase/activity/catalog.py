@@ -2,3 +2,8 @@
 wherever it is read. One import per module."""
 
 from __future__ import annotations
+
+from carebase.activity import (
+    case_reports,  # noqa: F401
+    nps_reports,  # noqa: F401
+)
