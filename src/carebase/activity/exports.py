@@ -33,7 +33,7 @@ from carebase.activity.timebuckets import Window
 from carebase.db.session import Database
 from carebase.errors import BadSignature, LinkExpired, NotFound
 from carebase.ids import new_id
-from carebase.kit.jobs import Failure, JobContext, JobKind, JobSpec, RetryPolicy, enqueue
+from carebase.kit.jobs import Failure, GiveUp, JobContext, JobKind, JobSpec, RetryPolicy, enqueue
 from carebase.kit.jobs.runner import GIVEN_BACK
 from carebase.settings import Settings
 
@@ -137,21 +137,31 @@ def signed_url(settings: Settings, export_id: str, now: datetime) -> str:
     )
 
 
-def status(session: Session, token: str, *, settings: Settings, now: datetime) -> dict[str, Any]:
-    """The export's status (and a fresh signed URL once complete); NotFound for a token
-    never handed out or an export already purged."""
-    repository.purge_expired(session, now)
-    row = repository.export_by_token_hash(session, hash_token(token))
-    if row is None:
-        raise NotFound("No export has this token (exports are deleted after a while).")
-    complete = row.status == "complete"
+def status(database: Database, token: str, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The export's status (and a fresh signed URL once complete), after purging expired
+    exports in a transaction of their own; NotFound for a token never handed out or an
+    export already purged."""
+    purge(database, now)
+    with database.unit_of_work(write=False) as session:
+        row = repository.export_by_token_hash(session, hash_token(token))
+        if row is None:
+            raise NotFound("No export has this token (exports are deleted after a while).")
+        export_id, state, rows, error = row.id, row.status, row.rows, row.error
+    complete = state == "complete"
     return {
-        "status": row.status,
-        "url": signed_url(settings, row.id, now) if complete else None,
+        "status": state,
+        "url": signed_url(settings, export_id, now) if complete else None,
         "token": token,
-        "rows": row.rows if complete else None,
-        "error": row.error if row.status == "failed" else None,
+        "rows": rows if complete else None,
+        "error": error if state == "failed" else None,
     }
+
+
+def purge(database: Database, now: datetime) -> int:
+    """Delete the exports kept past `expires_at`, in a transaction of its own (committed even
+    when the caller's request then fails); how many."""
+    with database.unit_of_work() as session:
+        return repository.purge_expired(session, now)
 
 
 def verify(settings: Settings, export_id: str, expires: int, sign: str, now: datetime) -> None:
@@ -221,15 +231,19 @@ def write_export(
     """Write the export's CSV as chunks, from scratch (earlier chunks are deleted): (rows,
     bytes), or None when the export no longer exists. `check()` runs between batches (the
     job's cancellation check)."""
+    purge(database, now)
     with database.unit_of_work() as session:
-        repository.purge_expired(session, now)
         row = repository.get_export(session, export_id)
         if row is None:
             return None
         params = dict(row.params)
         repository.delete_chunks(session, export_id)
         dialect = session.get_bind().dialect.name
-    query = query_of(params, now=now, dialect=dialect)
+    try:
+        query = query_of(params, now=now, dialect=dialect)
+    except (KeyError, TypeError, ValueError) as unreadable:
+        # Stored valid; no retry makes it read (a zone gone from the system's tzdata).
+        raise GiveUp(f"the export's query no longer reads: {unreadable!r}") from unreadable
     conditions = cohort.mention_conditions(query)
     writer = _ChunkWriter(database, export_id, chunk_bytes)
     writer.write(csvrows.header_text())

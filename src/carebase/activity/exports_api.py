@@ -12,7 +12,7 @@ from carebase.activity import exports
 from carebase.auth.scopes import ACTIVITY_READ
 from carebase.auth.service import Principal
 from carebase.errors import BadRequest, problem
-from carebase.http.deps import DbSession, Now, get_database, get_settings, require_scope
+from carebase.http.deps import Now, get_database, get_settings, require_scope
 from carebase.http.routing import JSONRoute
 
 router = APIRouter(route_class=JSONRoute, tags=["activity"])
@@ -37,7 +37,6 @@ TokenText = Annotated[str | None, Query(max_length=200)]
 def export_status(
     _reader: Reader,
     request: Request,
-    session: DbSession,
     now: Now,
     token: TokenText = None,
     status: TokenText = None,
@@ -49,7 +48,8 @@ def export_status(
         raise BadRequest(
             "Give the export's token as ?token=…", details=[problem("token", "is required")]
         )
-    return exports.status(session, given, settings=get_settings(request), now=now)
+    database = get_database(request)
+    return exports.status(database, given, settings=get_settings(request), now=now)
 
 
 @router.get(
