@@ -337,8 +337,8 @@ def test_unknown_tokens_missing_tokens_and_scopes(
     )
     assert unknown.status_code == 404
     missing = client.get("/v1/activity/reports/status", headers=auth(reader))
-    assert missing.status_code == 400
-    assert missing.json()["error"]["details"] == [{"field": "token", "reason": "is required"}]
+    assert missing.status_code == 422
+    assert missing.json()["error"]["details"][0]["field"] == "token"
     other = make_token(database, "profiles:read", name="other")
     refused = client.get("/v1/activity/reports/status", params={"token": "x"}, headers=auth(other))
     assert refused.status_code == 403

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from carebase.activity import exports
 from carebase.auth.scopes import ACTIVITY_READ
 from carebase.auth.service import Principal
-from carebase.errors import BadRequest, problem
+from carebase.errors import ValidationFailed
 from carebase.http.deps import Now, get_database, get_settings, require_scope
 from carebase.http.routing import JSONRoute
 
@@ -30,7 +30,7 @@ TokenText = Annotated[str | None, Query(max_length=200)]
             '"rows", "error"}`; `url` is a signed download link once complete.',
             "content": {"application/json": {"schema": {}}},
         },
-        400: {"description": "Neither `token` nor `status` was given."},
+        422: {"description": "Neither `token` nor `status` was given (`token` named)."},
         404: {"description": "No export has this token (or it was deleted after a while)."},
     },
 )
@@ -45,9 +45,7 @@ def export_status(
     reference writes it)."""
     given = token or status
     if not given:
-        raise BadRequest(
-            "Give the export's token as ?token=…", details=[problem("token", "is required")]
-        )
+        raise ValidationFailed.on("token", "is required (or `status`, the reference's name)")
     database = get_database(request)
     return exports.status(database, given, settings=get_settings(request), now=now)
 
