@@ -306,6 +306,10 @@ def test_links_refuse_bad_signatures_and_expire_and_exports_are_purged(
     assert refused.json()["error"]["code"] == "bad_signature"
     stretched = url.replace("expires=", "expires=1")
     assert client.get(stretched).json()["error"]["code"] == "bad_signature"
+    odd = url.split("&signature=")[0] + "&signature=%C3%A9t%C3%A9"
+    assert client.get(odd).json()["error"]["code"] == "bad_signature"
+    unsigned = client.get(url.split("&signature=")[0])
+    assert unsigned.status_code == 422
 
     clock.advance(settings.export_link_seconds + 1)
     expired = client.get(url)
