@@ -416,3 +416,16 @@ def test_cells_pure() -> None:
     )
     assert exports_csv.text_cell("+1 555") == "'+1 555"
     assert exports_csv.header_text().startswith("Mention ID,Published At (UTC),Account,")
+
+
+def test_a_cancelled_export_shows_as_failed(
+    client: TestClient, database: Database, admin_token: str, reader: str
+) -> None:
+    token = start(client, reader, "2026-11-20", "2026-11-20")
+    with database.unit_of_work(write=False) as session:
+        job_id = session.scalars(select(ActivityExport.job_id)).one()
+    cancelled = client.post(f"/v1/jobs/{job_id}/cancel", headers=auth(admin_token))
+    assert cancelled.status_code == 200, cancelled.text
+    failed = status(client, reader, token)
+    assert failed["status"] == "failed"
+    assert "cancelled" in failed["error"]
