@@ -3,7 +3,8 @@ wherever it is read. One import per module."""
 
 from __future__ import annotations
 
-from carebase.activity import (
-    case_reports,  # noqa: F401
-    nps_reports,  # noqa: F401
+from carebase.activity import (  # noqa: F401
+    case_reports,
+    exports,
+    nps_reports,
 )
