@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from carebase.activity import cohort
 from carebase.activity.registry import ReportQuery
@@ -69,15 +69,18 @@ def classification_state_counts(
 ) -> list[tuple[int, str, str, int]]:
     """(classification id, name, current state, mentions) for every classification carried
     by mentions of the cohort."""
+    # An alias: the classifications filter's EXISTS reads mention_classifications too and
+    # must not correlate with this join.
+    tags = aliased(MentionClassification)
     counted = (
         select(
-            MentionClassification.classification_id.label("classification_id"),
+            tags.classification_id.label("classification_id"),
             Mention.state.label("state"),
             func.count().label("volume"),
         )
-        .join(Mention, Mention.id == MentionClassification.mention_id)
+        .join(Mention, Mention.id == tags.mention_id)
         .where(*cohort.mention_conditions(query))
-        .group_by(MentionClassification.classification_id, Mention.state)
+        .group_by(tags.classification_id, Mention.state)
         .subquery()
     )
     statement = select(
