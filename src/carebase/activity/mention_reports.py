@@ -9,14 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.activity import mention_repository as repository
-from carebase.activity.cohort import mention_conditions
 from carebase.activity.registry import ReportQuery, report
-from carebase.activity.repository import distribution
 from carebase.activity.shapes import points
 from carebase.activity.timebuckets import Window, slot_start
 from carebase.inbox.workflow import STATES
 from carebase.kit.stats import minutes
-from carebase.models import Mention
 
 ALL_STATES = "all_states"
 
@@ -41,9 +38,7 @@ def summary(session: Session, query: ReportQuery) -> dict[str, Any]:
     """Volume, responses, SLA breaches and response/action time statistics (seconds, and
     minutes in the `_min` fields) over the mentions published in the range."""
     counted = repository.totals(session, query)
-    conditions = mention_conditions(query)
-    response = distribution(session, Mention.response_s, Mention.response_bin, conditions)
-    action = distribution(session, Mention.action_s, Mention.action_bin, conditions)
+    response, action = repository.durations(session, query)
     return {
         "total_volume": counted.volume,
         "avg_response_time": response.mean,

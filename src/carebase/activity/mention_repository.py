@@ -5,15 +5,18 @@ database; no statement returns one row per mention."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BigInteger, String, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from carebase.activity import cohort
 from carebase.activity.registry import ReportQuery
+from carebase.activity.repository import distribution
 from carebase.activity.timebuckets import slot_of
+from carebase.kit.stats import Distribution
 from carebase.models import Classification, Mention, MentionClassification
 
 
@@ -100,3 +103,30 @@ def response_sums_per_slot(session: Session, query: ReportQuery) -> list[tuple[A
         .group_by(slot)
     )
     return [(row[0], int(row[1]), float(row[2])) for row in session.execute(statement)]
+
+
+def scan_bin(value: Any, dialect: str) -> Any:
+    """A bin of a duration computed from the value itself, for `distributions` over the
+    whole cohort: the stored bins (response_bin, action_bin) are not in the covering index,
+    so grouping by them reads every row of the table, while this reads the index only.
+    `distributions` needs bins that never decrease as the value grows, nothing more (it
+    counts and selects by the same expression): PostgreSQL takes kit.stats' logarithmic
+    bins; SQLite (whose math functions are optional) takes the number of digits of the
+    whole seconds and their first two digits (bins at most 10% wide)."""
+    if dialect == "postgresql":
+        return func.floor(func.ln(1.0 + func.greatest(value, 0.0)) * (8 / math.log(2)))
+    whole = cast(cast(value, BigInteger), String)
+    return case(
+        (value < 1, 0),
+        else_=func.length(whole) * 100 + cast(func.substr(whole, 1, 2), BigInteger),
+    )
+
+
+def durations(session: Session, query: ReportQuery) -> tuple[Distribution, Distribution]:
+    """The distributions of response_s and action_s over the cohort."""
+    conditions = cohort.mention_conditions(query)
+    found = [
+        distribution(session, value, scan_bin(value, query.dialect), conditions)
+        for value in (Mention.response_s, Mention.action_s)
+    ]
+    return found[0], found[1]
