@@ -19,8 +19,8 @@ ALL_STATES = "all_states"
 
 
 class _Slots:
-    """Bucket index of `slot_of` values, each distinct slot looked up once (a slot repeats
-    once per state in the grouped rows)."""
+    """Bucket index of `grouping_slot` values, each distinct slot looked up once (a slot
+    repeats once per state in the grouped rows)."""
 
     def __init__(self, window: Window) -> None:
         self.window = window
@@ -28,9 +28,13 @@ class _Slots:
 
     def index(self, slot: Any) -> int | None:
         """The bucket holding the slot (None: outside the window's buckets)."""
-        if slot not in self.seen:
-            self.seen[slot] = self.window.index(slot_start(slot))
-        return self.seen[slot]
+        found = self.seen.get(slot, -1)
+        if found == -1:
+            start = slot
+            if isinstance(slot, str) and len(slot) == len("2018-04-27 00"):
+                start = f"{slot}:00"  # an hour (mention_repository.grouping_slot)
+            found = self.seen[slot] = self.window.index(slot_start(start))
+        return found
 
 
 @report("summary", title="Summary", section="Summary")
