@@ -6,5 +6,6 @@ from __future__ import annotations
 from carebase.activity import (  # noqa: F401
     case_reports,
     exports,
+    mention_reports,
     nps_reports,
 )
