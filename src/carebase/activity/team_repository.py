@@ -1,6 +1,6 @@
-"""SQL of the Team reports: per-user figures over the mention cohort, each one grouped
-statement whatever the number of mentions or agents (the benchmark's year of a million
-mentions reads the activity index once per figure), and the users' names."""
+"""SQL of the Team reports: per-user figures over the mention cohort, one statement per
+figure whatever the number of mentions or agents (each reads the covering activity index
+over the window, never the table), and the users' names."""
 
 from __future__ import annotations
 
