@@ -8,4 +8,5 @@ from carebase.activity import (  # noqa: F401
     exports,
     mention_reports,
     nps_reports,
+    team_reports,
 )
