@@ -235,3 +235,17 @@ def test_nps_volume_days_follow_new_york_across_the_november_change(
     assert [row["timestamp"] for row in found] == [int(s.timestamp()) for s in starts]
     assert [row["data"]["total_received"] for row in found] == [0, 0, 2, 1, 0]
     assert found[2]["data"] == expected(0, [5, 10])
+
+
+def test_the_registry_lists_the_cases_and_nps_types() -> None:
+    from carebase.activity.registry import report_types
+
+    kinds = report_types()
+    assert {name: kinds[name].section for name in ("case_summary", "case_volume")} == {
+        "case_summary": "Cases",
+        "case_volume": "Cases",
+    }
+    assert kinds["case_classifications"].section == "Cases"
+    assert [kinds[name].needs_form for name in ("nps_summary", "nps_volume")] == [True, True]
+    assert not kinds["case_summary"].needs_form
+    assert all(kinds[name].description for name in ("nps_summary", "nps_volume", "case_volume"))
