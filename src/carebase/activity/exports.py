@@ -18,7 +18,7 @@ import hmac
 import io
 import secrets
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,7 +33,7 @@ from carebase.activity.timebuckets import Window
 from carebase.db.session import Database
 from carebase.errors import BadSignature, LinkExpired, NotFound
 from carebase.ids import new_id
-from carebase.kit.jobs import Failure, JobContext, JobKind, JobSpec, RetryPolicy, enqueue
+from carebase.kit.jobs import Failure, GiveUp, JobContext, JobKind, JobSpec, RetryPolicy, enqueue
 from carebase.kit.jobs.runner import GIVEN_BACK
 from carebase.settings import Settings
 
@@ -137,28 +137,38 @@ def signed_url(settings: Settings, export_id: str, now: datetime) -> str:
     )
 
 
-def status(session: Session, token: str, *, settings: Settings, now: datetime) -> dict[str, Any]:
-    """The export's status (and a fresh signed URL once complete); NotFound for a token
-    never handed out or an export already purged."""
-    repository.purge_expired(session, now)
-    row = repository.export_by_token_hash(session, hash_token(token))
-    if row is None:
-        raise NotFound("No export has this token (exports are deleted after a while).")
-    complete = row.status == "complete"
+def status(database: Database, token: str, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The export's status (and a fresh signed URL once complete), after purging expired
+    exports in a transaction of their own; NotFound for a token never handed out or an
+    export already purged."""
+    purge(database, now)
+    with database.unit_of_work(write=False) as session:
+        row = repository.export_by_token_hash(session, hash_token(token))
+        if row is None:
+            raise NotFound("No export has this token (exports are deleted after a while).")
+        export_id, state, rows, error = row.id, row.status, row.rows, row.error
+    complete = state == "complete"
     return {
-        "status": row.status,
-        "url": signed_url(settings, row.id, now) if complete else None,
+        "status": state,
+        "url": signed_url(settings, export_id, now) if complete else None,
         "token": token,
-        "rows": row.rows if complete else None,
-        "error": row.error if row.status == "failed" else None,
+        "rows": rows if complete else None,
+        "error": error if state == "failed" else None,
     }
+
+
+def purge(database: Database, now: datetime) -> int:
+    """Delete the exports kept past `expires_at`, in a transaction of its own (committed even
+    when the caller's request then fails); how many."""
+    with database.unit_of_work() as session:
+        return repository.purge_expired(session, now)
 
 
 def verify(settings: Settings, export_id: str, expires: int, sign: str, now: datetime) -> None:
     """Refuse a link whose signature does not match (BadSignature) or that has expired
     (LinkExpired); both 403."""
     expected = signature(settings.secret_key.get_secret_value(), export_id, expires)
-    if not hmac.compare_digest(expected, sign.lower()):
+    if not hmac.compare_digest(expected.encode(), sign.lower().encode()):
         raise BadSignature()
     if expires < now.timestamp():
         raise LinkExpired()
@@ -216,28 +226,32 @@ def write_export(
     now: datetime,
     batch: int = BATCH,
     chunk_bytes: int = CHUNK_BYTES,
-    check: Any = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> tuple[int, int] | None:
     """Write the export's CSV as chunks, from scratch (earlier chunks are deleted): (rows,
-    bytes), or None when the export no longer exists. `check()` runs between batches (the
-    job's cancellation check)."""
+    bytes), or None when the export no longer exists. `on_batch(rows so far)` runs before
+    each batch (the job's progress, which raises when it is cancelled)."""
+    purge(database, now)
     with database.unit_of_work() as session:
-        repository.purge_expired(session, now)
         row = repository.get_export(session, export_id)
         if row is None:
             return None
         params = dict(row.params)
         repository.delete_chunks(session, export_id)
         dialect = session.get_bind().dialect.name
-    query = query_of(params, now=now, dialect=dialect)
+    try:
+        query = query_of(params, now=now, dialect=dialect)
+    except (KeyError, TypeError, ValueError) as unreadable:
+        # Stored valid; no retry makes it read (a zone gone from the system's tzdata).
+        raise GiveUp(f"the export's query no longer reads: {unreadable!r}") from unreadable
     conditions = cohort.mention_conditions(query)
     writer = _ChunkWriter(database, export_id, chunk_bytes)
     writer.write(csvrows.header_text())
     rows = 0
     after: tuple[datetime, str] | None = None
     while True:
-        if check is not None:
-            check()
+        if on_batch is not None:
+            on_batch(rows)
         with database.unit_of_work(write=False) as session:
             page = repository.mention_page(session, conditions, after, batch)
             if not page:
@@ -272,7 +286,7 @@ def job_kind(settings: Settings) -> JobKind:
     def handle(context: JobContext) -> dict[str, Any] | None:
         export_id = str(context.payload["export_id"])
         written = write_export(
-            context.database, export_id, now=context.clock(), check=context.check
+            context.database, export_id, now=context.clock(), on_batch=context.progress
         )
         now = context.clock()
         with context.database.unit_of_work() as session:

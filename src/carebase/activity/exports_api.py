@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from carebase.activity import exports
 from carebase.auth.scopes import ACTIVITY_READ
 from carebase.auth.service import Principal
-from carebase.errors import BadRequest, problem
-from carebase.http.deps import DbSession, Now, get_database, get_settings, require_scope
+from carebase.errors import ValidationFailed
+from carebase.http.deps import Now, get_database, get_settings, require_scope
 from carebase.http.routing import JSONRoute
 
 router = APIRouter(route_class=JSONRoute, tags=["activity"])
@@ -30,14 +30,13 @@ TokenText = Annotated[str | None, Query(max_length=200)]
             '"rows", "error"}`; `url` is a signed download link once complete.',
             "content": {"application/json": {"schema": {}}},
         },
-        400: {"description": "Neither `token` nor `status` was given."},
+        422: {"description": "Neither `token` nor `status` was given (`token` named)."},
         404: {"description": "No export has this token (or it was deleted after a while)."},
     },
 )
 def export_status(
     _reader: Reader,
     request: Request,
-    session: DbSession,
     now: Now,
     token: TokenText = None,
     status: TokenText = None,
@@ -46,10 +45,9 @@ def export_status(
     reference writes it)."""
     given = token or status
     if not given:
-        raise BadRequest(
-            "Give the export's token as ?token=…", details=[problem("token", "is required")]
-        )
-    return exports.status(session, given, settings=get_settings(request), now=now)
+        raise ValidationFailed.on("token", "is required (or `status`, the reference's name)")
+    database = get_database(request)
+    return exports.status(database, given, settings=get_settings(request), now=now)
 
 
 @router.get(
