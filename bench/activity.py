@@ -12,7 +12,7 @@ run in a child process (so the seeding's memory does not count), its time, peak 
 and bytes.
 
     .venv/bin/python -m bench.activity [--mentions 1000000] [--engine sqlite|postgresql|both]
-        [--runs 7]
+        [--runs 7] [--url <a database seeded earlier>]
 """
 
 from __future__ import annotations
@@ -392,7 +392,17 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--url",
+        help="measure this already seeded database (a URL from an earlier seeding) instead of "
+        "seeding throwaway ones",
+    )
     args = parser.parse_args()
+    if args.url:
+        engine = "sqlite" if args.url.startswith("sqlite") else "postgresql"
+        print(f"activity bench on {args.url}: p50/p95 of {args.runs} runs", flush=True)
+        measure(engine, args.url, args.runs)
+        return
     print(
         f"activity bench: {args.mentions:,} mentions over 12 months; p50/p95 of {args.runs} "
         "runs after a warm-up, against the same aggregate by hand in SQL (ratio of p50s)",
