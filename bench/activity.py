@@ -12,7 +12,7 @@ run in a child process (so the seeding's memory does not count), its time, peak 
 and bytes.
 
     .venv/bin/python -m bench.activity [--mentions 1000000] [--engine sqlite|postgresql|both]
-        [--runs 7] [--url <a database seeded earlier>]
+        [--runs 7] [--url <a database seeded earlier>] [--no-export]
 """
 
 from __future__ import annotations
@@ -214,7 +214,7 @@ def check(name: str, ours: Any, raw: Any) -> str:
     return ""
 
 
-def measure(engine: str, url: str, runs: int) -> None:
+def measure(engine: str, url: str, runs: int, *, with_export: bool = True) -> None:
     """Every report over every window on one engine."""
     from carebase.activity import service
     from carebase.activity.registry import report_types
@@ -277,7 +277,8 @@ def measure(engine: str, url: str, runs: int) -> None:
                 )
     finally:
         database.dispose()
-    export(url)
+    if with_export:
+        export(url)
 
 
 def _window(date_from: str, date_to: str) -> Any:
@@ -392,6 +393,7 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--no-export", action="store_true", help="skip the CSV export")
     parser.add_argument(
         "--url",
         help="measure this already seeded database (a URL from an earlier seeding) instead of "
@@ -401,7 +403,7 @@ def main() -> None:
     if args.url:
         engine = "sqlite" if args.url.startswith("sqlite") else "postgresql"
         print(f"activity bench on {args.url}: p50/p95 of {args.runs} runs", flush=True)
-        measure(engine, args.url, args.runs)
+        measure(engine, args.url, args.runs, with_export=not args.no_export)
         return
     print(
         f"activity bench: {args.mentions:,} mentions over 12 months; p50/p95 of {args.runs} "
@@ -411,11 +413,11 @@ def main() -> None:
     if args.engine in ("sqlite", "both"):
         print("SQLite", flush=True)
         with sqlite_database(args.mentions) as url:
-            measure("sqlite", url, args.runs)
+            measure("sqlite", url, args.runs, with_export=not args.no_export)
     if args.engine in ("postgresql", "both"):
         print("PostgreSQL", flush=True)
         with postgres_database(args.mentions) as url:
-            measure("postgresql", url, args.runs)
+            measure("postgresql", url, args.runs, with_export=not args.no_export)
 
 
 if __name__ == "__main__":
