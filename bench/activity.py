@@ -314,7 +314,8 @@ def export(url: str) -> None:
     figures = json.loads(lines[-1])
     print(
         f"  mention_sla_export 12 months: {figures['seconds']:.1f} s, peak RSS "
-        f"{figures['max_rss_mb']:.0f} MB, {figures['rows']:,} rows, "
+        f"{figures['max_rss_mb']:.0f} MB ({figures['rss_before_mb']:.0f} MB before the export "
+        f"began), {figures['rows']:,} rows, "
         f"{figures['bytes'] / 1e6:.1f} MB of CSV",
         flush=True,
     )
