@@ -228,7 +228,7 @@ def measure(engine: str, url: str, runs: int, *, with_export: bool = True) -> No
     names = [k.name for k in kinds] or ["summary", "case_summary", *RAW]
     print(
         f"  {'report':<22}{'window':<11}{'p50 ms':>9}{'p95 ms':>9}{'raw p50':>9}"
-        f"{'raw p95':>9}{'ratio':>7}",
+        f"{'raw p95':>9}{'ratio':>9}",
         flush=True,
     )
     try:
@@ -272,7 +272,7 @@ def measure(engine: str, url: str, runs: int, *, with_export: bool = True) -> No
                 slow = "  SLOW (p95 > 1 s)" if p95(our_times) > SLOW_S else ""
                 print(
                     f"  {name:<22}{label:<11}{mine * 1000:9.1f}{p95(our_times) * 1000:9.1f}"
-                    f"{base}{ratio:7.2f}{slow}  {check(name, result, raw_result)}",
+                    f"{base}{ratio:9.2f}{slow}  {check(name, result, raw_result)}",
                     flush=True,
                 )
     finally:
