@@ -116,6 +116,8 @@ def mention_page(
     where = list(conditions)
     if after is not None:
         published, mention_id = after
+        # The plain lower bound lets the index start at the cursor (the OR alone cannot).
+        where.append(Mention.published_at >= published)
         where.append(
             or_(
                 Mention.published_at > published,

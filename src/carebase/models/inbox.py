@@ -179,6 +179,9 @@ class Mention(Base):
             "broke_sla",
             "broke_action_sla",
             "responded_in_private",
+            # SQLite's secondary indexes hold the rowid, not this text key: with it here a
+            # join to mention_classifications reads the index alone.
+            "id",
         ),
         # Exact medians and percentiles (kit/stats.py): values counted per bin.
         Index("ix_mentions_response_bin", "response_bin", "published_at"),

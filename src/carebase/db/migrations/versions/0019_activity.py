@@ -97,6 +97,7 @@ def upgrade() -> None:
                 "broke_sla",
                 "broke_action_sla",
                 "responded_in_private",
+                "id",
             ],
             unique=False,
         )
