@@ -121,6 +121,8 @@ class Chart:
     # Per label: whether it falls on a Saturday or Sunday (shaded on daily charts).
     weekend: list[bool] = field(default_factory=list)
     description: str = ""
+    # Counts: whole-number ticks on the value axis.
+    integers: bool = True
 
     def data_json(self) -> Markup:
         """The chart's data for activity.js, safe inside a `<script type=application/json>`."""
@@ -131,6 +133,7 @@ class Chart:
             "y_title": self.y_title,
             "labels": self.labels,
             "weekend": self.weekend,
+            "integers": self.integers,
             "series": [
                 {"label": s.label, "values": s.values, "colour": s.colour} for s in self.series
             ],

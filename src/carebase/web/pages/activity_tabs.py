@@ -249,6 +249,7 @@ def sla_tab(results: Results) -> TabView:
                 table,
                 weekend=axis.weekend,
                 description="Mean time from a mention's publication to its first response.",
+                integers=False,
             )
         )
     agents = results.get("user_summary")

@@ -44,6 +44,7 @@
         pointStyle: style,
         pointRadius: spec.kind === "line" ? (many ? 0 : 3) : undefined,
         pointHoverRadius: 5,
+        maxBarThickness: 56,
         spanGaps: false
       };
     });
@@ -74,11 +75,12 @@
             stacked: spec.stacked,
             beginAtZero: true,
             title: { display: true, text: spec.y_title, color: "#4f5869" },
-            ticks: { color: "#4f5869" }
+            ticks: { color: "#4f5869", precision: spec.integers ? 0 : undefined }
           }
         },
         plugins: {
-          legend: { position: "bottom", labels: { usePointStyle: true, color: "#1b2230" } },
+          // Lines: each series its own point style too; bars: the legend's coloured boxes.
+          legend: { position: "bottom", labels: { usePointStyle: spec.kind === "line", color: "#1b2230" } },
           carebaseWeekends: { flags: spec.weekend || [] }
         }
       }
