@@ -276,3 +276,24 @@ def test_case_reports_need_the_activity_read_scope(client: TestClient, database:
     other = make_token(database, "inbox:read", name="inbox")
     answer = post_report(client, other, type="case_volume", **MARCH)
     assert answer.status_code == 403
+
+
+def test_case_volume_is_hourly_under_four_days(
+    client: TestClient, database: Database, activity_token: str
+) -> None:
+    timeline: list[tuple[datetime, datetime | None]] = [
+        (at(2, 9, 50), at(2, 10, 5)),  # two hours
+        (at(2, 11, 10), at(2, 11, 40)),  # inside one hour
+        (at(2, 12, 59), None),  # the last minute of the window's last hour
+    ]
+    with database.unit_of_work() as session:
+        for opened, closed in timeline:
+            add_case(session, opened, closed)
+    body = {"date_from": "2025-03-02T09:00:00+00:00", "date_to": "2025-03-02T12:59:59+00:00"}
+    found = report(client, activity_token, type="case_volume", **body)
+    hours = [at(2, 9 + n, 0) for n in range(5)]
+    assert [point["date_range"]["date_from"] for point in found["open"]] == [
+        f"2025-03-02 {9 + n:02d}:00" for n in range(4)
+    ]
+    values = [point["value"] for point in found["open"]]
+    assert values == expected_open(timeline, list(pairwise(hours))) == [1, 1, 1, 1]
