@@ -185,6 +185,12 @@ def test_filters_change_the_numbers(manager: TestClient, data: Data) -> None:
     assert 'name="from" value="2026-10-25"' in default.text
     assert 'name="to" value="2026-11-23"' in default.text
     assert _kpis(default)["Total"] == "3"
+    # Every quick range is a range the registry accepts (12 months included).
+    block = default.text.split('class="activity-ranges"', 1)[1].split("</ul>", 1)[0]
+    ranges = re.findall(r'<a href="([^"]+)"', block)
+    assert len(ranges) == 4
+    for link in ranges:
+        assert manager.get(html.unescape(link)).status_code == 200, link
     # The chosen agent stays chosen, and the tabs keep the filters.
     chosen = manager.get(f"/activity?{RANGE}&users={data.agent_id}")
     assert f'<option value="{data.agent_id}" selected>' in chosen.text
