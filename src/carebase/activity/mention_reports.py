@@ -41,8 +41,7 @@ class _Slots:
 def summary(session: Session, query: ReportQuery) -> dict[str, Any]:
     """Volume, responses, SLA breaches and response/action time statistics (seconds, and
     minutes in the `_min` fields) over the mentions published in the range."""
-    counted = repository.totals(session, query)
-    response, action = repository.durations(session, query)
+    counted, response, action = repository.summary(session, query)
     return {
         "total_volume": counted.volume,
         "avg_response_time": response.mean,

@@ -9,13 +9,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, String, case, cast, func, literal_column, select
+from sqlalchemy import BigInteger, String, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from carebase.activity import cohort
 from carebase.activity.registry import ReportQuery
 from carebase.activity.repository import distribution
 from carebase.activity.timebuckets import slot_of
+from carebase.kit import stats
 from carebase.kit.stats import Distribution
 from carebase.models import Classification, Mention, MentionClassification
 
@@ -48,18 +51,6 @@ def grouping_slot(query: ReportQuery) -> Any:
         Mention.published_at,
         literal_column("timestamptz '2000-01-01 00:00:00+00'"),
     )
-
-
-def totals(session: Session, query: ReportQuery) -> Totals:
-    """|M|, how many were responded to, and how many broke each SLA (one statement)."""
-    statement = select(
-        func.count(),
-        func.count(Mention.response_s),
-        _count_true(Mention.broke_sla),
-        _count_true(Mention.broke_action_sla),
-    ).where(*cohort.mention_conditions(query))
-    volume, responded, broke, broke_action = session.execute(statement).one()
-    return Totals(int(volume), int(responded), int(broke), int(broke_action))
 
 
 def state_counts_per_slot(session: Session, query: ReportQuery) -> list[tuple[Any, str, int]]:
@@ -98,7 +89,7 @@ def classification_state_counts(
             func.count().label("volume"),
         )
         .join(Mention, Mention.id == tags.mention_id)
-        .where(*cohort.mention_conditions(query))
+        .where(*_from_classifications(query))
         .group_by(tags.classification_id, Mention.state)
         .subquery()
     )
@@ -108,6 +99,23 @@ def classification_state_counts(
     return [
         (int(row[0]), str(row[1]), str(row[2]), int(row[3])) for row in session.execute(statement)
     ]
+
+
+def _from_classifications(query: ReportQuery) -> list[Any]:
+    """The cohort's conditions for a join that should start from mention_classifications.
+    SQLite would otherwise start from the published_at range and read every mention's
+    table row for its id (a secondary index holds no `id`); its unary `+` keeps the range
+    off the index (the same comparison) so the join reads the classified mentions only."""
+    if query.dialect != "sqlite":
+        return cohort.mention_conditions(query)
+    kept = UnaryExpression(
+        Mention.__table__.c.published_at,
+        operator=operators.custom_op("+"),
+        type_=Mention.published_at.type,
+    )
+    window = query.window
+    filters = cohort.mention_conditions(query)[2:]
+    return [kept >= window.utc_from, kept <= window.utc_to, *filters]
 
 
 def response_sums_per_slot(session: Session, query: ReportQuery) -> list[tuple[Any, int, float]]:
@@ -138,11 +146,81 @@ def scan_bin(value: Any, dialect: str) -> Any:
     )
 
 
-def durations(session: Session, query: ReportQuery) -> tuple[Distribution, Distribution]:
-    """The distributions of response_s and action_s over the cohort."""
+def summary(session: Session, query: ReportQuery) -> tuple[Totals, Distribution, Distribution]:
+    """The cohort's counts and the distributions of response_s and action_s: one pass over
+    the covering index for counts, sums, minima and maxima, then the quantiles."""
     conditions = cohort.mention_conditions(query)
-    found = [
-        distribution(session, value, scan_bin(value, query.dialect), conditions)
-        for value in (Mention.response_s, Mention.action_s)
-    ]
-    return found[0], found[1]
+    response, action = Mention.response_s, Mention.action_s
+    row = session.execute(
+        select(
+            func.count(),
+            _count_true(Mention.broke_sla),
+            _count_true(Mention.broke_action_sla),
+            *(f(value) for value in (response, action) for f in _AGGREGATES),
+        ).where(*conditions)
+    ).one()
+    volume, broke, broke_action = (int(n) for n in row[:3])
+    response_sums, action_sums = tuple(row[3:7]), tuple(row[7:11])
+    counted = Totals(volume, int(response_sums[0]), broke, broke_action)
+    return (
+        counted,
+        _distribution(session, query, response, Mention.response_bin, response_sums),
+        _distribution(session, query, action, Mention.action_bin, action_sums),
+    )
+
+
+_AGGREGATES = (func.count, func.sum, func.min, func.max)
+
+
+def _distribution(
+    session: Session, query: ReportQuery, value: Any, value_bin: Any, sums: tuple[Any, ...]
+) -> Distribution:
+    n, total, low, high = sums
+    if not n:
+        return stats.EMPTY
+    conditions = cohort.mention_conditions(query)
+    if query.users is not None or query.groups is not None or query.classifications is not None:
+        # The filters read columns no bin index holds: one pass over the covering index.
+        return distribution(session, value, scan_bin(value, query.dialect), conditions)
+    # Unfiltered (the large case): counts per stored bin from the (bin, published_at) index
+    # alone, already in bin order (no sort of the cohort)...
+    per_bin = {
+        int(number): int(count)
+        for number, count in session.execute(
+            select(value_bin, func.count())
+            .where(*conditions, value_bin.is_not(None))
+            .group_by(value_bin)
+        )
+    }
+    if sum(per_bin.values()) != n:  # a value without its bin (not stamped by sla.stamp)
+        return distribution(session, value, scan_bin(value, query.dialect), conditions)
+    # ...then the values of the bins the quantiles fall in, by value range from the covering
+    # index (a bin's rows fetched one by one would cost a table read each), kept exactly by
+    # bin_of, the function that stamped the bins.
+    needed = stats.bins_needed(per_bin, (stats.MEDIAN, stats.P90))
+    ranges = [_bin_range(value, number) for number in sorted(needed)]
+    values: dict[int, list[float]] = {number: [] for number in needed}
+    for (measured,) in session.execute(select(value).where(*conditions, or_(*ranges))):
+        number = stats.bin_of(float(measured))
+        if number in values:
+            values[number].append(float(measured))
+    return Distribution(
+        count=int(n),
+        mean=float(total) / int(n),
+        minimum=float(low),
+        maximum=float(high),
+        median=stats.pick(per_bin, values, stats.MEDIAN),
+        p90=stats.pick(per_bin, values, stats.P90),
+    )
+
+
+def _bin_range(value: Any, number: int) -> Any:
+    """A value range holding every value of bin `number` (and perhaps a hair more: the
+    caller keeps a value by its bin_of)."""
+    per = stats.BINS_PER_DOUBLING
+    low = 2.0 ** (number / per) - 1.0
+    high = 2.0 ** ((number + 1) / per) - 1.0
+    upper = value <= high * (1 + 1e-9) + 1e-9
+    if number == 0:  # bin 0 also holds negative values
+        return upper
+    return and_(value >= low * (1 - 1e-9) - 1e-9, upper)
