@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from carebase.kit import stats
@@ -15,21 +15,6 @@ from carebase.kit.stats import Distribution
 
 # Bins read per query when fetching the values the quantiles need (a bound on IN lists).
 _PAIRS_PER_QUERY = 500
-# Bins are below this (a year in seconds is bin ~200): an integer key and a bin pack into
-# one integer, key * _BIN_SPAN + bin.
-_BIN_SPAN = 4096
-
-
-def _pairs_condition(key: Any, value_bin: Any, pairs: Sequence[tuple[Any, int]]) -> Any:
-    """Rows whose (key, bin) is one of the pairs. An integer key (a user id) packs each pair
-    into one integer, so the test is one IN over a hashed list (SQLite expands a row-value
-    IN list into one OR term per pair, evaluated on every row: a minute on a year of
-    mentions), and the bins alone narrow the rows first through the bin index."""
-    if not all(isinstance(group, int) for group, _ in pairs):
-        return tuple_(key, value_bin).in_(pairs)
-    packed = [group * _BIN_SPAN + number for group, number in pairs]
-    bins = sorted({number for _, number in pairs})
-    return and_(value_bin.in_(bins), (key * _BIN_SPAN + value_bin).in_(packed))
 
 
 def distributions(
@@ -76,7 +61,7 @@ def distributions(
             for number, measured in read:
                 values[None][int(number)].append(float(measured))
         else:
-            where = _pairs_condition(key, value_bin, part)
+            where = tuple_(key, value_bin).in_(part)
             read = session.execute(select(key, value_bin, value).where(*conditions, where))
             for group, number, measured in read:
                 values[group][int(number)].append(float(measured))
