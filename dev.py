@@ -140,6 +140,7 @@ VENDORED = {
             ["bundles/redoc.standalone.js"],
             ["LICENSE", "bundles/redoc.standalone.js.LICENSE.txt"],
         ),
+        ("chart.js", "4.5.1", ["dist/chart.umd.js"], ["LICENSE.md"]),
     ],
     # axe-core scans pages in the browser tests; it is never shipped.
     "tests/browser/vendor": [

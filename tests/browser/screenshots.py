@@ -31,6 +31,7 @@ from carebase.models import Classification, MentionClassification, Response
 from carebase.notes import service as notes
 from carebase.query import service as saved_queries
 from tests.browser.accounts import seed_team
+from tests.browser.activity_demo import demo_activity
 from tests.browser.chromium import chromium_path, launch, open_page
 from tests.conftest import test_settings
 from tests.console_session import browser_cookie, create_signed_in
@@ -110,6 +111,35 @@ SHOTS: tuple[Shot, ...] = (
     Shot("inbox", "/inbox?tab=all", signed_in=True, full_page=True),
     Shot("inbox-mention", "/inbox/m/{mention}", signed_in=True, full_page=True),
     Shot("inbox-approvals", "/inbox/approvals", signed_in=True),
+    Shot("activity", "/activity", signed_in=True, full_page=True, ready="canvas[data-drawn]"),
+    Shot(
+        "activity-team",
+        "/activity/team",
+        signed_in=True,
+        full_page=True,
+        ready="canvas[data-drawn]",
+    ),
+    Shot(
+        "activity-sla",
+        "/activity/sla",
+        signed_in=True,
+        full_page=True,
+        ready="canvas[data-drawn]",
+    ),
+    Shot(
+        "activity-cases",
+        "/activity/cases",
+        signed_in=True,
+        full_page=True,
+        ready="canvas[data-drawn]",
+    ),
+    Shot(
+        "activity-nps",
+        "/activity/nps",
+        signed_in=True,
+        full_page=True,
+        ready="canvas[data-drawn]",
+    ),
     Shot(
         "activation-orchestration-edit",
         "/activation/orchestrations/{orchestration}/edit",
@@ -187,6 +217,7 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
             )
             activation = _demo_activation(session, settings, segment, now)
             mention = _demo_inbox(session, profile, agent.id, now)
+            demo_activity(session, agent.id, now)
     finally:
         database.dispose()
     names = {

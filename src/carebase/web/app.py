@@ -12,6 +12,7 @@ from carebase.web.pages import (
     activation_orchestration_form,
     activation_orchestrations,
     activation_runs,
+    activity,
     data,
     docs,
     embed,
@@ -91,4 +92,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(inbox.router)
     app.include_router(inbox_replies.router)
     app.include_router(inbox_mention.router)
+    app.include_router(activity.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")
