@@ -65,8 +65,8 @@ def shape_differences(
 ) -> list[str]:
     """Where `got` does not have the documented sample's shape: every documented key present
     with the same JSON type (a number may be null: no data; recursively; arrays item by item
-    against the sample's first item), no keys beyond the documented ones and `extras` (the
-    contract's + fields; names anywhere in the tree)."""
+    against the sample's first item; a top-level array must not be empty), no keys beyond
+    the documented ones and `extras` (the contract's + fields; names anywhere in the tree)."""
     if got is None and kind(documented) == "number":
         return []  # the contract: a statistic over no data is null, never 0
     if kind(got) != kind(documented):
@@ -82,7 +82,7 @@ def shape_differences(
         if unknown:
             found.append(f"{path}: keys {sorted(unknown)} are neither documented nor extras")
     elif isinstance(documented, list) and documented:
-        if not got:
+        if not got and path == "$":
             found.append(f"{path}: empty where the reference has items")
         for n, item in enumerate(got):
             found += shape_differences(item, documented[0], extras, f"{path}[{n}]")
