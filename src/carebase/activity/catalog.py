@@ -2,3 +2,5 @@
 wherever it is read. One import per module."""
 
 from __future__ import annotations
+
+from carebase.activity import mention_reports  # noqa: F401
