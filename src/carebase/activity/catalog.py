@@ -4,3 +4,4 @@ wherever it is read. One import per module."""
 from __future__ import annotations
 
 from carebase.activity import mention_reports  # noqa: F401
+from carebase.activity import team_reports  # noqa: F401
