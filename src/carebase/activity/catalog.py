@@ -5,3 +5,7 @@ from __future__ import annotations
 
 from carebase.activity import mention_reports  # noqa: F401
 from carebase.activity import team_reports  # noqa: F401
+from carebase.activity import (
+    case_reports,  # noqa: F401
+    nps_reports,  # noqa: F401
+)
