@@ -67,6 +67,7 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createSavedQuery": "`sql` must be one SELECT over the published views (else 400)",
     "updateSavedQuery": "`sql` must be one SELECT over the published views (else 400)",
     "createUser": "a group id must be at most 2**63 - 1 (exactly)",
+    "getActivityExportStatus": "one of `token` and `status` (both optional) is required",
     "updateUser": "a group id must be at most 2**63 - 1 (exactly)",
     "createSegment": "`definition` must be a condition tree over known fields; `name` not blank",
     "updateSegment": "`definition` must be a condition tree over known fields; `name` not blank",

@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from carebase import __version__
 from carebase.activation.api import router as activation_router
 from carebase.activity.api import router as activity_router
+from carebase.activity.exports_api import router as activity_exports_router
 from carebase.auth.api import router as tokens_router
 from carebase.connectors.api import router as connectors_router
 from carebase.connectors.service import ClientOptions
@@ -164,6 +165,7 @@ def create_app(
     app.include_router(activation_router)
     app.include_router(forms_router)
     app.include_router(activity_router)
+    app.include_router(activity_exports_router)
     app.include_router(inbox_replies_router)
     app.include_router(inbox_sla_router)
     app.include_router(inbox_mentions_router)

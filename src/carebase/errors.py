@@ -125,6 +125,20 @@ class InsufficientScope(Forbidden):
     default_message = "The API token lacks the scope this operation needs."
 
 
+class LinkExpired(Forbidden):
+    """A signed download link (an Activity CSV export's) is past its `expires`."""
+
+    code = "link_expired"
+    default_message = "This download link has expired; ask for the export's status again."
+
+
+class BadSignature(Forbidden):
+    """A signed download link's signature does not match its id and `expires`."""
+
+    code = "bad_signature"
+    default_message = "This download link's signature is not valid."
+
+
 class NotFound(CarebaseError):
     """The thing asked for does not exist."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from carebase.activation import runs as activation_runs
 from carebase.activation import ticks as activation_ticks
+from carebase.activity import exports as activity_exports
 from carebase.connectors import deliveries
 from carebase.connectors.service import ClientOptions
 from carebase.inbox import cases as inbox_cases
@@ -29,5 +30,6 @@ def registry(settings: Settings, *, options: ClientOptions | None = None) -> Reg
             inbox_reply_jobs.job_kind(settings, options),
             inbox_cases.job_kind(settings),
             inbox_presence.job_kind(settings),
+            activity_exports.job_kind(settings),
         ]
     )

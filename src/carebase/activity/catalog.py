@@ -9,3 +9,4 @@ from carebase.activity import (
     case_reports,  # noqa: F401
     nps_reports,  # noqa: F401
 )
+from carebase.activity import exports  # noqa: F401
