@@ -3,10 +3,10 @@ wherever it is read. One import per module."""
 
 from __future__ import annotations
 
-from carebase.activity import mention_reports  # noqa: F401
-from carebase.activity import team_reports  # noqa: F401
 from carebase.activity import (
     case_reports,  # noqa: F401
+    exports,  # noqa: F401
+    mention_reports,  # noqa: F401
     nps_reports,  # noqa: F401
+    team_reports,  # noqa: F401
 )
-from carebase.activity import exports  # noqa: F401
