@@ -254,3 +254,10 @@ def test_the_oracle_buckets_agree_with_the_hand_written_ones(
 
     ask = Ask(datetime.fromisoformat(date_from), datetime.fromisoformat(date_to), ZoneInfo(zone))
     assert [b.label[-5:] for b in buckets(ask)] == labels
+
+
+def test_the_oracle_covers_every_registered_report_type() -> None:
+    from carebase.activity.registry import report_types
+
+    # mention_sla_export answers a job's token, not figures (test_reference_examples.py).
+    assert set(report_types()) == {*REPORTS, "mention_sla_export"}
