@@ -20,6 +20,7 @@ import shlex
 import shutil
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ from tests.activity.scenario import seed
 from tests.conftest import make_token
 from tests.serverproc import RunningServer, running_server
 
-pytestmark = pytest.mark.skipif(
+needs_curl = pytest.mark.skipif(
     shutil.which("curl") is None, reason="the `curl` binary is not installed"
 )
 
@@ -336,6 +337,24 @@ def test_the_command_lines_are_the_references() -> None:
     )
 
 
+def test_the_docs_show_the_commands_this_module_sends() -> None:
+    # docs/activity.md keeps the reference's command lines, with carebase's host.
+    docs = Path(__file__).resolve().parents[2] / "docs" / "activity.md"
+    shown = [
+        line.strip() for line in docs.read_text().splitlines() if line.strip().startswith("curl")
+    ]
+    sent = {GET_USERS, GET_GROUPS, GET_FORMS, EXPORT_COMMAND, STATUS_COMMAND, DOWNLOAD_COMMAND}
+    sent |= {command for _, command, _, _ in REPORT_EXAMPLES}
+    assert len(shown) >= 8
+    for line in shown:
+        original = line.replace(
+            "http://127.0.0.1:8000/v1/activity/reports/status",
+            HOSTS[0] + "/v1/activity/reports/status",
+        )
+        original = original.replace("http://127.0.0.1:8000", HOSTS[1])
+        assert original in sent, line
+
+
 def sample(text: str) -> Any:
     """A documented sample as JSON (without the reference's trailing commas)."""
     return json.loads(re.sub(r",(\s*[\]}])", r"\1", text))
@@ -373,6 +392,7 @@ def has_data(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
 
 
+@needs_curl
 def test_every_documented_example_answers_the_documented_shape(
     database: Database, settings: Settings, database_url: str
 ) -> None:
@@ -395,6 +415,7 @@ def test_every_documented_example_answers_the_documented_shape(
     assert problems == [], "\n".join(problems)
 
 
+@needs_curl
 def test_the_csv_export_in_the_references_three_steps(
     database: Database, settings: Settings, database_url: str
 ) -> None:
