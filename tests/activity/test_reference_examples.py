@@ -412,6 +412,15 @@ def test_every_documented_example_answers_the_documented_shape(
             problems += [f"{name}: {p}" for p in shape_differences(answer, sample(text), extras)]
             if not has_data(answer):
                 problems.append(f"{name}: no data in {answer!r:.200}")
+        # The States example sent exactly as printed (`"type": "user_volume"`) answers Agent
+        # Volume: the one type has one meaning (docs/activity.md).
+        as_printed = run_json(report_command("user_volume"), server, token)
+        problems += [
+            f"States as printed: {p}"
+            for p in shape_differences(
+                as_printed, sample(USER_VOLUME_SAMPLE), frozenset({"closed_thread"})
+            )
+        ]
     assert problems == [], "\n".join(problems)
 
 
