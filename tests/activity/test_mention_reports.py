@@ -384,3 +384,18 @@ def test_the_token_is_required_in_either_header(
     assert by_header.status_code == by_bearer.status_code == 200
     assert by_header.json() == by_bearer.json()
     assert by_bearer.json()["total_volume"] == 1
+
+
+def test_a_zone_at_plus_five_forty_five_cuts_days_at_quarter_hours(
+    client: TestClient, seed: Seed, activity_token: str
+) -> None:
+    # Kathmandu's midnight of 10 March is 2026-03-09T18:15Z.
+    seed.mention(published_at=datetime(2026, 3, 9, 18, 14, 59, tzinfo=UTC), state="new")
+    seed.mention(published_at=datetime(2026, 3, 9, 18, 15, tzinfo=UTC), state="new")
+    seed.mention(published_at=datetime(2026, 3, 9, 18, 29, tzinfo=UTC), state="closed")
+    body = body_for("states_volume", FROM, TO, time_zone="Asia/Kathmandu")
+    volume = report(client, activity_token, body).json()
+    assert series(volume["new"])["2026-03-09 00:00"] == 1
+    assert series(volume["new"])["2026-03-10 00:00"] == 1
+    assert series(volume["closed"])["2026-03-10 00:00"] == 1
+    assert volume["new"][5]["date_range"]["date_from_utc"] == "2026-03-09T18:15:00Z"

@@ -9,9 +9,10 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, SmallInteger, Table, insert, true
+from sqlalchemy import Column, Float, Integer, MetaData, SmallInteger, Table, insert, select, true
 from sqlalchemy.orm import Session
 
+from carebase.activity.mention_repository import scan_bin
 from carebase.activity.repository import distribution, distributions
 from carebase.db.session import Database
 from carebase.kit import stats
@@ -142,3 +143,22 @@ def test_bin_of_is_monotonic() -> None:
     assert stats.bin_of(None) is None
     # A year in seconds fits the SmallInteger column with room to spare.
     assert (stats.bin_of(366 * 86400) or 0) < 300
+
+
+def test_bins_computed_in_sql_give_the_same_exact_quantiles(table: Database) -> None:
+    # mention_repository.scan_bin: bins from the value itself (read from the covering index).
+    rng = random.Random(13)
+    drawn = [0.0, 0.4, 1.0, 9.99, 10.0, 99.5, 100.0, 3e7] + [
+        rng.choice([rng.expovariate(1 / 900), 300.0, float(rng.randrange(0, 5000))])
+        for _ in range(300)
+    ]
+    fill(table, [(1, v) for v in drawn])
+    value = durations.c.value
+    with table.unit_of_work(write=False) as session:
+        dialect = session.get_bind().dialect.name
+        found = distribution(session, value, scan_bin(value, dialect), [true()])
+        check(found, drawn)
+        bins = session.execute(select(value, scan_bin(value, dialect)).order_by(value)).all()
+    numbers = [b for _, b in bins if b is not None]
+    assert numbers == sorted(numbers)  # never decreasing as the value grows
+    assert len(set(numbers)) > 20

@@ -9,21 +9,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.activity import mention_repository as repository
-from carebase.activity.cohort import mention_conditions
 from carebase.activity.registry import ReportQuery, report
-from carebase.activity.repository import distribution
 from carebase.activity.shapes import points
 from carebase.activity.timebuckets import Window, slot_start
 from carebase.inbox.workflow import STATES
 from carebase.kit.stats import minutes
-from carebase.models import Mention
 
 ALL_STATES = "all_states"
 
 
 class _Slots:
-    """Bucket index of `slot_of` values, each distinct slot looked up once (a slot repeats
-    once per state in the grouped rows)."""
+    """Bucket index of `grouping_slot` values, each distinct slot looked up once (a slot
+    repeats once per state in the grouped rows)."""
 
     def __init__(self, window: Window) -> None:
         self.window = window
@@ -31,19 +28,20 @@ class _Slots:
 
     def index(self, slot: Any) -> int | None:
         """The bucket holding the slot (None: outside the window's buckets)."""
-        if slot not in self.seen:
-            self.seen[slot] = self.window.index(slot_start(slot))
-        return self.seen[slot]
+        found = self.seen.get(slot, -1)
+        if found == -1:
+            start = slot
+            if isinstance(slot, str) and len(slot) == len("2018-04-27 00"):
+                start = f"{slot}:00"  # an hour (mention_repository.grouping_slot)
+            found = self.seen[slot] = self.window.index(slot_start(start))
+        return found
 
 
 @report("summary", title="Summary", section="Summary")
 def summary(session: Session, query: ReportQuery) -> dict[str, Any]:
     """Volume, responses, SLA breaches and response/action time statistics (seconds, and
     minutes in the `_min` fields) over the mentions published in the range."""
-    counted = repository.totals(session, query)
-    conditions = mention_conditions(query)
-    response = distribution(session, Mention.response_s, Mention.response_bin, conditions)
-    action = distribution(session, Mention.action_s, Mention.action_bin, conditions)
+    counted, response, action = repository.summary(session, query)
     return {
         "total_volume": counted.volume,
         "avg_response_time": response.mean,
