@@ -4,14 +4,14 @@ mentions reads the activity index once per figure), and the users' names."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from carebase.activity import cohort, repository
+from carebase.activity import cohort
 from carebase.activity.registry import ReportQuery
 from carebase.kit.stats import Distribution
 from carebase.models import Mention, User
@@ -77,18 +77,80 @@ def responded_counts(session: Session, query: ReportQuery) -> dict[int, Responde
 
 def response_distributions(
     session: Session, query: ReportQuery
-) -> tuple[dict[Hashable, Distribution], dict[Hashable, Distribution]]:
+) -> tuple[dict[int, Distribution], dict[int, Distribution]]:
     """Per first responder: the distributions of response_s and of action_s over the
     mentions of the cohort they first responded to."""
     conditions = _per_user(query, Mention.first_responder_id)
     key = Mention.first_responder_id
-    response = repository.distributions(
-        session, Mention.response_s, Mention.response_bin, conditions, key=key
+    return (
+        _distributions(session, Mention.response_s, key, conditions),
+        _distributions(session, Mention.action_s, key, conditions),
     )
-    action = repository.distributions(
-        session, Mention.action_s, Mention.action_bin, conditions, key=key
+
+
+def _distributions(
+    session: Session, value: Any, key: Any, conditions: list[ColumnElement[bool]]
+) -> dict[int, Distribution]:
+    """Count, mean, min, max, median and p90 of `value` per `key`, in one statement that
+    reads only the activity index (it holds the cohort's columns, the user ids and the
+    durations): each user's values numbered in order, and only the rows at the ranks the
+    quantiles interpolate between come back. (repository.distributions reads the bins'
+    values from the table, once per user and bin: 40 s for 200 agents over a year.)"""
+    by_key = {"partition_by": key}
+    inner = (
+        select(
+            key.label("user_id"),
+            value.label("value"),
+            func.row_number().over(partition_by=key, order_by=value).label("rank"),
+            func.count().over(**by_key).label("n"),
+            func.sum(value).over(**by_key).label("total"),
+            func.min(value).over(**by_key).label("low"),
+            func.max(value).over(**by_key).label("high"),
+        )
+        .where(*conditions, value.is_not(None))
+        .subquery()
     )
-    return response, action
+    wanted = []
+    for tenths in _QUANTILE_TENTHS:
+        # 1-based ranks of the two values quantile q interpolates between (stats.rank).
+        below = (inner.c.n - 1) * tenths // 10 + 1
+        wanted += [inner.c.rank == below, inner.c.rank == below + 1]
+    rows = session.execute(
+        select(
+            inner.c.user_id,
+            inner.c.n,
+            inner.c.total,
+            inner.c.low,
+            inner.c.high,
+            inner.c.rank,
+            inner.c.value,
+        ).where(or_(*wanted))
+    )
+    ranked: dict[int, dict[int, float]] = {}
+    totals: dict[int, tuple[int, float, float, float]] = {}
+    for user, n, total, low, high, rank, measured in rows:
+        totals[int(user)] = (int(n), float(total), float(low), float(high))
+        ranked.setdefault(int(user), {})[int(rank)] = float(measured)
+    found: dict[int, Distribution] = {}
+    for user, (n, total, low, high) in totals.items():
+        median, p90 = (_interpolate(ranked[user], n, tenths) for tenths in _QUANTILE_TENTHS)
+        found[user] = Distribution(n, total / n, low, high, median, p90)
+    return found
+
+
+# The median and the 90th percentile, in tenths (integer arithmetic in SQL and here).
+_QUANTILE_TENTHS = (5, 9)
+
+
+def _interpolate(values: dict[int, float], n: int, tenths: int) -> float:
+    """Quantile tenths/10 of n values from the values at its 1-based ranks (linear
+    interpolation between the two nearest, as kit/stats.py's quantile)."""
+    below = (n - 1) * tenths // 10 + 1
+    fraction = ((n - 1) * tenths % 10) / 10
+    low = values[below]
+    if fraction == 0.0:
+        return low
+    return low + (values[below + 1] - low) * fraction
 
 
 def state_counts(session: Session, query: ReportQuery) -> dict[int, dict[str, int]]:
