@@ -18,7 +18,7 @@ import hmac
 import io
 import secrets
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -168,7 +168,7 @@ def verify(settings: Settings, export_id: str, expires: int, sign: str, now: dat
     """Refuse a link whose signature does not match (BadSignature) or that has expired
     (LinkExpired); both 403."""
     expected = signature(settings.secret_key.get_secret_value(), export_id, expires)
-    if not hmac.compare_digest(expected, sign.lower()):
+    if not hmac.compare_digest(expected.encode(), sign.lower().encode()):
         raise BadSignature()
     if expires < now.timestamp():
         raise LinkExpired()
@@ -226,11 +226,11 @@ def write_export(
     now: datetime,
     batch: int = BATCH,
     chunk_bytes: int = CHUNK_BYTES,
-    check: Any = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> tuple[int, int] | None:
     """Write the export's CSV as chunks, from scratch (earlier chunks are deleted): (rows,
-    bytes), or None when the export no longer exists. `check()` runs between batches (the
-    job's cancellation check)."""
+    bytes), or None when the export no longer exists. `on_batch(rows so far)` runs before
+    each batch (the job's progress, which raises when it is cancelled)."""
     purge(database, now)
     with database.unit_of_work() as session:
         row = repository.get_export(session, export_id)
@@ -250,8 +250,8 @@ def write_export(
     rows = 0
     after: tuple[datetime, str] | None = None
     while True:
-        if check is not None:
-            check()
+        if on_batch is not None:
+            on_batch(rows)
         with database.unit_of_work(write=False) as session:
             page = repository.mention_page(session, conditions, after, batch)
             if not page:
@@ -286,7 +286,7 @@ def job_kind(settings: Settings) -> JobKind:
     def handle(context: JobContext) -> dict[str, Any] | None:
         export_id = str(context.payload["export_id"])
         written = write_export(
-            context.database, export_id, now=context.clock(), check=context.check
+            context.database, export_id, now=context.clock(), on_batch=context.progress
         )
         now = context.clock()
         with context.database.unit_of_work() as session:
