@@ -216,7 +216,7 @@ def _mentions(database: Database, seeded: Seeded) -> None:
                 assignee_id=seeded.users[assignee] if assignee else None,
                 assigned_group_id=seeded.groups[group] if group else None,
                 assigned_at=(
-                    published + timedelta(minutes=assign_after)
+                    published + timedelta(minutes=assign_after, seconds=n * 3.5)
                     if assign_after is not None and (assignee or group)
                     else None
                 ),
@@ -236,7 +236,7 @@ def _mentions(database: Database, seeded: Seeded) -> None:
                     )
                 )
             if respond_after is not None and assignee is not None:
-                first = published + timedelta(minutes=respond_after)
+                first = published + timedelta(minutes=respond_after, seconds=n * 7.125 + 0.25)
                 answers.append((first, mention.id, seeded.users[assignee]))
                 if second is not None:
                     answers.append(
