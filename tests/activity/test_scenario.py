@@ -83,6 +83,16 @@ def asks(seeded: Seeded) -> dict[str, Ask]:
             classifications=frozenset({c["amusing"], c["feedback"]}),
             form=seeded.form,
         ),
+        "hours, filtered": Ask(
+            datetime(2018, 3, 31, 20, tzinfo=SYDNEY),
+            datetime(2018, 4, 2, 8, tzinfo=SYDNEY),
+            SYDNEY,
+            users=frozenset({u["jane"], u["dev"]}),
+            classifications=frozenset({c["customer service"]}),
+            form=seeded.form,
+        ),
+        # Nobody: every count 0, every statistic null.
+        "nobody": Ask(*week, SYDNEY, users=frozenset({999_999}), form=seeded.form),
         "utc": Ask(
             datetime(2018, 3, 30, tzinfo=UTC),
             datetime(2018, 4, 4, 12, tzinfo=UTC),
