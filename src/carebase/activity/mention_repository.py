@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import BigInteger, String, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from carebase.activity import cohort
 from carebase.activity.registry import ReportQuery
@@ -87,7 +89,7 @@ def classification_state_counts(
             func.count().label("volume"),
         )
         .join(Mention, Mention.id == tags.mention_id)
-        .where(*cohort.mention_conditions(query))
+        .where(*_from_classifications(query))
         .group_by(tags.classification_id, Mention.state)
         .subquery()
     )
@@ -97,6 +99,23 @@ def classification_state_counts(
     return [
         (int(row[0]), str(row[1]), str(row[2]), int(row[3])) for row in session.execute(statement)
     ]
+
+
+def _from_classifications(query: ReportQuery) -> list[Any]:
+    """The cohort's conditions for a join that should start from mention_classifications.
+    SQLite would otherwise start from the published_at range and read every mention's
+    table row for its id (a secondary index holds no `id`); its unary `+` keeps the range
+    off the index (the same comparison) so the join reads the classified mentions only."""
+    if query.dialect != "sqlite":
+        return cohort.mention_conditions(query)
+    kept = UnaryExpression(
+        Mention.__table__.c.published_at,
+        operator=operators.custom_op("+"),
+        type_=Mention.published_at.type,
+    )
+    window = query.window
+    filters = cohort.mention_conditions(query)[2:]
+    return [kept >= window.utc_from, kept <= window.utc_to, *filters]
 
 
 def response_sums_per_slot(session: Session, query: ReportQuery) -> list[tuple[Any, int, float]]:
