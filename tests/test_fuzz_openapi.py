@@ -136,6 +136,10 @@ UNSTATABLE_RULES: dict[str, str] = {
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "renderTemplate": "the template may not use what the sandbox refuses",
+    # Activity reports (S11): the rules are the reference's, answered 400 `invalid_report`.
+    "runActivityReport": "`type` a report type; dates ISO 8601, at most 12 months apart, "
+    "starting in the past; `time_zone` an IANA zone; `nps_category` one of four; `form` an "
+    "NPS form, required by nps_summary and nps_volume",
 }
 
 # The check's own default, which the operations above extend with 422.
@@ -143,6 +147,8 @@ VALID_REQUEST_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"
 # Operations whose body is SQL: any text the schema allows, refused by the SQL gate with 400
 # (`sql_refused`, `sql_syntax_error`) unless it is one SELECT over the published views.
 SQL_OPERATIONS = frozenset({"runQuery", "createSavedQuery", "updateSavedQuery"})
+# Operations whose rules answer 400 with the reference's wording (Activity's invalid_report).
+REPORT_OPERATIONS = frozenset({"runActivityReport"})
 
 NO_IDS_FROM_ANSWERS = {"extra-data-sources": {"responses": False}}
 
@@ -353,6 +359,7 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                             *VALID_REQUEST_STATUSES,
                             "422",
                             *(["400"] if operation_id in SQL_OPERATIONS else []),
+                            *(["400"] if operation_id in REPORT_OPERATIONS else []),
                         ]
                     }
                 },
