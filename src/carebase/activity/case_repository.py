@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from carebase.activity.cohort import classification_condition, people_condition
 from carebase.activity.registry import ReportQuery
@@ -33,9 +33,14 @@ def case_filters(query: ReportQuery) -> list[ColumnElement[bool]]:
                 )
             )
         )
-    tagged = classification_condition(query, Mention.id)
+    # Its own alias: a report that joins mentions itself (case_classifications) would
+    # otherwise correlate this subquery's FROM away.
+    member = aliased(Mention)
+    tagged = classification_condition(query, member.id)
     if tagged is not None:
-        conditions.append(exists(select(Mention.id).where(Mention.case_id == Case.id, tagged)))
+        conditions.append(
+            exists(select(member.id).where(member.case_id == Case.id, tagged).correlate(Case))
+        )
     return conditions
 
 

@@ -331,6 +331,8 @@ class Response(Base):
         Index("ix_responses_mention", "mention_id", "created_at"),
         Index("ix_responses_sent", "sent_at"),
         Index("ix_responses_profile", "profile_id"),
+        # A case's replies (cases.measure on every response, the Activity case filters).
+        Index("ix_responses_case", "case_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

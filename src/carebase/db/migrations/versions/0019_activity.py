@@ -110,6 +110,8 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_mentions_responder", ["first_responder_id", "published_at"], unique=False
         )
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.create_index("ix_responses_case", ["case_id"], unique=False)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_closed", ["closed_at"], unique=False)
         batch_op.create_index("ix_cases_opened", ["opened_at"], unique=False)
@@ -213,6 +215,8 @@ def _measure_existing() -> None:
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table("responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_responses_case")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         for name in (
             "ix_cases_resolution_bin",
