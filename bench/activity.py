@@ -217,7 +217,7 @@ def check(name: str, ours: Any, raw: Any) -> str:
 def measure(engine: str, url: str, runs: int, *, with_export: bool = True) -> None:
     """Every report over every window on one engine."""
     from carebase.activity import service
-    from carebase.activity.registry import report_types
+    from carebase.activity.catalog import report_types
     from carebase.activity.schemas import ReportRequest
 
     database = Database.from_settings(test_settings(url))

@@ -238,7 +238,7 @@ def test_nps_volume_days_follow_new_york_across_the_november_change(
 
 
 def test_the_registry_lists_the_cases_and_nps_types() -> None:
-    from carebase.activity.registry import report_types
+    from carebase.activity.catalog import report_types
 
     kinds = report_types()
     assert {name: kinds[name].section for name in ("case_summary", "case_volume")} == {

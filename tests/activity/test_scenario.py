@@ -267,7 +267,7 @@ def test_the_oracle_buckets_agree_with_the_hand_written_ones(
 
 
 def test_the_oracle_covers_every_registered_report_type() -> None:
-    from carebase.activity.registry import report_types
+    from carebase.activity.catalog import report_types
 
     # mention_sla_export answers a job's token, not figures (test_reference_examples.py).
     assert set(report_types()) == {*REPORTS, "mention_sla_export"}

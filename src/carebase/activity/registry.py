@@ -1,6 +1,6 @@
 """Every Activity report type, in one registry: the API, the dashboard, the docs and the
 tests all derive from it. A report module registers its types with `@report(...)`;
-`catalog.REPORT_MODULES` imports every such module once."""
+`catalog.report_types()` is the complete registry (catalog imports every such module)."""
 
 from __future__ import annotations
 
@@ -69,10 +69,3 @@ def report(
         return run
 
     return register
-
-
-def report_types() -> dict[str, ReportType]:
-    """Every registered type (importing the report modules first)."""
-    from carebase.activity import catalog  # noqa: F401  (registers every report module)
-
-    return REPORTS

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from carebase.activity.registry import NPS_CATEGORIES, ReportQuery, ReportType, report_types
+from carebase.activity.catalog import report_types
+from carebase.activity.registry import NPS_CATEGORIES, ReportQuery, ReportType
 from carebase.activity.schemas import ReportRequest
 from carebase.activity.timebuckets import Window
 from carebase.errors import InvalidReport

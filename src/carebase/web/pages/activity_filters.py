@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from carebase.activity import service
-from carebase.activity.registry import report_types
+from carebase.activity.catalog import report_types
 from carebase.activity.schemas import ReportRequest
 from carebase.activity.timebuckets import Window
 from carebase.errors import CarebaseError
