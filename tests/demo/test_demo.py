@@ -44,12 +44,20 @@ def test_demo_loads_every_record_without_a_rejection_and_merges(database_url: st
         )
         tickets = session.execute(text("SELECT COUNT(*) FROM tickets")).scalar_one()
         datasets = session.execute(text("SELECT COUNT(*) FROM datasets")).scalar_one()
+        mentions = session.execute(text("SELECT COUNT(*) FROM mentions")).scalar_one()
+        answered = session.execute(
+            text("SELECT COUNT(*) FROM mentions WHERE response_s IS NOT NULL")
+        ).scalar_one()
     database.dispose()
     [(source, received, rejected)] = logs
     assert (source, rejected) == ("demo", 0)
     assert received > 240
     assert tickets == 240
-    assert datasets == 15, "one dataset per record type loaded"
+    assert datasets == 16, "one dataset per record type loaded, and the inbox's messages"
+    # The demo inbox: its messages arrived and most were answered.
+    assert mentions == 500
+    assert answered > 300
+    assert "Demo inbox: 500 messages" in stderr
     assert rules.get("unify", 0) > 0
     assert rules.get("shared_link", 0) > 0
 

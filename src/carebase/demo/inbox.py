@@ -166,10 +166,13 @@ def seed_inbox(
     anchor: datetime,
     count: int = 500,
     seed: int = 11,
+    profiles: int = 5000,
+    profile_seed: int = 7,
     config: IngestConfig | None = None,
 ) -> InboxSummary:
-    """Load the demo messages through the mention record type, then work them (see the
-    module's docstring); a second call adds nothing."""
+    """Load the demo messages (from the first `profiles` customers of the demo brand of
+    `profile_seed`) through the mention record type, then work them (see the module's
+    docstring); a second call adds nothing."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     summary = InboxSummary()
     with database.unit_of_work() as session:
@@ -191,7 +194,9 @@ def seed_inbox(
             now=anchor,
         )
         form_id = form.id
-    records = mention_records(count, people(5000, random.Random(7)), anchor, rng)  # noqa: S311
+    # The demo brand's own customers (generate.people draws them first from its seed).
+    crowd = people(profiles, random.Random(profile_seed))  # noqa: S311
+    records = mention_records(count, crowd, anchor, rng)
     for offset in range(0, len(records), MAX_BATCH):
         load_batch(
             database,
