@@ -36,9 +36,16 @@ def rendered(visit: Callable[..., Visit], path: str, **options: object) -> Visit
     opened = visit(path, **options)
     assert opened.status == 200
     selector, text = PAGES[path]
-    # The UIs render a large document in steps: wait for (and so require) the operation
-    # itself, not merely the first one drawn.
-    opened.page.locator(selector, has_text=text).first.wait_for(timeout=30_000)
+    opened.page.locator(selector).first.wait_for(timeout=30_000)
+    # Swagger UI draws the operations near the viewport only (more as the page scrolls):
+    # scroll until the operation itself is drawn, and so require it.
+    wanted = opened.page.locator(selector, has_text=text).first
+    for _ in range(60):
+        if wanted.count() and wanted.is_visible():
+            break
+        opened.page.mouse.wheel(0, 1200)
+        opened.page.wait_for_timeout(250)
+    wanted.wait_for(timeout=30_000)
     return opened
 
 
