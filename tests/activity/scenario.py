@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from carebase.db.session import Database
-from carebase.ids import new_id
 from carebase.inbox import forms, surveys
 from carebase.inbox.mentions import mark_responded
+from carebase.inbox.replies import sent_reply
 from carebase.inbox.workflow import Actor
 from carebase.models import (
     Case,
@@ -247,30 +247,7 @@ def _mentions(database: Database, seeded: Seeded) -> None:
         with database.unit_of_work() as session:
             mention = session.get(Mention, mention_id)
             assert mention is not None
-            response = Response(
-                id=new_id("rsp"),
-                mention_id=mention_id,
-                case_id=None,
-                profile_id=None,
-                author_id=author_id,
-                agent_name=None,
-                body="Thanks, sorted.",
-                private=False,
-                status="sent",
-                origin="console",
-                origin_key="",
-                external_id=None,
-                template_id=None,
-                submitted_at=at,
-                reviewed_by=None,
-                reviewed_at=None,
-                review_comment=None,
-                job_id=None,
-                sent_at=at,
-                error=None,
-                created_at=at,
-                updated_at=at,
-            )
+            response = sent_reply(mention, at=at, body="Thanks, sorted.", author_id=author_id)
             session.add(response)
             session.flush()
             mark_responded(session, mention, response, Actor.user(author_id), at)

@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebase.db.session import Database
-from carebase.ids import new_id
-from carebase.inbox import mentions
+from carebase.inbox import mentions, replies
 from carebase.inbox.workflow import Actor
 from carebase.jobkinds import registry
 from carebase.kit.jobs import Runner
-from carebase.models import Case, Mention, Response
+from carebase.models import Case, Mention
 from carebase.settings import Settings
 from tests.conftest import FakeClock
 from tests.inbox.conftest import make_mention
@@ -39,25 +38,7 @@ def respond(database: Database, clock: FakeClock, mention_id: str, agent: int) -
 def respond_in(session: Session, now: datetime, mention_id: str, agent: int) -> str:
     """The same, in the caller's unit of work."""
     mention = mentions.lock_mention(session, mention_id)
-    response = Response(
-        id=new_id("rsp"),
-        mention_id=mention_id,
-        case_id=None,
-        profile_id=mention.profile_id,
-        author_id=agent,
-        agent_name=None,
-        body="On its way!",
-        private=False,
-        status="sent",
-        origin="console",
-        origin_key="",
-        external_id=None,
-        template_id=None,
-        submitted_at=now,
-        sent_at=now,
-        created_at=now,
-        updated_at=now,
-    )
+    response = replies.sent_reply(mention, at=now, body="On its way!", author_id=agent)
     session.add(response)
     session.flush()
     mentions.mark_responded(session, mention, response, Actor.user(agent), now)

@@ -20,7 +20,7 @@ from carebase.errors import (
 )
 from carebase.ids import new_id
 from carebase.inbox import mentions
-from carebase.inbox.mentions import BulkAction
+from carebase.inbox.bulk import BulkAction, bulk
 from carebase.inbox.workflow import STATES, Actor, refusal
 from carebase.models import Mention, MentionClassification, MentionEvent, Response
 from tests.conftest import FakeClock
@@ -319,7 +319,7 @@ def test_bulk_does_what_it_may_and_says_why_not_for_the_rest(
         closed = make_mention(session, state="closed").id
     results = None
     with database.unit_of_work() as session:
-        results = mentions.bulk(
+        results = bulk(
             session,
             [waiting, fresh, "men_missing", closed, fresh],
             BulkAction("state", state="closed"),
@@ -337,7 +337,5 @@ def test_bulk_does_what_it_may_and_says_why_not_for_the_rest(
     assert stored(database, fresh).state == "closed"
     assert stored(database, waiting).state == "awaiting_approval"
     with database.unit_of_work() as session:
-        refused = mentions.bulk(
-            session, [fresh], BulkAction("classify"), Actor.user(agent), clock.now
-        )
+        refused = bulk(session, [fresh], BulkAction("classify"), Actor.user(agent), clock.now)
     assert refused[0].reason == "classification_id is required for this action"

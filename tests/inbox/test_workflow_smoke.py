@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from carebase.db.session import Database
 from carebase.inbox import mentions, presence
-from carebase.inbox.mentions import BulkAction, MentionFilters
+from carebase.inbox.bulk import BulkAction, bulk
+from carebase.inbox.mentions import MentionFilters
 from carebase.inbox.workflow import Actor
 from carebase.models import Classification
 from tests.conftest import FakeClock
@@ -46,7 +47,7 @@ def test_every_service_runs(database: Database, people: People, clock: FakeClock
         )
         assert [row.id for row in page.items] == [third.id]
         assert presence.go_offline(session, bob, now, reason="manual") == [third.id]
-        results = mentions.bulk(
+        results = bulk(
             session,
             [third.id, "men_nope"],
             BulkAction("state", state="closed"),

@@ -13,20 +13,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebase.datasets import service as datasets
 from carebase.db.session import Database
 from carebase.demo.generate import AGENTS, SUBJECTS, Person, people
 from carebase.errors import CarebaseError
-from carebase.ids import new_id
-from carebase.inbox import cases, classifications, forms, mentions, surveys, tagging
+from carebase.inbox import (
+    cases,
+    cases_repository,
+    classifications,
+    forms,
+    mentions,
+    mentions_repository,
+    replies,
+    surveys,
+    tagging,
+)
 from carebase.inbox.settings import case_timeout_seconds
 from carebase.inbox.workflow import Actor
 from carebase.ingest.batch import load_batch
 from carebase.ingest.service import MAX_BATCH, IngestConfig
-from carebase.models import Case, Mention, Response
+from carebase.models import Mention
 from carebase.settings import Settings
 from carebase.users import service as users
 
@@ -136,23 +144,11 @@ def _agents(session: Session, settings: Settings, now: datetime) -> dict[str, li
 
 
 def _respond(session: Session, mention: Mention, agent: int, at: datetime) -> None:
-    response = Response(
-        id=new_id("rsp"),
-        mention_id=mention.id,
-        case_id=mention.case_id,
-        profile_id=mention.profile_id,
-        author_id=agent,
-        agent_name=None,
+    response = replies.sent_reply(
+        mention,
+        at=at,
         body="Thanks for getting in touch - we're on it and will update you shortly.",
-        private=False,
-        status="sent",
-        origin="console",
-        origin_key="",
-        external_id=None,
-        submitted_at=at,
-        sent_at=at,
-        created_at=at,
-        updated_at=at,
+        author_id=agent,
     )
     session.add(response)
     session.flush()
@@ -219,11 +215,7 @@ def seed_inbox(
             heapq.heappush(actions, (at, serial, action))
 
     with database.unit_of_work(write=False) as session:
-        rows = session.execute(
-            select(Mention.id, Mention.published_at, Mention.source_type, Mention.body).order_by(
-                Mention.published_at
-            )
-        ).all()
+        rows = mentions_repository.mentions_by_publication(session)
     for mention_id, published, source, body in rows:
         summary.mentions += 1
         roll = rng.random()
@@ -312,16 +304,12 @@ def _close_and_survey(
     # The case sweeper, run at each case's due time; then a survey for most closed cases.
     with database.unit_of_work() as session:
         timeout = case_timeout_seconds(session)
-        summary.responded = len(
-            session.scalars(select(Mention.id).where(Mention.response_s.is_not(None))).all()
-        )
-        for case in session.scalars(select(Case).where(Case.status == "open")).all():
+        summary.responded = mentions_repository.responded_count(session)
+        for case in cases_repository.cases_with_status(session, "open"):
             due = cases.due_at(case, timeout)
             if due <= anchor:
                 cases.close_check(session, case.id, due)
-        closed = session.scalars(
-            select(Case).where(Case.status == "closed").order_by(Case.closed_at, Case.id)
-        ).all()
+        closed = cases_repository.cases_with_status(session, "closed")
         summary.cases_closed = len(closed)
         for case in closed:
             if rng.random() > 0.6 or case.closed_at is None:

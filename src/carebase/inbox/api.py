@@ -14,7 +14,8 @@ from carebase.http.deps import DbSession, Now, require_scope
 from carebase.http.routing import JSONRoute
 from carebase.inbox import mentions
 from carebase.inbox import mentions_repository as repository
-from carebase.inbox.mentions import BulkAction, MentionFilters
+from carebase.inbox.bulk import BulkAction, bulk
+from carebase.inbox.mentions import MentionFilters
 from carebase.inbox.schemas import (
     ActingUser,
     AssignBody,
@@ -110,7 +111,7 @@ def bulk_change(body: BulkBody, _writer: Writer, session: DbSession, now: Now) -
         classification_id=body.classification_id,
         flag=body.follow_up,
     )
-    results = mentions.bulk(session, body.mention_ids, action, Actor.user(user_id), now)
+    results = bulk(session, body.mention_ids, action, Actor.user(user_id), now)
     out = [
         BulkResultOut(mention_id=item.mention_id, ok=item.ok, code=item.code, reason=item.reason)
         for item in results

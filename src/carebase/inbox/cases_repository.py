@@ -214,3 +214,9 @@ def page(
         )
     statement = statement.order_by(_CASE.opened_at.desc(), _CASE.id.desc()).limit(limit)
     return list(session.execute(statement).scalars())
+
+
+def cases_with_status(session: Session, status: str) -> list[Case]:
+    """Every case in `status`, in the order they closed (open ones: by id)."""
+    statement = select(Case).where(Case.status == status).order_by(Case.closed_at, Case.id)
+    return list(session.scalars(statement).all())

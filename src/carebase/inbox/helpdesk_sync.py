@@ -24,11 +24,9 @@ from sqlalchemy.orm import Session
 
 from carebase.connectors.conversations import Conversation, Message, StatusChange
 from carebase.errors import StaleMention, TransitionRefused
-from carebase.ids import new_id
 from carebase.inbox import helpdesk_repository as repository
-from carebase.inbox import intake, mentions
+from carebase.inbox import intake, mentions, replies
 from carebase.inbox.workflow import CLOSED, CLOSED_STATES, Actor
-from carebase.models import Response
 
 
 @dataclass(slots=True)
@@ -129,23 +127,15 @@ def _respond(
         return  # the agent wrote first (an outbound ticket): nothing was asked yet
     mention = mentions.lock_mention(session, answered[-1].id)
     author = repository.active_user_by_email(session, message.author_email or "")
-    response = Response(
-        id=new_id("rsp"),
-        mention_id=mention.id,
-        case_id=mention.case_id,
-        profile_id=mention.profile_id,
+    response = replies.sent_reply(
+        mention,
+        at=message.at,
+        body=message.body,
         author_id=author.id if author else None,
         agent_name=None if author else (message.author_name or f"{kind} agent")[:300],
-        body=message.body,
-        private=False,
-        status="sent",
         origin=kind,
         origin_key=connector_id,
         external_id=message.external_id,
-        submitted_at=message.at,
-        sent_at=message.at,
-        created_at=message.at,
-        updated_at=message.at,
     )
     try:
         # A concurrent delivery of the same ticket may have stored it a moment ago.

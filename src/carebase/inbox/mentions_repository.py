@@ -280,3 +280,21 @@ def conversation_rows(session: Session, mention: Mention) -> tuple[list[Mention]
         )
     )
     return mentions, responses
+
+
+def mentions_by_publication(session: Session) -> list[tuple[str, datetime, str, str]]:
+    """Every mention's id, publication time, source type and text, earliest first."""
+    rows = session.execute(
+        select(Mention.id, Mention.published_at, Mention.source_type, Mention.body).order_by(
+            Mention.published_at, Mention.id
+        )
+    ).all()
+    return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+def responded_count(session: Session) -> int:
+    """How many mentions have had a public response."""
+    count = session.scalar(
+        select(func.count()).select_from(Mention).where(Mention.response_s.is_not(None))
+    )
+    return int(count or 0)

@@ -99,6 +99,41 @@ def list_responses(
     return pagination.split(rows, limit, lambda row: pagination.encode(row.created_at, row.id))
 
 
+def sent_reply(
+    mention: Mention,
+    *,
+    at: datetime,
+    body: str,
+    author_id: int | None,
+    agent_name: str | None = None,
+    private: bool = False,
+    origin: str = "console",
+    origin_key: str = "",
+    external_id: str | None = None,
+) -> Response:
+    """A reply (or private note) already sent at `at` outside the send job — a helpdesk
+    agent's comment, the demo's history — as a new row for the caller to add; a public one is
+    then recorded with `mentions.mark_responded`."""
+    return Response(
+        id=new_id("rsp"),
+        mention_id=mention.id,
+        case_id=mention.case_id,
+        profile_id=mention.profile_id,
+        author_id=author_id,
+        agent_name=agent_name,
+        body=body,
+        private=private,
+        status="sent",
+        origin=origin,
+        origin_key=origin_key,
+        external_id=external_id,
+        submitted_at=at,
+        sent_at=at,
+        created_at=at,
+        updated_at=at,
+    )
+
+
 def draft(
     session: Session,
     mention_id: str,

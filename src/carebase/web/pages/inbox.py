@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from carebase.errors import ValidationFailed
+from carebase.inbox import console_repository as queries
 from carebase.inbox import presence
 from carebase.web.actions import Toast, now_of, read, write
 from carebase.web.forms import read_form
-from carebase.web.pages import inbox_queries as queries
 from carebase.web.pages.inbox_bulk import BULK_ACTIONS, BulkForm, run_bulk
 from carebase.web.pages.inbox_shared import (
     STATE_KIND,

@@ -5,7 +5,6 @@ others; the page then lists what was done and, for each refusal, the reason in w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,10 +12,9 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from carebase.errors import CarebaseError, ValidationFailed
-from carebase.inbox import mentions
+from carebase.errors import ValidationFailed
+from carebase.inbox.bulk import BulkAction, bulk
 from carebase.inbox.workflow import STATES, Actor
-from carebase.models import Mention
 from carebase.web.actions import sentence, write
 from carebase.web.forms import Form
 from carebase.web.pages.inbox_shared import parse_choice, parse_int
@@ -71,31 +69,24 @@ def assignee_choice(raw: str) -> tuple[int | None, int | None]:
     return (value, None) if kind == "user" else (None, value)
 
 
-def _plan(form: BulkForm, user_id: int) -> Callable[[Session, Mention, datetime], None]:
+def _action(form: BulkForm) -> BulkAction:
     """The change to make to each mention (input checked once, before any is touched)."""
-    actor = Actor.user(user_id)
     if form.action == "claim":
-        return lambda s, m, now: _discard(mentions.claim(s, m, user_id, now))
+        return BulkAction("claim")
     if form.action == "assign":
         to_user, to_group = assignee_choice(form.assign_to)
-        return lambda s, m, now: mentions.assign(
-            s, m, actor, now, user_id=to_user, group_id=to_group
-        )
+        return BulkAction("assign", user_id=to_user, group_id=to_group)
     if form.action == "state":
         target = parse_choice("state", form.state, STATES)
         if target is None:
             raise ValidationFailed.on("state", "choose a state")
-        return lambda s, m, now: mentions.set_state(s, m, target, actor, now)
+        return BulkAction("state", state=target)
     if form.action == "classify":
         chosen = parse_int("classification_id", form.classification_id)
         if chosen is None:
             raise ValidationFailed.on("classification_id", "choose a classification")
-        return lambda s, m, now: _discard(mentions.classify(s, m, chosen, actor, now))
+        return BulkAction("classify", classification_id=chosen)
     raise ValidationFailed.on("action", "choose an action")
-
-
-def _discard(_: object) -> None:
-    return None
 
 
 async def run_bulk(
@@ -109,21 +100,19 @@ async def run_bulk(
     if not data.ids:
         return BulkOutcome(action, error="Check at least one mention first.")
     try:
-        change = _plan(data, user_id)
+        change = _action(data)
     except ValidationFailed as invalid:
         details = invalid.details or [{}]
         return BulkOutcome(action, error=sentence(str(details[0].get("reason", invalid.message))))
 
     def work(session: Session) -> BulkOutcome:
+        # The workflow's own bulk change: a savepoint per mention, locked in id order.
         outcome = BulkOutcome(action)
-        for mention_id in dict.fromkeys(data.ids):
-            try:
-                with session.begin_nested():
-                    mention = mentions.lock_mention(session, mention_id)
-                    change(session, mention, now)
+        for result in bulk(session, data.ids, change, Actor.user(user_id), now):
+            if result.ok:
                 outcome.changed += 1
-            except CarebaseError as refused:
-                outcome.results.append((mention_id, sentence(refused.message)))
+            else:
+                outcome.results.append((result.mention_id, sentence(result.reason or "")))
         return outcome
 
     return await write(request, work)

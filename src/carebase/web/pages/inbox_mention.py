@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 from carebase.auth.sessions import ActiveSession
 from carebase.embeds import lookup
 from carebase.errors import CarebaseError, NotFound, ValidationFailed
+from carebase.inbox import console_repository as queries
 from carebase.inbox import mentions
 from carebase.inbox import templates as message_templates
 from carebase.inbox.workflow import STATES, Actor, refusal
 from carebase.models import Mention
 from carebase.web.actions import Toast, now_of, read, sentence, write
 from carebase.web.forms import read_form
-from carebase.web.pages import inbox_queries as queries
 from carebase.web.pages.inbox import HELPERS
 from carebase.web.pages.inbox_bulk import assignee_choice
 from carebase.web.pages.inbox_shared import parse_choice, parse_int

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from carebase.auth.sessions import ActiveSession
 from carebase.errors import CarebaseError, NotFound, ValidationFailed
+from carebase.inbox import console_repository as queries
 from carebase.inbox import replies
 from carebase.models import Response as ResponseRow
 from carebase.web.actions import Toast, now_of, read, write
 from carebase.web.forms import read_form
-from carebase.web.pages import inbox_queries as queries
 from carebase.web.pages.inbox import HELPERS
 from carebase.web.pages.inbox_mention import DONE, MentionId, mention_page
 from carebase.web.pages.inbox_mention import _reason as reason_of

@@ -1,7 +1,8 @@
-"""What the inbox pages read that no service answers in one go: a page of mentions for a tab
-and its filters (with each row's classifications and assignee), and the count of every tab,
-so the tab strip shows them without one query per tab. Read-only: every change goes
-through the workflow's services (`carebase.inbox.mentions`).
+"""Every SQL statement the inbox console pages read that no service answers in one go: a
+page of mentions for a tab and its filters (with each row's classifications and assignee),
+the count of every tab (so the tab strip needs no query per tab), the conversation, drafts
+and approvals. Read-only: every change goes through the workflow's services
+(`carebase.inbox.mentions`, `carebase.inbox.replies`).
 """
 
 from __future__ import annotations
