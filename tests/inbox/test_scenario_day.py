@@ -227,10 +227,12 @@ def test_a_day_of_inbox_work_leaves_exact_events_cases_sla_and_nps(
 
     # 09:05 — Ana goes online; 09:10 she claims Kim's message in the console.
     day.at("09:05")
-    day.api("PUT", f"/v1/presence/{ana.id}", json={"online": True})
-    day.at("09:10")
     with console(app) as browser:
         signed_in_as(browser, ana)
+        online = browser.post("/inbox/presence", data={"online": "1"})
+        assert online.status_code == 303, online.text[:2000]
+        assert day.api("GET", f"/v1/presence/{ana.id}")["online"] is True
+        day.at("09:10")
         claimed = browser.post(f"/inbox/m/{kim['id']}/claim", data={"csrf_token": ana.csrf_token})
         assert claimed.status_code in {200, 303}, claimed.text[:2000]
 
@@ -335,9 +337,12 @@ def test_a_day_of_inbox_work_leaves_exact_events_cases_sla_and_nps(
         )
         assert again.status_code == 409
 
-    # 17:00 — Ana goes offline.
+    # 17:00 — Ana signs out of the console: offline.
     day.at("17:00")
-    day.api("PUT", f"/v1/presence/{ana.id}", json={"online": False})
+    with console(app) as browser:
+        signed_in_as(browser, ana)
+        assert browser.post("/sign-out").status_code == 303
+    assert day.api("GET", f"/v1/presence/{ana.id}")["online"] is False
 
     # The next day, 09:41 — 24 h after the last activity (Ana's reply at 09:40; closing a
     # message is not activity), with every message closed, the case-close job closes it.

@@ -21,7 +21,7 @@ from tests.conftest import FakeClock
 from tests.console_session import create_signed_in
 from tests.inbox.conftest import People, make_mention, set_presence
 from tests.inbox.workflow_helpers import event_log, stored
-from tests.web.console import console
+from tests.web.console import BASE_URL, console, signed_in_as
 
 
 def _idle_jobs(database: Database) -> list[Job]:
@@ -186,3 +186,67 @@ def test_system_actors_are_recorded(database: Database, people: People, clock: F
             session, mention, Actor("helpdesk", ref="zendesk"), clock.now, user_id=agent
         )
     assert event_log(database, mention.id)[0] == ("assign", "helpdesk", "zendesk", None, str(agent))
+
+
+def test_console_activity_keeps_an_online_agent_online_and_never_an_offline_one(
+    app: FastAPI, database: Database, settings: Settings, clock: FakeClock
+) -> None:
+    agent = create_signed_in(database, settings, now=clock.now)
+    start = clock.now
+    with database.unit_of_work() as session:
+        presence.heartbeat(session, agent.id, start)
+        claimed = make_mention(session, state="assigned", assignee_id=agent.id)
+    with console(app) as browser:
+        signed_in_as(browser, agent)
+        # Working in the console for 45 minutes: a beat every 5 minutes, no API heartbeat.
+        for _ in range(9):
+            clock.advance(5 * 60)
+            answer = browser.post(
+                "/inbox/presence/beat",
+                headers={"HX-Request": "true", "HX-Current-URL": f"{BASE_URL}/inbox?tab=mine"},
+            )
+            assert answer.status_code == 200
+            assert 'hx-swap-oob="true"' in answer.text
+            assert "Go offline" in answer.text
+            assert 'name="back" value="/inbox?tab=mine"' in answer.text
+            _run_idle(database, settings, clock)
+        with database.unit_of_work(write=False) as session:
+            assert presence.is_online(session, agent.id)
+        assert stored(database, claimed.id).state == "assigned"
+        # Then nothing for 30 minutes: the idle check takes them offline and the work back.
+        clock.advance(30 * 60)
+        _run_idle(database, settings, clock)
+        assert stored(database, claimed.id).state == "new"
+        # Activity after that does not bring them back: going online is their choice.
+        answer = browser.post("/inbox/presence/beat", headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        assert "Go online" in answer.text
+        with database.unit_of_work(write=False) as session:
+            assert not presence.is_online(session, agent.id)
+        # The beat is a change like any other: without the session's token it is refused.
+        del browser.headers["X-CSRF-Token"]
+        assert browser.post("/inbox/presence/beat").status_code == 403
+
+
+def test_keep_alive_writes_at_most_once_a_minute(
+    database: Database, people: People, clock: FakeClock
+) -> None:
+    agent = people.agent()
+    start = clock.now
+    with database.unit_of_work() as session:
+        assert presence.keep_alive(session, agent, start) is False  # never online: nothing
+        presence.heartbeat(session, agent, start)
+    clock.advance(59)
+    with database.unit_of_work() as session:
+        assert presence.keep_alive(session, agent, clock.now) is True
+    with database.unit_of_work(write=False) as session:
+        unchanged = presence.describe(session, agent)
+        assert unchanged is not None
+        assert unchanged.last_seen_at == start
+    clock.advance(1)
+    with database.unit_of_work() as session:
+        assert presence.keep_alive(session, agent, clock.now) is True
+    with database.unit_of_work(write=False) as session:
+        seen = presence.describe(session, agent)
+        assert seen is not None
+        assert seen.last_seen_at == clock.now

@@ -1,8 +1,8 @@
-"""Agents' presence: online while they work (each console request or API heartbeat keeps them
-so), offline on sign-out, by hand, or after the idle timeout (30 minutes by default,
-InboxSettings.idle_offline_seconds). Going offline hands back the mentions they claimed but
-have not started on. A customer reply goes to the agent who answered the case last while
-that agent is online, else it waits in New."""
+"""Agents' presence: online while they work (the console's activity beat, `keep_alive`, or an
+API heartbeat keeps them so), offline on sign-out, by hand, or after the idle timeout (30
+minutes by default, InboxSettings.idle_offline_seconds). Going offline hands back the
+mentions they claimed but have not started on. A customer reply goes to the agent who
+answered the case last while that agent is online, else it waits in New."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ IDLE = JobSpec(
 PRESENCE = Actor.system("presence")
 ROUTING = Actor.system("routing")
 REASONS = frozenset({"sign_out", "manual", "idle"})
+# The console's activity refreshes an online agent's `last_seen_at` at most this often: the
+# idle timeout is counted in minutes, so a finer clock would only add writes.
+KEEP_ALIVE_SECONDS = 60
 
 
 def dedupe_key(user_id: int) -> str:
@@ -69,6 +72,26 @@ def heartbeat(session: Session, user_id: int, now: datetime) -> None:
     session.flush()
     idle = repository.idle_offline_seconds(session)
     _schedule_idle_check(session, user_id, now + timedelta(seconds=idle), now)
+
+
+def keep_alive(session: Session, user_id: int, now: datetime) -> bool:
+    """The agent is at work in the console: an online agent is seen now (at most once a
+    minute); an offline one stays offline (going online is their choice). Whether they are
+    online."""
+    row = repository.get_presence(session, user_id)
+    if row is None or not row.online:
+        return False
+    if now - row.last_seen_at < timedelta(seconds=KEEP_ALIVE_SECONDS):
+        return True
+    row = repository.lock_presence(session, user_id)
+    # Re-read under the lock: the idle job may have taken them offline meanwhile.
+    if row is None or not row.online:
+        return False
+    row.last_seen_at = max(row.last_seen_at, now)
+    session.flush()
+    idle = repository.idle_offline_seconds(session)
+    _schedule_idle_check(session, user_id, now + timedelta(seconds=idle), now)
+    return True
 
 
 def set_capacity(session: Session, user_id: int, capacity: int, now: datetime) -> None:

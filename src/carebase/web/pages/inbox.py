@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -190,6 +190,18 @@ async def set_presence(request: Request, active: SignedIn) -> Response:
     # The list says what happened; another inbox page is simply shown again.
     target = f"/inbox?done={key}" if back == "/inbox" else back
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/inbox/presence/beat")
+async def presence_beat(request: Request, active: SignedIn) -> Response:
+    """The console's sign of an agent at work (carebase.js sends it on activity, at most once
+    a minute): keeps an online agent online. Answers the presence switch as it now stands,
+    swapped in wherever the page shows it (an agent the idle check took offline sees it)."""
+    now, user_id = now_of(request), active.user.id
+    online = await write(request, lambda s: presence.keep_alive(s, user_id, now))
+    shown_on = urlsplit(request.headers.get("hx-current-url", ""))
+    back = _back(shown_on.path + (f"?{shown_on.query}" if shown_on.query else ""))
+    return render(request, "inbox/_presence.html", {"online": online, "back": back, "oob": True})
 
 
 def _back(value: str | None) -> str:

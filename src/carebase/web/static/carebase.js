@@ -91,4 +91,20 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.target instanceof Element) focusFirstInvalid(event.target);
   });
+
+  // Activity (a key, a click, a touch) tells the server the agent is at work, at most once a
+  // minute and once when a page opens: the inbox's idle timeout (30 minutes by default) takes
+  // an agent offline only when the console has seen nothing from them.
+  var BEAT_EVERY_MS = 60000;
+  var lastBeat = 0;
+  function beat() {
+    var element = document.querySelector("[data-activity-beat]");
+    if (!element || !window.htmx || Date.now() - lastBeat < BEAT_EVERY_MS) return;
+    lastBeat = Date.now();
+    window.htmx.trigger(element, "carebase:active");
+  }
+  ["keydown", "pointerdown"].forEach(function (name) {
+    document.addEventListener(name, beat, { passive: true, capture: true });
+  });
+  document.addEventListener("DOMContentLoaded", beat);
 })();
