@@ -101,7 +101,9 @@
     var element = document.querySelector("[data-activity-beat]");
     if (!element || !window.htmx || Date.now() - lastBeat < BEAT_EVERY_MS) return;
     lastBeat = Date.now();
-    window.htmx.trigger(element, "carebase:active");
+    // Sent from the element, so it carries the page's CSRF header (body hx-headers); the
+    // answer's presence switch is swapped in out of band wherever the page shows one.
+    window.htmx.ajax("POST", element.getAttribute("data-activity-beat"), { source: element, swap: "none" });
   }
   ["keydown", "pointerdown"].forEach(function (name) {
     document.addEventListener(name, beat, { passive: true, capture: true });
