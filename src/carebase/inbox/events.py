@@ -5,9 +5,9 @@ recomputed from it."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from carebase.inbox.workflow import Actor
@@ -28,6 +28,8 @@ KINDS = frozenset(
     }
 )
 
+_INSERT = insert(cast(Table, MentionEvent.__table__))
+
 
 def record(
     session: Session,
@@ -43,16 +45,20 @@ def record(
     """Append one event. `detail` holds ids only, never message text."""
     if kind not in KINDS:
         raise ValueError(f"unknown mention event kind {kind!r}")
+    # One statement object for every event, its parameters passed apart: building
+    # `insert().values(...)` per event made SQLAlchemy compute a new cache key each time,
+    # most of the cost of logging one.
     session.execute(
-        insert(MentionEvent).values(
-            mention_id=mention_id,
-            at=at,
-            kind=kind,
-            actor_type=actor.type,
-            actor_user_id=actor.user_id,
-            actor_ref=actor.ref,
-            from_value=from_value,
-            to_value=to_value,
-            detail=detail,
-        )
+        _INSERT,
+        {
+            "mention_id": mention_id,
+            "at": at,
+            "kind": kind,
+            "actor_type": actor.type,
+            "actor_user_id": actor.user_id,
+            "actor_ref": actor.ref,
+            "from_value": from_value,
+            "to_value": to_value,
+            "detail": detail,
+        },
     )
