@@ -366,3 +366,61 @@ def test_what_may_pass_later_is_told_from_what_never_will(
     with pytest.raises(ReplyFailed) as private:
         deliver(database, response_id, settings=settings, options=options, now=clock())
     assert not private.value.retryable
+
+
+@pytest.mark.parametrize("approval", [False, True], ids=["straight", "approved"])
+def test_a_reply_written_in_carebase_reaches_zendesk_through_the_api_and_the_job(
+    approval: bool,
+    client: TestClient,
+    admin_token: str,
+    database: Database,
+    clock: FakeClock,
+    settle: Callable[[], RunSummary],
+    people: People,
+) -> None:
+    """End to end: the ticket arrives by webhook, the agent drafts and submits (a manager
+    approves when the agent's group requires it), the reply job posts it once."""
+    agent, manager = people.agent("Robin"), people.manager("Morgan")
+    people.group(members=[agent], requires_approval=approval)
+    comments, _audits = fakes.zendesk_conversation()
+    fake = fakes.zendesk({35436: fakes.zendesk_ticket(35436)}, comments={35436: comments})
+    headers = auth(admin_token)
+    with fakes.serve(fake):
+        connector = connect(client, admin_token, "zendesk", fake.url)
+        post_zendesk(client, connector, zendesk_event(35436, "evt-1"), stamp(clock))
+        settle()
+        mention = recorded(database, connector.id).mention("505")
+        drafted = client.post(
+            f"/v1/mentions/{mention.id}/responses",
+            json={"user_id": agent, "body": REPLY},
+            headers=headers,
+        )
+        assert drafted.status_code == 201, drafted.text
+        response_id = drafted.json()["id"]
+        submitted = client.post(
+            f"/v1/responses/{response_id}/submit", json={"user_id": agent}, headers=headers
+        )
+        assert submitted.json()["status"] == ("awaiting_approval" if approval else "sending")
+        if approval:
+            settle()
+            assert fake.writes == [], "nothing reaches Zendesk before a manager approves"
+            approved = client.post(
+                f"/v1/responses/{response_id}/approve", json={"user_id": manager}, headers=headers
+            )
+            assert approved.json()["status"] == "sending", approved.text
+        settle()  # the inbox_reply_send job
+        # Zendesk's webhook then announces the new comment: it is carebase's own reply.
+        post_zendesk(client, connector, zendesk_event(35436, "evt-2"), stamp(clock))
+        settle()
+        sent = client.get(f"/v1/responses/{response_id}", headers=headers).json()
+        after = recorded(database, connector.id)
+
+    [(method, path, body)] = fake.writes
+    assert (method, path) == ("PUT", "/api/v2/tickets/35436.json")
+    assert body == {"ticket": {"comment": {"body": REPLY, "public": True}}}
+    [posted] = [c for c in comments if c["body"] == REPLY]
+    assert posted["public"] is True
+    assert (sent["status"], sent["external_id"], sent["error"]) == ("sent", str(posted["id"]), None)
+    assert sent["reviewed_by"] == (manager if approval else None)
+    assert after.mention("505").state == "responded"
+    assert [r.id for r in after.responses if r.mention_id == mention.id] == [response_id]

@@ -14,8 +14,10 @@ from fastapi.testclient import TestClient
 
 from carebase.app import create_app
 from carebase.connectors import backfill
+from carebase.connectors.conversations import Conversation, Message, StatusChange
 from carebase.connectors.service import ClientOptions
 from carebase.db.session import Database
+from carebase.inbox import helpdesk_sync
 from carebase.ingest.service import IngestConfig
 from carebase.jobkinds import registry
 from carebase.kit.jobs import Runner, RunSummary
@@ -262,3 +264,191 @@ def test_a_backfill_brings_conversations_with_their_tickets(
     assert [r.external_id for r in first.responses] == ["504"]
     assert {m.state for m in first.mentions} == {"closed"}
     assert [e.id for e in again.events] == [e.id for e in first.events], "nothing twice"
+
+
+def set_state(client: TestClient, token: str, mention_id: str, user_id: int, state: str) -> None:
+    """An agent moves a mention in carebase (the inbox API)."""
+    answer = client.post(
+        f"/v1/mentions/{mention_id}/state",
+        json={"user_id": user_id, "state": state},
+        headers=auth(token),
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_zendesk_ticket_reopened_reopens_what_its_solve_closed(
+    client: TestClient,
+    admin_token: str,
+    database: Database,
+    clock: FakeClock,
+    settle: Callable[[], RunSummary],
+    people: People,
+) -> None:
+    matt = people.user("Matt", email="matt@acme.com")
+    comments, audits = fakes.zendesk_conversation()
+    ticket = fakes.zendesk_ticket(35436, status="solved")
+    fake = fakes.zendesk({35436: ticket}, comments={35436: comments}, audits={35436: audits})
+    with fakes.serve(fake):
+        connector = connect(client, admin_token, "zendesk", fake.url)
+        post_zendesk(client, connector, zendesk_event(35436, "evt-1"), stamp(clock))
+        settle()
+        solved = recorded(database, connector.id)
+        # The customer writes again on the solved ticket: Zendesk re-opens it.
+        comments.append(
+            fakes.zendesk_comment(506, 20978392, "2024-11-06T11:00:00Z", "Again!", via="email")
+        )
+        audits.append(fakes.zendesk_status_audit(703, "2024-11-06T11:00:00Z", "solved", "open"))
+        ticket.update(status="open", updated_at="2024-11-06T11:00:00Z")
+        post_zendesk(client, connector, zendesk_event(35436, "evt-2"), stamp(clock))
+        settle()
+        reopened = recorded(database, connector.id)
+        post_zendesk(client, connector, zendesk_event(35436, "evt-3"), stamp(clock))
+        settle()
+        again = recorded(database, connector.id)
+
+    assert {m.state for m in solved.mentions} == {"closed"}
+    asked, followed_up = reopened.mention("501"), reopened.mention("505")
+    # Matt's reply assigned 501 to him: it re-opens to him; 505 had nobody: back to the queue.
+    assert (asked.state, asked.assignee_id) == ("assigned", matt)
+    assert (followed_up.state, followed_up.assignee_id) == ("new", None)
+    assert asked.state_at == at("2024-11-06T11:00:00Z"), "at Zendesk's time"
+    assert reopened.mention("506").state == "new", "the new message is new work"
+    assert reopened.trail(asked.id, ("state",))[-2:] == [
+        ("state", at("2024-11-06T10:00:00Z"), "closed", *HELPDESK),
+        ("state", at("2024-11-06T11:00:00Z"), "assigned", *HELPDESK),
+    ]
+    assert reopened.trail(followed_up.id, ("state",)) == [
+        ("state", at("2024-11-06T10:00:00Z"), "closed", *HELPDESK),
+        ("state", at("2024-11-06T11:00:00Z"), "new", *HELPDESK),
+    ]
+    # The pending (08:20) while the ticket was open changed nothing: no waiting state.
+    assert all(
+        e.at != at("2024-11-06T08:20:00Z")
+        for e in solved.events
+        if e.kind == "state" and e.actor_type == "helpdesk"
+    )
+    # Delivered again: nothing re-closes, nothing re-opens twice.
+    assert [e.id for e in again.events] == [e.id for e in reopened.events]
+    assert [m.state for m in again.mentions] == ["assigned", "new", "new"]
+
+
+def test_an_agents_close_in_carebase_is_not_undone_by_a_zendesk_reopen(
+    client: TestClient,
+    admin_token: str,
+    database: Database,
+    clock: FakeClock,
+    settle: Callable[[], RunSummary],
+    people: People,
+) -> None:
+    matt = people.user("Matt", email="matt@acme.com")
+    comments, audits = fakes.zendesk_conversation()
+    ticket = fakes.zendesk_ticket(35436, status="solved")
+    fake = fakes.zendesk({35436: ticket}, comments={35436: comments}, audits={35436: audits})
+    with fakes.serve(fake):
+        connector = connect(client, admin_token, "zendesk", fake.url)
+        post_zendesk(client, connector, zendesk_event(35436, "evt-1"), stamp(clock))
+        settle()
+        asked = recorded(database, connector.id).mention("501")
+        # Matt re-opens 501 in carebase and closes it himself (before Zendesk's re-open).
+        set_state(client, admin_token, asked.id, matt, "new")
+        clock.advance(60)
+        set_state(client, admin_token, asked.id, matt, "closed")
+        # Zendesk re-opens the ticket the next day (after the clock's now).
+        audits.append(fakes.zendesk_status_audit(703, "2026-11-24T09:00:00Z", "solved", "open"))
+        post_zendesk(client, connector, zendesk_event(35436, "evt-2"), stamp(clock))
+        settle()
+        reopened = recorded(database, connector.id)
+        # After the re-open, Matt closes 505 in carebase; Zendesk sends the ticket again.
+        clock.advance(2 * 86400)
+        set_state(client, admin_token, reopened.mention("505").id, matt, "closed")
+        post_zendesk(client, connector, zendesk_event(35436, "evt-3"), stamp(clock))
+        settle()
+        after = recorded(database, connector.id)
+
+    assert reopened.mention("501").state == "closed", "Matt's close, not Zendesk's: it stands"
+    assert reopened.mention("505").state == "new", "the solve's close is re-opened"
+    assert after.mention("505").state == "closed", "a later close in carebase stands"
+    assert after.trail(after.mention("505").id, ("state",))[-1][3:] == ("user", None)
+    assert len(after.events) == len(reopened.events) + 1, "only Matt's close"
+
+
+def test_gorgias_and_freshdesk_reopened_tickets_reopen_their_mentions(
+    client: TestClient,
+    admin_token: str,
+    database: Database,
+    clock: FakeClock,
+    settle: Callable[[], RunSummary],
+    people: People,
+) -> None:
+    agent = people.agent("Kim")
+    gorgias_ticket = fakes.gorgias_ticket(9001)
+    freshdesk_ticket = fakes.freshdesk_ticket(101)
+    with (
+        fakes.serve(fakes.gorgias({9001: gorgias_ticket})) as gorgias,
+        fakes.serve(fakes.freshdesk({101: freshdesk_ticket})) as freshdesk,
+    ):
+        g = connect(client, admin_token, "gorgias", gorgias.url)
+        f = connect(client, admin_token, "freshdesk", freshdesk.url)
+        post_unsigned(client, g, 9001)
+        post_unsigned(client, f, 101)
+        settle()
+        closed_g, closed_f = recorded(database, g.id), recorded(database, f.id)
+        # Both helpdesks re-open their ticket; neither keeps a status history: the ticket's
+        # last update is when.
+        gorgias_ticket.update(
+            status="open", closed_datetime=None, updated_datetime="2024-02-15T08:00:00+00:00"
+        )
+        freshdesk_ticket.update(status=2, updated_at="2024-03-02T09:00:00Z")
+        post_unsigned(client, g, 9001)
+        post_unsigned(client, f, 101)
+        settle()
+        open_g, open_f = recorded(database, g.id), recorded(database, f.id)
+        # An agent closes one Freshdesk mention in carebase; the ticket is updated again
+        # (still open) and delivered again, with the Gorgias one.
+        set_state(client, admin_token, open_f.mention("3").id, agent, "closed")
+        freshdesk_ticket.update(updated_at="2024-03-03T09:00:00Z")
+        post_unsigned(client, g, 9001)
+        post_unsigned(client, f, 101)
+        settle()
+        again_g, again_f = recorded(database, g.id), recorded(database, f.id)
+
+    assert {m.state for m in closed_g.mentions} == {"closed"}
+    assert {m.state for m in closed_f.mentions} == {"closed"}
+    assert [m.state for m in open_g.mentions] == ["new", "new", "new"]
+    reopening = ("state", at("2024-02-15T08:00:00Z"), "new", "helpdesk", "gorgias")
+    assert all(open_g.trail(m.id)[-1] == reopening for m in open_g.mentions)
+    assert [m.state for m in open_f.mentions] == ["new", "new"]
+    assert open_f.trail(open_f.mention("3").id)[-1] == (
+        ("state", at("2024-03-02T09:00:00Z"), "new", "helpdesk", "freshdesk")
+    )
+    # Applying again changes nothing; the agent's close stands.
+    assert [e.id for e in again_g.events] == [e.id for e in open_g.events]
+    assert [m.state for m in again_f.mentions] == ["new", "closed"]
+
+
+def test_the_sync_summary_counts_each_close_and_reopen_once(
+    database: Database, clock: FakeClock
+) -> None:
+    """Applied directly: the counts a delivery's sync reports."""
+    asked = Message("801", True, "Where is my parcel?", at("2024-11-06T08:00:00Z"))
+    solved = StatusChange("91", at("2024-11-06T10:00:00Z"), "solved", closed=True)
+    pending = StatusChange("92", at("2024-11-06T11:00:00Z"), "pending", False, reopened=True)
+
+    def apply(*changes: StatusChange) -> helpdesk_sync.SyncSummary:
+        conversation = Conversation("77", messages=[asked], status_changes=list(changes))
+        with database.unit_of_work() as session:
+            return helpdesk_sync.apply_conversation(
+                session,
+                kind="zendesk",
+                connector_id="con_summary",
+                dataset_id="dst_none",
+                conversation=conversation,
+                now=clock(),
+            )
+
+    first = apply(solved)
+    assert (first.mentions_created, first.closed, first.reopened) == (1, 1, 0)
+    reopened = apply(solved, pending)  # back to pending after the solve: a re-open
+    assert (reopened.mentions_created, reopened.closed, reopened.reopened) == (0, 0, 1)
+    again = apply(solved, pending)
+    assert (again.mentions_created, again.closed, again.reopened, again.refused) == (0, 0, 0, [])

@@ -27,8 +27,11 @@ from carebase.http.outbound import HelpdeskClient, OutboundError
 # A conversation longer than this many pages is read up to here (a runaway ticket must not
 # hold a delivery's job for ever).
 MAX_PAGES = 50
-# Zendesk statuses the inbox reads as the conversation being over.
+# Statuses the inbox reads as the conversation being over (Zendesk's own; the mapped status
+# of a Gorgias or Freshdesk ticket: Resolved and Closed map to solved and closed).
 CLOSING = frozenset({"solved", "closed"})
+# Statuses of a ticket still being worked on: after a close, the ticket was re-opened.
+REOPENING = frozenset({"new", "open", "pending", "hold"})
 AUTOMATED_VIA = frozenset({"rule", "system"})
 
 
@@ -48,12 +51,14 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """The ticket's status changed (`status` as the helpdesk names it)."""
+    """The ticket's status changed (`status` as the helpdesk names it): to a closing status
+    (`closed`), or to one of a ticket being worked on (`reopened`: a re-open if it was closed)."""
 
     external_id: str
     at: datetime
     status: str
     closed: bool
+    reopened: bool = False
 
 
 @dataclass(slots=True)
@@ -130,7 +135,9 @@ def zendesk(client: HelpdeskClient, ticket_id: str, _event: dict[str, Any]) -> C
             status = str(event.get("value") or "")
             event_id = _id(event.get("id")) or f"{audit.get('id')}:status"
             if at is not None and status:
-                change = StatusChange(event_id, at, status, status in CLOSING)
+                change = StatusChange(
+                    event_id, at, status, status in CLOSING, reopened=status in REOPENING
+                )
                 conversation.status_changes.append(change)
     _sort(conversation)
     return conversation
@@ -146,13 +153,13 @@ def gorgias(
     embedded: list[dict[str, Any]] | None = None,
 ) -> Conversation:
     """Public messages (`GET /api/tickets/{id}/messages`, cursor pages, unless the ticket's
-    own GET gave them: `embedded`); Gorgias keeps no status history, so the ticket's being
-    closed (`closed_datetime`) is its one change."""
+    own GET gave them: `embedded`); Gorgias keeps no status history, so the ticket's current
+    status is its one change (see `_status_from_ticket`)."""
     conversation = Conversation(ticket_id)
     if embedded is not None:
         for message in embedded:
             _gorgias_message(conversation, message)
-        _closing_from_ticket(conversation, event)
+        _status_from_ticket(conversation, event)
         _sort(conversation)
         return conversation
     cursor: str | None = None
@@ -166,7 +173,7 @@ def gorgias(
         cursor = (body.get("meta") or {}).get("next_cursor")
         if not cursor:
             break
-    _closing_from_ticket(conversation, event)
+    _status_from_ticket(conversation, event)
     _sort(conversation)
     return conversation
 
@@ -202,7 +209,8 @@ def _gorgias_message(conversation: Conversation, message: dict[str, Any]) -> Non
 def freshdesk(client: HelpdeskClient, ticket_id: str, event: dict[str, Any]) -> Conversation:
     """The ticket's description (its first customer message), then the public conversations
     (`GET /api/v2/tickets/{id}/conversations`, `Link` pages); agents' names and emails from
-    `GET /api/v2/agents/{id}`; the ticket's being resolved or closed is its one change."""
+    `GET /api/v2/agents/{id}`; the ticket's current status is its one change (see
+    `_status_from_ticket`)."""
     conversation = Conversation(ticket_id)
     created = parse_time((event.get("timeline") or {}).get("created_at"))
     if created is not None:
@@ -226,7 +234,7 @@ def freshdesk(client: HelpdeskClient, ticket_id: str, event: dict[str, Any]) -> 
         if 'rel="next"' not in response.headers.get("link", ""):
             break
         page += 1
-    _closing_from_ticket(conversation, event)
+    _status_from_ticket(conversation, event)
     _sort(conversation)
     return conversation
 
@@ -266,16 +274,22 @@ def _freshdesk_item(
     )
 
 
-def _closing_from_ticket(conversation: Conversation, event: dict[str, Any]) -> None:
-    """A helpdesk without status history: a ticket mapped as closed (or solved) closed then."""
+def _status_from_ticket(conversation: Conversation, event: dict[str, Any]) -> None:
+    """A helpdesk without status history: a ticket mapped as closed (or solved) closed at its
+    `closed_at`; a ticket mapped as open (or pending) is being worked on as of its last update
+    (`action_at`), which re-opens what an earlier close from this helpdesk closed."""
     status = str(event.get("status") or "")
-    if status not in CLOSING:
+    updated = parse_time(event.get("action_at"))
+    if status in CLOSING:
+        at = parse_time((event.get("timeline") or {}).get("closed_at")) or updated
+        closed, reopened = True, False
+    elif status in REOPENING:
+        at, closed, reopened = updated, False, True
+    else:
         return
-    timeline = event.get("timeline") or {}
-    at = parse_time(timeline.get("closed_at")) or parse_time(event.get("action_at"))
     if at is not None:
         conversation.status_changes.append(
-            StatusChange(f"status:{status}:{at.isoformat()}", at, status, True)
+            StatusChange(f"status:{status}:{at.isoformat()}", at, status, closed, reopened)
         )
 
 

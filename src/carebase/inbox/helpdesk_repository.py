@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from carebase.models import Destination, InboxSettings, Mention, Response, Ticket, User
+from carebase.models import (
+    Destination,
+    InboxSettings,
+    Mention,
+    MentionEvent,
+    Response,
+    Ticket,
+    User,
+)
 
 
 def get_response(session: Session, response_id: str) -> Response | None:
@@ -84,6 +92,21 @@ def ticket_responses(session: Session, mention_ids: Sequence[str]) -> Sequence[R
     if not mention_ids:
         return []
     return session.scalars(select(Response).where(Response.mention_id.in_(list(mention_ids)))).all()
+
+
+def closed_by_helpdesk(session: Session, mention_id: str, kind: str) -> bool:
+    """Whether the mention's latest state change was this helpdesk closing it."""
+    latest = session.scalars(
+        select(MentionEvent)
+        .where(MentionEvent.mention_id == mention_id, MentionEvent.kind == "state")
+        .order_by(MentionEvent.id.desc())
+        .limit(1)
+    ).first()
+    return (
+        latest is not None
+        and latest.to_value == "closed"
+        and (latest.actor_type, latest.actor_ref) == ("helpdesk", kind)
+    )
 
 
 def add_response(session: Session, response: Response) -> None:

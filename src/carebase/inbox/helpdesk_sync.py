@@ -1,14 +1,20 @@
 """A helpdesk ticket's conversation applied to the inbox, in the transaction that loads the
 ticket (a webhook delivery's, a backfill page's): each customer message becomes a mention
-(intake), each public agent reply a sent response that marks its mention responded, each
-status change to solved or closed closes the ticket's open mentions.
+(intake), each public agent reply a sent response that marks its mention responded, and
+each status change a state change: to solved or closed, the ticket's open mentions close; back
+to new, open, pending or hold, the mentions that this helpdesk's own close had closed re-open
+(to assigned when they have an assignee, else new). A status change that neither closes nor
+re-opens (pending or hold while the ticket is open) changes nothing: carebase has no
+waiting-on-customer state, and the mention's work is the agent's to manage.
 
 Applying the same conversation again changes nothing: mentions are keyed by their comment
 id (intake), responses by theirs, and a status change older than a mention's current state
-is history already applied. A reply carebase posted itself (the reply job stores the
-comment's id it got back as the response's external_id) is recognised when the helpdesk
-sends it back; so is one whose job has not recorded it yet (a response still `sending`
-on the ticket with the same text).
+is history already applied; a re-open touches only mentions whose latest state change was
+this helpdesk's close, so an agent's close in carebase (before or after the helpdesk's
+re-open) is never undone. A reply carebase posted itself (the reply job stores the comment's
+id it got back as the response's external_id) is recognised when the helpdesk sends it back;
+so is one whose job has not recorded it yet (a response still `sending` on the ticket with
+the same text).
 
 Times are the helpdesk's: a mention is received, answered and closed at the times the
 ticket's comments and audits say, so a backfilled ticket's history reads as it happened.
@@ -26,7 +32,7 @@ from carebase.connectors.conversations import Conversation, Message, StatusChang
 from carebase.errors import StaleMention, TransitionRefused
 from carebase.inbox import helpdesk_repository as repository
 from carebase.inbox import intake, mentions, replies
-from carebase.inbox.workflow import CLOSED, CLOSED_STATES, Actor
+from carebase.inbox.workflow import ASSIGNED, CLOSED, CLOSED_STATES, NEW, Actor
 
 
 @dataclass(slots=True)
@@ -37,6 +43,7 @@ class SyncSummary:
     responses_created: int = 0
     echoes: int = 0
     closed: int = 0
+    reopened: int = 0
     refused: list[str] = field(default_factory=list)
 
 
@@ -65,6 +72,8 @@ def apply_conversation(
         if isinstance(item, StatusChange):
             if item.closed:
                 _close(session, kind, connector_id, ticket_id, item, summary)
+            elif item.reopened:
+                _reopen(session, kind, connector_id, ticket_id, item, summary)
         elif item.from_customer:
             _receive(session, kind, connector_id, ticket_id, item, profile_id, channel, summary)
         else:
@@ -172,3 +181,32 @@ def _close(
             summary.refused.append(f"{mention.id}: {refused}")
             continue
         summary.closed += 1
+
+
+def _reopen(
+    session: Session,
+    kind: str,
+    connector_id: str,
+    ticket_id: str,
+    change: StatusChange,
+    summary: SyncSummary,
+) -> None:
+    actor = Actor("helpdesk", ref=kind)
+    for listed in repository.ticket_mentions(session, kind, connector_id, ticket_id):
+        # Only `closed` (the state a helpdesk close sets): never closed_thread, irrelevant…
+        if listed.state != CLOSED or listed.state_at > change.at:
+            continue
+        mention = mentions.lock_mention(session, listed.id)
+        # Closed after this change (an agent closed it again in carebase): history applied.
+        if mention.state != CLOSED or mention.state_at > change.at:
+            continue
+        # Closed by an agent in carebase, not by this helpdesk: the agent's close stands.
+        if not repository.closed_by_helpdesk(session, mention.id, kind):
+            continue
+        target = ASSIGNED if mention.assignee_id is not None else NEW
+        try:
+            mentions.set_state(session, mention, target, actor, change.at)
+        except (TransitionRefused, StaleMention) as refused:
+            summary.refused.append(f"{mention.id}: {refused}")
+            continue
+        summary.reopened += 1
