@@ -9,18 +9,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from carebase.db.session import Database
 from carebase.inbox import mentions, replies
-from carebase.models import Classification, Response
+from carebase.models import Classification, FormResponse, Response
 from carebase.models.users import Group, GroupMember
 from tests.browser.chromium import Visit, axe_violations, blocking, describe, open_page
 from tests.conftest import test_settings
 from tests.console_session import browser_cookie, create_signed_in
 from tests.inbox.conftest import make_mention
+from tests.inbox.forms_helpers import make_case, make_form
 from tests.serverproc import RunningServer
 
 
@@ -383,3 +386,52 @@ def test_tabs_follow_a_claim(visit: Callable[..., Visit], database: Database) ->
     theirs = visit("/inbox?tab=mine", who="manager").page
     expect(theirs.locator("#inbox-list")).to_be_visible()
     expect(_row(theirs, mention_id)).to_have_count(0)
+
+
+def test_an_agent_gets_a_survey_link_and_the_customer_answers_it_once(
+    visit: Callable[..., Visit], database: Database
+) -> None:
+    now = datetime.now(UTC)
+    make_form(database, now, name=f"Console NPS {now.timestamp()}", title="How did Acme do?")
+    case_id = make_case(database, now, agent_id=None)
+    mention_id = _seed(database, author_fullname="Nina Nps", case_id=case_id)
+    opened = visit(f"/inbox/m/{mention_id}", bypass_csp=True)
+    page = opened.page
+    page.locator("#reply-body").fill("Glad it arrived!")
+    _tab_to(page, "#get-survey-link")
+    page.keyboard.press("Enter")
+    link = page.locator("#survey-url")
+    expect(link).to_have_value(re.compile(r"/f/[A-Za-z0-9_-]{43}$"))
+    expect(page.locator("#survey-made")).to_contain_text("takes one answer")
+    # The section alone was swapped: the reply being written is still there.
+    expect(page.locator("#reply-body")).to_have_value("Glad it arrived!")
+    _clean(opened)
+
+    # Copy with the keyboard (the clipboard, else the field selected for Ctrl+C).
+    _tab_to(page, "#copy-survey-url")
+    page.keyboard.press("Enter")
+    expect(page.locator("#survey [data-copy-status]")).to_have_text(
+        re.compile("^(Copied\\.|Selected: press Ctrl\\+C)")
+    )
+    url = link.input_value()
+    _tab_to(page, "#insert-survey-url")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply-body")).to_have_value(f"Glad it arrived!\n\n{url}")
+    expect(page.locator("#reply-body")).to_be_focused()
+
+    # The customer opens the link (no session) and answers it, once.
+    survey = visit(urlsplit(url).path, who="nobody").page
+    expect(survey.locator("h1")).to_have_text("How did Acme do?")
+    survey.locator("#score-8").check()
+    survey.get_by_role("button", name="Send my answer").click()
+    expect(survey.get_by_role("status")).to_have_text("Thank you! Your answer has been recorded.")
+    survey.goto(urlsplit(url).path)
+    expect(survey.get_by_role("status")).to_contain_text("answered already")
+    with database.unit_of_work(write=False) as session:
+        answers = session.scalars(select(FormResponse).where(FormResponse.case_id == case_id))
+        assert [row.score for row in answers] == [8]
+
+    # Pressed again for the same form: answered already, said in the section.
+    page.locator("#get-survey-link").click()
+    expect(page.locator("#survey-error")).to_contain_text("answered this survey already")
+    _clean(opened)
