@@ -2,7 +2,8 @@
 mentions with their counts and SLA clocks; claim, assign, state, follow-up, classify, reply,
 submit and approve work as plain form posts (and as htmx fragments); a change the workflow
 refuses is shown inline with its reason; bad input is a 4xx, never a 500; agents cannot
-approve."""
+approve. The mention page's Survey section makes a case's one-time link per form, says a
+second press cannot show it again and offers a new one, and refuses bad input inline."""
 
 from __future__ import annotations
 

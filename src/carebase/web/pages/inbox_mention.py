@@ -2,7 +2,7 @@
 responses, private notes marked), the customer's profile beside it (S7's compact view), the
 SLA clocks and the actions: claim or unassign, assign to a person or a group, change state
 (only the states the workflow allows from here are offered), follow-up, classify and
-unclassify, and the reply composer with its template picker.
+unclassify, the reply composer with its template picker, and the survey link (inbox_survey).
 
 Each action is a plain form post answered by a redirect back (`?done=`), or for htmx the
 page's main column again with a toast. A change the workflow refuses is shown inline,
