@@ -594,6 +594,7 @@ def test_survey_link_refusals_are_inline(
     agent: TestClient, database: Database, clock: FakeClock
 ) -> None:
     from carebase.inbox import forms
+    from carebase.models import FormInvitation
     from tests.inbox.forms_helpers import make_case, make_form
 
     live = make_form(database, clock.now, name="NPS")
@@ -616,3 +617,12 @@ def test_survey_link_refusals_are_inline(
     assert no_case.status_code == 422
     assert _survey_error(no_case).startswith("This mention has no case yet")
     assert agent.post("/inbox/m/men_nope/survey", data={"form_id": str(live)}).status_code == 404
+    # Like the page's other actions, the post needs the session's CSRF token.
+    forged = agent.post(
+        f"/inbox/m/{mention_id}/survey",
+        data={"form_id": str(live)},
+        headers={"X-CSRF-Token": "forged"},
+    )
+    assert forged.status_code == 403
+    with database.unit_of_work(write=False) as session:
+        assert session.scalars(select(FormInvitation)).all() == []
