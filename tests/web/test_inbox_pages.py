@@ -2,13 +2,15 @@
 mentions with their counts and SLA clocks; claim, assign, state, follow-up, classify, reply,
 submit and approve work as plain form posts (and as htmx fragments); a change the workflow
 refuses is shown inline with its reason; bad input is a 4xx, never a 500; agents cannot
-approve."""
+approve. The mention page's Survey section makes a case's one-time link per form, says a
+second press cannot show it again and offers a new one, and refuses bad input inline."""
 
 from __future__ import annotations
 
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy import select
 from carebase.db.session import Database
 from carebase.models import Classification, Mention, MentionClassification, Response
 from carebase.models.users import Group, GroupMember
+from carebase.settings import Settings
 from tests.conftest import FakeClock
 from tests.console_session import ConsoleUser
 from tests.inbox.conftest import make_mention
@@ -508,3 +511,118 @@ def test_bulk_assigns_and_classifies_and_lists_an_unknown_id(
     missing = agent.post("/inbox/bulk", data={"action": "assign", "ids": [first]})
     assert missing.status_code == 422
     assert "Choose a person or a group." in missing.text
+
+
+def _survey_error(response: httpx.Response) -> str:
+    found = re.search(r'id="survey-error">.*?<span>(.*?)</span>', response.text, flags=re.S)
+    assert found is not None, response.text[:3000]
+    return html.unescape(found.group(1))
+
+
+def _survey_url(response: httpx.Response) -> str:
+    found = re.search(r'id="survey-url" type="text" value="([^"]+)"', response.text)
+    assert found is not None, response.text[:3000]
+    return html.unescape(found.group(1))
+
+
+def test_survey_link_from_the_mention_page(
+    agent: TestClient,
+    client: TestClient,
+    database: Database,
+    clock: FakeClock,
+    settings: Settings,
+) -> None:
+    from carebase.models import FormInvitation
+    from tests.inbox.forms_helpers import make_case, make_form, open_page, post_answer
+
+    nps = make_form(database, clock.now, name="NPS")
+    other = make_form(database, clock.now, name="After-sales NPS")
+    make_form(database, clock.now, name="Rating", nps=False)
+    case_id = make_case(database, clock.now, agent_id=None)
+    mention_id = _mention(database, case_id=case_id)
+    # Without a case there is no Survey section; with one, the picker offers the NPS forms.
+    assert 'id="survey"' not in agent.get(f"/inbox/m/{_mention(database)}").text
+    page = agent.get(f"/inbox/m/{mention_id}")
+    picker = page.text.split('id="survey-form"')[1].split("</select>")[0]
+    assert re.findall(r'<option value="(\d+)"', picker) == [str(nps), str(other)]
+    assert f'<option value="{nps}" selected>' in picker
+    assert "Rating" not in picker
+
+    made = agent.post(f"/inbox/m/{mention_id}/survey", data={"form_id": str(nps)})
+    assert made.status_code == 200
+    url = _survey_url(made)
+    assert re.fullmatch(re.escape(settings.base_url) + r"/f/[A-Za-z0-9_-]{43}", url)
+    assert 'data-copy="#survey-url"' in made.text
+    # The link is the public page's, and it takes one answer.
+    path = urlsplit(url).path
+    assert open_page(client, path).status_code == 200
+    assert post_answer(client, path, score="9").status_code == 200
+    assert post_answer(client, path, score="3").status_code == 409
+
+    # Another form for the same case: its own link (htmx: the Survey section alone).
+    second = agent.post(
+        f"/inbox/m/{mention_id}/survey",
+        data={"form_id": str(other)},
+        headers={"HX-Request": "true", "HX-Target": "survey"},
+    )
+    assert second.status_code == 200
+    assert second.text.lstrip().startswith('<section id="survey"')
+    other_url = _survey_url(second)
+    assert other_url != url
+    with database.unit_of_work(write=False) as session:
+        invited = session.scalars(select(FormInvitation.form_id).order_by(FormInvitation.id))
+        assert sorted(invited) == sorted([nps, other])
+
+    # A second press for the same form: the link cannot be shown again; a new one replaces it.
+    again = agent.post(f"/inbox/m/{mention_id}/survey", data={"form_id": str(other)})
+    assert again.status_code == 409
+    assert "cannot be shown again" in _survey_error(again)
+    assert 'id="renew-survey-link"' in again.text
+    renewed = agent.post(
+        f"/inbox/m/{mention_id}/survey", data={"form_id": str(other), "renew": "1"}
+    )
+    assert renewed.status_code == 200
+    assert _survey_url(renewed) != other_url
+    assert open_page(client, urlsplit(other_url).path).status_code == 410
+    # The answered survey: said inline.
+    answered = agent.post(f"/inbox/m/{mention_id}/survey", data={"form_id": str(nps), "renew": "1"})
+    assert answered.status_code == 409
+    assert "answered this survey already" in _survey_error(answered)
+
+
+def test_survey_link_refusals_are_inline(
+    agent: TestClient, database: Database, clock: FakeClock
+) -> None:
+    from carebase.inbox import forms
+    from carebase.models import FormInvitation
+    from tests.inbox.forms_helpers import make_case, make_form
+
+    live = make_form(database, clock.now, name="NPS")
+    gone = make_form(database, clock.now, name="Old NPS")
+    with database.unit_of_work() as session:
+        forms.archive_form(session, gone, now=clock.now)
+    mention_id = _mention(database, case_id=make_case(database, clock.now, agent_id=None))
+    cases = {
+        "nine": "The form must be a whole number.",
+        "": "The form is required: choose a form.",
+        "424242": "The form is not a form: choose one from the list.",
+        str(gone): "The form is an archived form.",
+    }
+    for form_id, said in cases.items():
+        refused = agent.post(f"/inbox/m/{mention_id}/survey", data={"form_id": form_id})
+        assert refused.status_code == 422, form_id
+        assert _survey_error(refused) == said
+    # A mention without a case (a stale page, a crafted post): said inline, nothing made.
+    no_case = agent.post(f"/inbox/m/{_mention(database)}/survey", data={"form_id": str(live)})
+    assert no_case.status_code == 422
+    assert _survey_error(no_case).startswith("This mention has no case yet")
+    assert agent.post("/inbox/m/men_nope/survey", data={"form_id": str(live)}).status_code == 404
+    # Like the page's other actions, the post needs the session's CSRF token.
+    forged = agent.post(
+        f"/inbox/m/{mention_id}/survey",
+        data={"form_id": str(live)},
+        headers={"X-CSRF-Token": "forged"},
+    )
+    assert forged.status_code == 403
+    with database.unit_of_work(write=False) as session:
+        assert session.scalars(select(FormInvitation)).all() == []

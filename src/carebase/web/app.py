@@ -32,6 +32,7 @@ from carebase.web.pages import (
     inbox_settings_rules,
     inbox_settings_sla,
     inbox_settings_workflow,
+    inbox_survey,
     notes,
     profile_tabs,
     profiles,
@@ -92,5 +93,6 @@ def install_console(app: FastAPI) -> None:
     app.include_router(inbox.router)
     app.include_router(inbox_replies.router)
     app.include_router(inbox_mention.router)
+    app.include_router(inbox_survey.router)
     app.include_router(activity.router)
     app.mount(STATIC_PREFIX, StaticAssets(), name="static")

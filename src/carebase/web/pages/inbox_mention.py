@@ -2,7 +2,7 @@
 responses, private notes marked), the customer's profile beside it (S7's compact view), the
 SLA clocks and the actions: claim or unassign, assign to a person or a group, change state
 (only the states the workflow allows from here are offered), follow-up, classify and
-unclassify, and the reply composer with its template picker.
+unclassify, the reply composer with its template picker, and the survey link (inbox_survey).
 
 Each action is a plain form post answered by a redirect back (`?done=`), or for htmx the
 page's main column again with a toast. A change the workflow refuses is shown inline,
@@ -34,6 +34,7 @@ from carebase.web.forms import read_form
 from carebase.web.pages.inbox import HELPERS
 from carebase.web.pages.inbox_bulk import assignee_choice
 from carebase.web.pages.inbox_shared import parse_choice, parse_int
+from carebase.web.pages.inbox_survey import survey_offer
 from carebase.web.pages.inbox_timers import timers_of
 from carebase.web.render import is_htmx, render
 from carebase.web.routing import page_router
@@ -93,6 +94,7 @@ def mention_context(
         "keys": lookup.LookupKeys(),
         "note_error": None,
         "mine": mention.assignee_id == user_id,
+        "survey": survey_offer(session, mention),
     }
 
 
@@ -104,6 +106,7 @@ async def mention_page(
     toast: str | None = None,
     refused: tuple[str, str] | None = None,
     composer: dict[str, Any] | None = None,
+    survey: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """The page (or, for htmx, its main column) with a toast or an inline refusal."""
@@ -113,6 +116,7 @@ async def mention_page(
     context["refused"] = {refused[0]: refused[1]} if refused else {}
     context["composer"] = composer or _composer_from(context)
     context["can_review"] = active.user.is_manager
+    context["survey"] = survey or context["survey"]
     template = "inbox/_mention.html" if _wants_main(request) else "inbox/mention.html"
     return render(request, template, context, status_code=status_code)
 
