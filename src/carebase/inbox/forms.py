@@ -51,6 +51,16 @@ def list_forms(session: Session) -> list[Form]:
     return repository.list_forms(session)
 
 
+def survey_choices(session: Session) -> tuple[list[Form], int | None]:
+    """The NPS forms a case may be surveyed with (not archived), and the one to offer first:
+    the inbox settings' NPS form when it is one of them, else the first."""
+    live = [form for form in list_forms(session) if form.nps and not form.archived]
+    preferred = repository.nps_form_id(session)
+    if any(form.id == preferred for form in live):
+        return live, preferred
+    return live, (live[0].id if live else None)
+
+
 def get_form(session: Session, form_id: int) -> Form:
     """One form, archived or not, or NotFound."""
     form = repository.get_form(session, form_id)

@@ -33,8 +33,7 @@ from carebase.web.actions import Toast, now_of, read, sentence, write
 from carebase.web.forms import read_form
 from carebase.web.pages.inbox import HELPERS
 from carebase.web.pages.inbox_bulk import assignee_choice
-from carebase.web.pages.inbox_shared import parse_choice, parse_int
-from carebase.web.pages.inbox_survey import survey_offer
+from carebase.web.pages.inbox_shared import parse_choice, parse_int, survey_offer
 from carebase.web.pages.inbox_timers import timers_of
 from carebase.web.render import is_htmx, render
 from carebase.web.routing import page_router

@@ -1,14 +1,19 @@
 """What the inbox pages share: the stylesheet's state colours, the SLA timers in words, the
 query-string filters read leniently (an empty select is "any"; anything else wrong is a 422
-naming the parameter), and the outcome of an action as a toast or an inline refusal.
+naming the parameter), the outcome of an action as a toast or an inline refusal, and the
+mention page's Survey section as first shown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from carebase.errors import ValidationFailed
+from carebase.inbox import forms
 from carebase.inbox.workflow import CLOSED_STATES, LABELS, STATES
 from carebase.models import Mention
 
@@ -76,3 +81,17 @@ def excerpt(text: str, length: int = 140) -> str:
     """The start of a message on one line."""
     flat = " ".join(text.split())
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "\u2026"
+
+
+def survey_offer(session: Session, mention: Mention) -> dict[str, Any]:
+    """What the mention page's Survey section shows before anything is pressed."""
+    live, chosen = forms.survey_choices(session)
+    return {
+        "case_id": mention.case_id,
+        "forms": live,
+        "chosen": chosen,
+        "link": None,
+        "said": None,
+        "error": None,
+        "renewable": False,
+    }

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from carebase.auth.sessions import ActiveSession
 from carebase.errors import AlreadyInvited, CarebaseError, NotFound, ValidationFailed
-from carebase.inbox import forms, forms_repository, mentions, surveys
-from carebase.models import Mention
+from carebase.inbox import mentions, surveys
 from carebase.web.actions import now_of, read, sentence, settings_of, write
 from carebase.web.forms import read_form
-from carebase.web.pages.inbox_shared import parse_int
+from carebase.web.pages.inbox_mention import mention_page
+from carebase.web.pages.inbox_shared import parse_int, survey_offer
 from carebase.web.render import is_htmx, render
 from carebase.web.routing import page_router
 from carebase.web.session import SignedIn
@@ -44,24 +44,6 @@ ALREADY = (
 )
 MADE = "Survey link made: it takes one answer and works for 30 days. Paste it into your reply."
 RENEWED = "New survey link made: the earlier one no longer works."
-
-
-def survey_offer(session: Session, mention: Mention) -> dict[str, Any]:
-    """What the mention page's Survey section shows before anything is pressed."""
-    live = [form for form in forms.list_forms(session) if form.nps and not form.archived]
-    preferred = forms_repository.nps_form_id(session)
-    chosen = preferred if any(form.id == preferred for form in live) else None
-    if chosen is None and live:
-        chosen = live[0].id
-    return {
-        "case_id": mention.case_id,
-        "forms": live,
-        "chosen": chosen,
-        "link": None,
-        "said": None,
-        "error": None,
-        "renewable": False,
-    }
 
 
 class SurveyLinkForm(BaseModel):
@@ -144,7 +126,4 @@ async def _answer(
     if is_htmx(request) and request.headers.get("hx-target") == "survey":
         context = {"mention": {"id": mention_id}, "survey": offer}
         return render(request, "inbox/_survey.html", context, status_code=status_code)
-    # Imported here: inbox_mention imports survey_offer from this module for its GET page.
-    from carebase.web.pages.inbox_mention import mention_page
-
     return await mention_page(request, mention_id, active, survey=offer, status_code=status_code)
