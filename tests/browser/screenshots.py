@@ -279,10 +279,15 @@ def _demo_inbox(session: Any, profile: str, agent_id: int, now: datetime) -> str
     )
     session.add(label)
     session.flush()
+    # The message is the demo customer's own, so the page's title and profile pane agree.
+    named = session.execute(
+        text("SELECT first_name, last_name FROM customer_attributes WHERE profile_id = :p"),
+        {"p": profile},
+    ).one()
     mention = make_mention(
         session,
         body="Hi! My knit jumper (size M) arrived with a hole in the sleeve. Can I swap it?",
-        author_fullname="Jordan Avery",
+        author_fullname=" ".join(part for part in named if part),
         source_type="email",
         account="help@demo-brand.com",
         profile_id=profile,
