@@ -31,7 +31,6 @@ from carebase.models import Classification, MentionClassification, Response
 from carebase.notes import service as notes
 from carebase.query import service as saved_queries
 from tests.browser.accounts import seed_team
-from tests.browser.activity_demo import demo_activity
 from tests.browser.chromium import chromium_path, launch, open_page
 from tests.conftest import test_settings
 from tests.console_session import browser_cookie, create_signed_in
@@ -217,7 +216,6 @@ def demo_session(database_url: str, server_url: str) -> tuple[dict[str, str], li
             )
             activation = _demo_activation(session, settings, segment, now)
             mention = _demo_inbox(session, profile, agent.id, now)
-            demo_activity(session, agent.id, now)
     finally:
         database.dispose()
     names = {

@@ -41,6 +41,8 @@ from carebase.users import service as users
 DATASET = "Demo · mention"
 ACTIONS_PER_COMMIT = 500
 DAYS = 90
+# Messages older than this are all worked to a close (answered, or found irrelevant).
+RECENT_DAYS = 3
 GROUPS = {"Social care": "Public posts and DMs", "Email & chat": "Email, chat and web forms"}
 CLASSIFICATIONS = {
     "shipping": "#2563eb",
@@ -235,14 +237,17 @@ def seed_inbox(
         )
         if topic in tags:
             later(assigned + timedelta(seconds=30), _classify(mention_id, tags[topic], agent))
-        if roll < 0.12:
+        # Work is left open only on recent messages: a team closes what it has answered, so an
+        # inbox full of months-old open messages would misrepresent one.
+        recent = published >= anchor - timedelta(days=RECENT_DAYS)
+        if roll < 0.12 and recent:
             continue  # still with the agent
         responded = assigned + timedelta(
             minutes=rng.choice([2, 5, 10, 20, 45, 90, 150, 300]) + rng.randrange(0, 10)
         )
         later(responded, _answer(mention_id, agent))
-        if roll < 0.9:
-            state = "closed" if roll < 0.8 else "no_response_required"
+        if roll < 0.9 or not recent:
+            state = "no_response_required" if 0.8 <= roll < 0.9 else "closed"
             later(
                 responded + timedelta(minutes=rng.randrange(10, 1440)),
                 _set(mention_id, state, agent),
