@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from carebase.activity import repository
 from carebase.activity.catalog import report_types
 from carebase.activity.registry import NPS_CATEGORIES, ReportQuery, ReportType
 from carebase.activity.schemas import ReportRequest
@@ -112,4 +113,5 @@ def _ids(values: list[int] | None) -> tuple[int, ...] | None:
 
 def run(session: Session, kind: ReportType, query: ReportQuery) -> Any:
     """The report's JSON-ready answer."""
+    repository.plan_for_reports(session)
     return kind.run(session, query)

@@ -176,7 +176,7 @@ def run_reports(
                 dialect=dialect,
             )
             results.window = query.window
-            results.answers[name] = kind.run(session, query)
+            results.answers[name] = service.run(session, kind, query)
         except CarebaseError as error:
             results.error = _words(error)
             return results
