@@ -11,17 +11,18 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from carebase.app import create_app
 from carebase.connectors import backfill
 from carebase.connectors.conversations import Conversation, Message, StatusChange
-from carebase.connectors.service import ClientOptions
+from carebase.connectors.service import WEBHOOK_DELIVERY, ClientOptions
 from carebase.db.session import Database
 from carebase.inbox import helpdesk_sync
 from carebase.ingest.service import IngestConfig
 from carebase.jobkinds import registry
 from carebase.kit.jobs import Runner, RunSummary
-from carebase.models import Mention
+from carebase.models import Job, Mention
 from carebase.settings import Settings
 from tests.conftest import FakeClock, test_settings
 from tests.connectors import fakes
@@ -135,6 +136,16 @@ def test_a_zendesk_conversation_becomes_mentions_responses_and_closes(
     assert [m.id for m in again.mentions] == [m.id for m in first.mentions]
     assert [r.id for r in again.responses] == [reply.id]
     assert [e.id for e in again.events] == [e.id for e in first.events]
+    # Each delivery's job says what the inbox made of it.
+    with database.unit_of_work(write=False) as session:
+        results = session.scalars(
+            select(Job.result).where(Job.kind == WEBHOOK_DELIVERY.name).order_by(Job.created_at)
+        ).all()
+    made = {"mentions_created": 2, "responses_created": 1, "echoes": 0, "closed": 2}
+    assert [result["inbox"] for result in results] == [
+        {**made, "reopened": 0, "refused": 0},
+        {**dict.fromkeys(made, 0), "reopened": 0, "refused": 0},
+    ]
 
 
 def test_a_reply_awaiting_approval_is_not_closed_by_the_helpdesk(
@@ -248,6 +259,8 @@ def test_a_backfill_brings_conversations_with_their_tickets(
             options=options,
         )
         assert summary.created == 2
+        assert summary.inbox["mentions_created"] == 2
+        assert summary.inbox["responses_created"] == 1
         first = recorded(database, connector.id)
         backfill.run(
             database,

@@ -164,6 +164,14 @@ def backfill_command(
         f"limits); the dataset now holds {summary.profiles:,} profiles.",
         highlight=False,
     )
+    if summary.inbox:
+        err.print(
+            f"Inbox: {summary.inbox['mentions_created']:,} messages, "
+            f"{summary.inbox['responses_created']:,} agent replies, "
+            f"{summary.inbox['closed']:,} closed and {summary.inbox['reopened']:,} re-opened "
+            f"by the helpdesk's status changes ({summary.inbox['refused']:,} refused).",
+            highlight=False,
+        )
     for rejection in summary.rejections[:10]:
         reasons = "; ".join(f"{e['field']}: {e['reason']}" for e in rejection["errors"])
         err.print(f"  rejected ticket {rejection['ticket_id']}: {reasons}", highlight=False)

@@ -9,6 +9,7 @@ page; tickets are keyed by ticket_id, so one that comes twice is stored once.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +51,8 @@ class BackfillSummary:
     resumed: bool = False
     profiles: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    # What the inbox made of the tickets' conversations (helpdesk_sync.SyncSummary.counts).
+    inbox: Counter[str] = field(default_factory=Counter)
 
 
 def run(
@@ -129,12 +132,15 @@ def _ingest(
     summary: BackfillSummary,
     talks: dict[str, helpdesk_conversations.Conversation],
 ) -> None:
+    inbox: Counter[str] = Counter()
+
     def save_state(session: Session, _result: IngestResult | None = None) -> None:
         # The batch's tickets' conversations commit with them (and with the resume point).
+        inbox.clear()  # a transaction run again counts again, from nothing
         for event in events:
             conversation = talks.get(str(event["ticket_id"]))
             if conversation is not None:
-                helpdesk_sync.apply_conversation(
+                synced = helpdesk_sync.apply_conversation(
                     session,
                     kind=connector.kind,
                     connector_id=connector.id,
@@ -143,6 +149,7 @@ def _ingest(
                     channel=helpdesk_conversations.channel_of(event),
                     now=utcnow(),
                 )
+                inbox.update(synced.counts())
         if state is not None:
             repository.save_backfill_state(session, connector.id, state)
 
@@ -166,3 +173,4 @@ def _ingest(
     summary.rejected += result.rejected
     room = max(100 - len(summary.rejections), 0)
     summary.rejections += [r.model_dump() for r in result.rejections[:room]]
+    summary.inbox.update(inbox)

@@ -125,8 +125,9 @@ def process_delivery(
             log_id=answer.log_id,
             error="; ".join(reasons)[:2000] or None,
         )
+        outcome: dict[str, Any] = {"delivery": status, "log_id": answer.log_id}
         if conversation is not None:
-            helpdesk_sync.apply_conversation(
+            synced = helpdesk_sync.apply_conversation(
                 session,
                 kind=connector.kind,
                 connector_id=connector.id,
@@ -135,7 +136,10 @@ def process_delivery(
                 channel=conversations.channel_of(event),
                 now=context.clock(),
             )
-        context.complete(session, {"delivery": status, "log_id": answer.log_id})
+            # What the inbox made of the conversation, readable on the job (GET /v1/jobs/{id}).
+            outcome["inbox"] = synced.counts()
+            outcome["inbox_refused"] = synced.refused[:20]
+        context.complete(session, outcome)
 
     # The ticket, its conversation's mentions, responses and state changes, the delivery's
     # completion and the job's commit together, or none does.

@@ -46,6 +46,17 @@ class SyncSummary:
     reopened: int = 0
     refused: list[str] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """The figures, for a job's result or a backfill's summary."""
+        return {
+            "mentions_created": self.mentions_created,
+            "responses_created": self.responses_created,
+            "echoes": self.echoes,
+            "closed": self.closed,
+            "reopened": self.reopened,
+            "refused": len(self.refused),
+        }
+
 
 def apply_conversation(
     session: Session,
