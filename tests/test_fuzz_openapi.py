@@ -172,6 +172,34 @@ INBOX_PATH_IDS = (
     "response",
     "case",
 )
+# Inbox body fields and query parameters that name rows, and the seeded rows they are offered:
+# the inbox's workflow acts as a real agent, on real mentions, groups and classifications.
+INBOX_FIELD_IDS = {
+    "body.user_id": "user",
+    "query.user_id": "user",
+    "body.assignee_id": "user",
+    "query.assignee_id": "user",
+    "query.author_id": "user",
+    "body.group_id": "group",
+    "query.group_id": "group",
+    "body.groups[*]": "group",
+    "body.group_ids[*]": "group",
+    "body.mention_ids[*]": "mention",
+    "query.mention_id": "mention",
+    "body.classification_id": "classification",
+    "query.classification_id": "classification",
+    "body.queue_id": "queue",
+    "query.queue_id": "queue",
+    "body.rule_ids[*]": "rule",
+    "body.template_id": "template",
+    "body.form_id": "form",
+    "body.nps_form_id": "form",
+    "body.sla_policy_id": "policy",
+    "body.business_hours_id": "hours",
+    "body.reply_destination_id": "destination",
+    "body.profile_id": "profile",
+    "query.profile_id": "profile",
+}
 # (operation, parameter, dictionary): destructive inbox operations, and those that would take
 # a kept row out of use (an archived user, group or classification), get deletable rows.
 DESTRUCTIVE_INBOX = (
@@ -545,12 +573,7 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                 "path.dataset_id": real("dataset"),
                 "body.dataset_id": real("ticket_dataset"),
                 **{f"path.{name}_id": real(name) for name in INBOX_PATH_IDS},
-                "body.user_id": real("user"),
-                "query.user_id": real("user"),
-                "query.mention_id": real("mention"),
-                "query.queue_id": real("queue"),
-                "body.queue_id": real("queue"),
-                "body.form_id": real("form"),
+                **{name: real(dictionary) for name, dictionary in INBOX_FIELD_IDS.items()},
             },
             "operations": operations,
             # The webhook's secret is not a documented parameter (its security is per
