@@ -139,7 +139,8 @@ UNSTATABLE_RULES: dict[str, str] = {
     "listResponses": "`cursor` must be one the API gave",
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
-    "renderTemplate": "the template may not use what the sandbox refuses",
+    "renderTemplate": "the template may not use what the sandbox refuses, nor fail, nor make "
+    "anything larger than a reply",
     # Activity reports (S11): the rules are the reference's, answered 400 `invalid_report`.
     "runActivityReport": "`type` a report type; dates ISO 8601, at most 12 months apart, "
     "starting in the past; `time_zone` an IANA zone; `nps_category` one of four; `form` an "
