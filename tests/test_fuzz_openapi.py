@@ -217,6 +217,8 @@ DESTRUCTIVE_INBOX = (
     ("deleteBusinessHours", "path.hours_id", "deletable_hours"),
     ("discardResponse", "path.response_id", "deletable_response"),
 )
+# Review operations: the submitted response, reviewed by a manager other than its author.
+REVIEW_INBOX = ("approveResponse", "rejectResponse")
 
 GORGIAS_CREDENTIALS = {"username": "api@acme.com", "api_key": "gg-key"}
 
@@ -364,7 +366,8 @@ def seed_inbox(
     """The inbox's rows, kept and deletable: a console manager in a group (and an archivable
     pair), three mentions from seeded people (which make the default queue), classifications,
     queues, rules, ignored senders, templates, an NPS form, business hours, SLA policies, a
-    draft response, and a case opened by a response sent outside the send job."""
+    draft response, one submitted and a second manager to review it, and a case opened by a
+    response sent outside the send job."""
     inbox = seeded.inbox
 
     def made(path: str, body: dict[str, Any]) -> Any:
@@ -439,9 +442,22 @@ def seed_inbox(
         },
     )
     agent = seeded.users[0]
-    for name in ("response", "deletable_response"):
+    for name in ("response", "deletable_response", "pending_response"):
         body = {"user_id": agent, "body": f"A {name} draft"}
         inbox[name] = [made(f"/v1/mentions/{inbox['mention'][0]}/responses", body)]
+    # One submitted for review, and a second manager to review it (not its author).
+    submitted = client.post(
+        f"/v1/responses/{inbox['pending_response'][0]}/submit",
+        json={"user_id": agent},
+        headers=auth(admin),
+    )
+    assert submitted.status_code == 200, submitted.text
+    inbox["reviewer"] = [
+        made(
+            "/v1/users",
+            {"email": "reviewer@fuzz.example", "first_name": "Fuzz", "role": "manager"},
+        )
+    ]
     # A case opens with a sent response; the fuzz runs no send job, so one is recorded as
     # sent outside it (replies.sent_reply), as the helpdesk sync records an agent's comment.
     with database.unit_of_work() as session:
@@ -511,6 +527,16 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         *(
             {"include-operation-id": operation_id, "parameters": {parameter: real(dictionary)}}
             for operation_id, parameter, dictionary in DESTRUCTIVE_INBOX
+        ),
+        *(
+            {
+                "include-operation-id": operation_id,
+                "parameters": {
+                    "path.response_id": real("pending_response"),
+                    "body.user_id": real("reviewer"),
+                },
+            }
+            for operation_id in REVIEW_INBOX
         ),
         # A merge is undone through the profile it merged into.
         {
