@@ -217,7 +217,7 @@ DESTRUCTIVE_INBOX = (
     ("deleteBusinessHours", "path.hours_id", "deletable_hours"),
     ("discardResponse", "path.response_id", "deletable_response"),
 )
-# Review operations: the submitted response, reviewed by a manager other than its author.
+# Review operations: the reply awaiting approval, reviewed by the manager.
 REVIEW_INBOX = ("approveResponse", "rejectResponse")
 
 GORGIAS_CREDENTIALS = {"username": "api@acme.com", "api_key": "gg-key"}
@@ -366,7 +366,7 @@ def seed_inbox(
     """The inbox's rows, kept and deletable: a console manager in a group (and an archivable
     pair), three mentions from seeded people (which make the default queue), classifications,
     queues, rules, ignored senders, templates, an NPS form, business hours, SLA policies, a
-    draft response, one submitted and a second manager to review it, and a case opened by a
+    draft response, an agent's reply awaiting the manager's approval, and a case opened by a
     response sent outside the send job."""
     inbox = seeded.inbox
 
@@ -442,22 +442,33 @@ def seed_inbox(
         },
     )
     agent = seeded.users[0]
-    for name in ("response", "deletable_response", "pending_response"):
+    for name in ("response", "deletable_response"):
         body = {"user_id": agent, "body": f"A {name} draft"}
         inbox[name] = [made(f"/v1/mentions/{inbox['mention'][0]}/responses", body)]
-    # One submitted for review, and a second manager to review it (not its author).
+    # A reply awaiting approval: by an agent of a group whose replies a manager approves.
+    approval = made("/v1/groups", {"name": "fuzz approval team"})
+    changed = client.patch(
+        f"/v1/groups/{approval}", json={"requires_approval": True}, headers=auth(admin)
+    )
+    assert changed.status_code == 200, changed.text
+    trainee = made(
+        "/v1/users",
+        {
+            "email": "trainee@fuzz.example",
+            "first_name": "Fuzz",
+            "role": "agent",
+            "groups": [approval],
+        },
+    )
+    body = {"user_id": trainee, "body": "A reply for review"}
+    inbox["pending_response"] = [made(f"/v1/mentions/{inbox['mention'][2]}/responses", body)]
     submitted = client.post(
         f"/v1/responses/{inbox['pending_response'][0]}/submit",
-        json={"user_id": agent},
+        json={"user_id": trainee},
         headers=auth(admin),
     )
-    assert submitted.status_code == 200, submitted.text
-    inbox["reviewer"] = [
-        made(
-            "/v1/users",
-            {"email": "reviewer@fuzz.example", "first_name": "Fuzz", "role": "manager"},
-        )
-    ]
+    assert submitted.json()["status"] == "awaiting_approval", submitted.text
+    inbox["reviewer"] = [agent]
     # A case opens with a sent response; the fuzz runs no send job, so one is recorded as
     # sent outside it (replies.sent_reply), as the helpdesk sync records an agent's comment.
     with database.unit_of_work() as session:
