@@ -217,7 +217,7 @@ DESTRUCTIVE_INBOX = (
     ("deleteBusinessHours", "path.hours_id", "deletable_hours"),
     ("discardResponse", "path.response_id", "deletable_response"),
 )
-# Review operations: the reply awaiting approval, reviewed by the manager.
+# Review operations: the reply awaiting approval, reviewed by a manager of their own.
 REVIEW_INBOX = ("approveResponse", "rejectResponse")
 
 GORGIAS_CREDENTIALS = {"username": "api@acme.com", "api_key": "gg-key"}
@@ -366,8 +366,8 @@ def seed_inbox(
     """The inbox's rows, kept and deletable: a console manager in a group (and an archivable
     pair), three mentions from seeded people (which make the default queue), classifications,
     queues, rules, ignored senders, templates, an NPS form, business hours, SLA policies, a
-    draft response, an agent's reply awaiting the manager's approval, and a case opened by a
-    response sent outside the send job."""
+    draft response, an agent's reply awaiting approval and a manager to review it, and a case
+    opened by a response sent outside the send job."""
     inbox = seeded.inbox
 
     def made(path: str, body: dict[str, Any]) -> Any:
@@ -468,7 +468,10 @@ def seed_inbox(
         headers=auth(admin),
     )
     assert submitted.json()["status"] == "awaiting_approval", submitted.text
-    inbox["reviewer"] = [agent]
+    # Its reviewer is a manager of its own: the fuzz may make the kept one an agent
+    # (updateUser), and a reviewer must be a manager.
+    reviewer = {"email": "reviewer@fuzz.example", "first_name": "Fuzz", "role": "manager"}
+    inbox["reviewer"] = [made("/v1/users", reviewer)]
     # A case opens with a sent response; the fuzz runs no send job, so one is recorded as
     # sent outside it (replies.sent_reply), as the helpdesk sync records an agent's comment.
     with database.unit_of_work() as session:
