@@ -74,9 +74,13 @@ del _ENVIRONMENT.globals["lipsum"]
 def _bounded(function: Callable[..., Any]) -> Callable[..., Any]:
     """The filter, refusing a number larger than a reply (a width, an indent, a count)."""
 
+    # The filtered value is not an argument: it comes first, after the context or environment
+    # a filter marked `jinja_pass_arg` is given.
+    skip = 2 if hasattr(function, "jinja_pass_arg") else 1
+
     @functools.wraps(function)  # keeps jinja's pass_context/pass_environment marks
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        for value in (*args[1:], *kwargs.values()):
+        for value in (*args[skip:], *kwargs.values()):
             if isinstance(value, int) and abs(value) > MAX_RENDERED:
                 raise SecurityError(f"a filter's argument above {MAX_RENDERED}")
         return function(*args, **kwargs)
