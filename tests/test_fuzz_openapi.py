@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import schemathesis
@@ -25,6 +27,8 @@ from schemathesis.python import asgi
 
 from carebase.app import create_app
 from carebase.db.session import Database
+from carebase.inbox import mentions, replies
+from carebase.inbox.workflow import Actor
 from carebase.recordtypes import REGISTRY
 from carebase.settings import DEFAULT_RATE_LIMITS
 from tests.conftest import FakeClock, make_token, test_settings
@@ -135,7 +139,8 @@ UNSTATABLE_RULES: dict[str, str] = {
     "listResponses": "`cursor` must be one the API gave",
     "createTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
     "updateTemplate": "`body` must be a valid template; `name` not blank; groups must exist",
-    "renderTemplate": "the template may not use what the sandbox refuses",
+    "renderTemplate": "the template may not use what the sandbox refuses, nor fail, nor make "
+    "anything larger than a reply",
     # Activity reports (S11): the rules are the reference's, answered 400 `invalid_report`.
     "runActivityReport": "`type` a report type; dates ISO 8601, at most 12 months apart, "
     "starting in the past; `time_zone` an IANA zone; `nps_category` one of four; `form` an "
@@ -151,6 +156,69 @@ SQL_OPERATIONS = frozenset({"runQuery", "createSavedQuery", "updateSavedQuery"})
 REPORT_OPERATIONS = frozenset({"runActivityReport"})
 
 NO_IDS_FROM_ANSWERS = {"extra-data-sources": {"responses": False}}
+
+# Path parameters `<name>_id` offered the seeded rows of dictionary `<name>`.
+INBOX_PATH_IDS = (
+    "user",
+    "group",
+    "mention",
+    "classification",
+    "queue",
+    "rule",
+    "template",
+    "form",
+    "policy",
+    "hours",
+    "sender",
+    "response",
+    "case",
+)
+# Inbox body fields and query parameters that name rows, and the seeded rows they are offered:
+# the inbox's workflow acts as a real agent, on real mentions, groups and classifications.
+INBOX_FIELD_IDS = {
+    "body.user_id": "user",
+    "query.user_id": "user",
+    "body.assignee_id": "user",
+    "query.assignee_id": "user",
+    "query.author_id": "user",
+    "body.group_id": "group",
+    "query.group_id": "group",
+    "body.groups[*]": "group",
+    "body.group_ids[*]": "group",
+    "body.mention_ids[*]": "mention",
+    "query.mention_id": "mention",
+    "body.classification_id": "classification",
+    "query.classification_id": "classification",
+    "body.queue_id": "queue",
+    "query.queue_id": "queue",
+    "body.rule_ids[*]": "rule",
+    "body.template_id": "template",
+    "body.form_id": "form",
+    "body.nps_form_id": "form",
+    "body.sla_policy_id": "policy",
+    "body.business_hours_id": "hours",
+    "body.reply_destination_id": "destination",
+    "body.profile_id": "profile",
+    "query.profile_id": "profile",
+}
+# (operation, parameter, dictionary): destructive inbox operations, and those that would take
+# a kept row out of use (an archived user, group or classification), get deletable rows.
+DESTRUCTIVE_INBOX = (
+    ("archiveUser", "path.user_id", "deletable_user"),
+    ("archiveGroup", "path.group_id", "deletable_group"),
+    ("deleteClassification", "path.classification_id", "deletable_classification"),
+    ("archiveClassification", "path.classification_id", "deletable_classification"),
+    ("deleteQueue", "path.queue_id", "deletable_queue"),
+    ("archiveQueue", "path.queue_id", "deletable_queue"),
+    ("deleteRule", "path.rule_id", "deletable_rule"),
+    ("deleteIgnoredSender", "path.sender_id", "deletable_sender"),
+    ("deleteTemplate", "path.template_id", "deletable_template"),
+    ("deleteSlaPolicy", "path.policy_id", "deletable_policy"),
+    ("deleteBusinessHours", "path.hours_id", "deletable_hours"),
+    ("discardResponse", "path.response_id", "deletable_response"),
+)
+# Review operations: the reply awaiting approval, reviewed by a manager of their own.
+REVIEW_INBOX = ("approveResponse", "rejectResponse")
 
 GORGIAS_CREDENTIALS = {"username": "api@acme.com", "api_key": "gg-key"}
 
@@ -178,12 +246,18 @@ class Seeded:
     orchestrations: list[str] = field(default_factory=list)
     deletable_orchestrations: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
+    # The inbox's (seed_inbox): a console manager and a group; the rest are string ids.
+    users: list[int] = field(default_factory=list)
+    deletable_users: list[int] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+    deletable_groups: list[int] = field(default_factory=list)
+    inbox: dict[str, list[Any]] = field(default_factory=dict)
 
 
-def seed(client: TestClient, admin: str, database: Database) -> Seeded:
+def seed(client: TestClient, admin: str, database: Database, now: datetime) -> Seeded:
     """A dataset per record type; profiles, two of them merged and one forgotten (so a
     suppression exists); a second token; two connectors, one with a webhook delivery and its
-    queued job."""
+    queued job; destinations and orchestrations; the inbox's rows."""
     seeded = Seeded()
     for name in REGISTRY:
         seeded.datasets[name] = create_dataset(client, admin, f"{name} data", name)
@@ -249,6 +323,7 @@ def seed(client: TestClient, admin: str, database: Database) -> Seeded:
         kept = name == "kept segment"
         (seeded.segments if kept else seeded.deletable_segments).append(created.json()["id"])
     seed_activation(client, admin, seeded)
+    seed_inbox(client, admin, seeded, database, now)
     seeded.jobs = [job["id"] for job in client.get("/v1/jobs", headers=auth(admin)).json()["items"]]
     assert seeded.jobs, "the webhook delivery queued no job"
     return seeded
@@ -285,9 +360,133 @@ def seed_activation(client: TestClient, admin: str, seeded: Seeded) -> None:
     seeded.runs.append(started.json()["id"])
 
 
+def seed_inbox(
+    client: TestClient, admin: str, seeded: Seeded, database: Database, now: datetime
+) -> None:
+    """The inbox's rows, kept and deletable: a console manager in a group (and an archivable
+    pair), three mentions from seeded people (which make the default queue), classifications,
+    queues, rules, ignored senders, templates, an NPS form, business hours, SLA policies, a
+    draft response, an agent's reply awaiting approval and a manager to review it, and a case
+    opened by a response sent outside the send job."""
+    inbox = seeded.inbox
+
+    def made(path: str, body: dict[str, Any]) -> Any:
+        created = client.post(path, json=body, headers=auth(admin))
+        assert created.status_code == 201, created.text
+        return created.json()["id"]
+
+    def pair(name: str, path: str, body: Callable[[str], dict[str, Any]]) -> None:
+        inbox[name] = [made(path, body(f"kept {name}"))]
+        inbox[f"deletable_{name}"] = [made(path, body(f"deletable {name}"))]
+
+    for kept in (True, False):
+        group = made("/v1/groups", {"name": f"fuzz team {kept}"})
+        user = made(
+            "/v1/users",
+            {
+                "email": f"agent-{kept}@fuzz.example",
+                "first_name": "Fuzz",
+                "role": "manager",
+                "groups": [group],
+            },
+        )
+        (seeded.groups if kept else seeded.deletable_groups).append(group)
+        (seeded.users if kept else seeded.deletable_users).append(user)
+    records = [
+        {
+            "mention_id": f"fuzz-{n}",
+            "source_type": "twitter",
+            "author": {"id": f"twitter_{n}", "username": f"@fuzz{n}"},
+            "link": {"email": email},
+            "text": "My refund never arrived",
+            "published_at": "2026-11-23T11:00:00Z",
+        }
+        for n, email in enumerate(seeded.emails[:3])
+    ]
+    post_records(client, admin, seeded.datasets["mention"], "mention", records)
+    listed = client.get("/v1/mentions", headers=auth(admin))
+    assert listed.status_code == 200, listed.text
+    inbox["mention"] = [item["id"] for item in listed.json()["items"]]
+    assert len(inbox["mention"]) == len(records), listed.text
+    pair("classification", "/v1/classifications", lambda name: {"name": name, "colour": "#1f77b4"})
+    queues = client.get("/v1/queues", headers=auth(admin)).json()
+    inbox["queue"] = [queue["id"] for queue in queues]
+    inbox["deletable_queue"] = [made("/v1/queues", {"name": "deletable queue"})]
+    pair(
+        "rule",
+        "/v1/rules",
+        lambda name: {
+            "queue_id": inbox["queue"][0],
+            "name": name,
+            "conditions": {"terms": ["refund"]},
+            "actions": {"classify": inbox["classification"]},
+        },
+    )
+    pair("sender", "/v1/ignored-senders", lambda name: {"pattern": f"{name.split()[0]}*"})
+    pair("template", "/v1/templates", lambda name: {"name": name, "body": "Hello {{ name }}"})
+    inbox["form"] = [made("/v1/forms", {"name": "NPS", "title": "How did we do?", "nps": True})]
+    week = [{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(5)]
+    pair(
+        "hours",
+        "/v1/business-hours",
+        lambda name: {"name": name, "timezone": "Australia/Sydney", "intervals": week},
+    )
+    pair(
+        "policy",
+        "/v1/sla-policies",
+        lambda name: {
+            "name": name,
+            "customer_sla_seconds": 3600,
+            "agent_sla_seconds": 7200,
+            "business_hours_id": inbox["hours"][0],
+        },
+    )
+    agent = seeded.users[0]
+    for name in ("response", "deletable_response"):
+        body = {"user_id": agent, "body": f"A {name} draft"}
+        inbox[name] = [made(f"/v1/mentions/{inbox['mention'][0]}/responses", body)]
+    # A reply awaiting approval: by an agent of a group whose replies a manager approves.
+    approval = made("/v1/groups", {"name": "fuzz approval team"})
+    changed = client.patch(
+        f"/v1/groups/{approval}", json={"requires_approval": True}, headers=auth(admin)
+    )
+    assert changed.status_code == 200, changed.text
+    trainee = made(
+        "/v1/users",
+        {
+            "email": "trainee@fuzz.example",
+            "first_name": "Fuzz",
+            "role": "agent",
+            "groups": [approval],
+        },
+    )
+    body = {"user_id": trainee, "body": "A reply for review"}
+    inbox["pending_response"] = [made(f"/v1/mentions/{inbox['mention'][2]}/responses", body)]
+    submitted = client.post(
+        f"/v1/responses/{inbox['pending_response'][0]}/submit",
+        json={"user_id": trainee},
+        headers=auth(admin),
+    )
+    assert submitted.json()["status"] == "awaiting_approval", submitted.text
+    # Its reviewer is a manager of its own: the fuzz may make the kept one an agent
+    # (updateUser), and a reviewer must be a manager.
+    reviewer = {"email": "reviewer@fuzz.example", "first_name": "Fuzz", "role": "manager"}
+    inbox["reviewer"] = [made("/v1/users", reviewer)]
+    # A case opens with a sent response; the fuzz runs no send job, so one is recorded as
+    # sent outside it (replies.sent_reply), as the helpdesk sync records an agent's comment.
+    with database.unit_of_work() as session:
+        mention = mentions.lock_mention(session, inbox["mention"][1])
+        sent = replies.sent_reply(mention, at=now, body="On its way", author_id=agent)
+        session.add(sent)
+        session.flush()
+        mentions.mark_responded(session, mention, sent, Actor.user(agent), now)
+        assert mention.case_id is not None
+        inbox["case"] = [mention.case_id]
+
+
 def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
     """Phases, budget, checks, and the seeded ids offered as parameter values."""
-    dictionaries: dict[str, list[str]] = {
+    dictionaries: dict[str, list[Any]] = {
         "profile": seeded.profiles,
         "forgettable": seeded.forgettable,
         "email": seeded.emails,
@@ -307,6 +506,11 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
         "run": seeded.runs,
         "dataset": list(seeded.datasets.values()),
         "ticket_dataset": [seeded.datasets["customer_support_ticket"]],
+        "user": seeded.users,
+        "deletable_user": seeded.deletable_users,
+        "group": seeded.groups,
+        "deletable_group": seeded.deletable_groups,
+        **seeded.inbox,
     }
 
     def real(dictionary: str) -> dict[str, Any]:
@@ -334,6 +538,20 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
             "include-operation-id": "deleteOrchestration",
             "parameters": {"path.orchestration_id": real("deletable_orchestration")},
         },
+        *(
+            {"include-operation-id": operation_id, "parameters": {parameter: real(dictionary)}}
+            for operation_id, parameter, dictionary in DESTRUCTIVE_INBOX
+        ),
+        *(
+            {
+                "include-operation-id": operation_id,
+                "parameters": {
+                    "path.response_id": real("pending_response"),
+                    "body.user_id": real("reviewer"),
+                },
+            }
+            for operation_id in REVIEW_INBOX
+        ),
         # A merge is undone through the profile it merged into.
         {
             "include-operation-id": "undoProfileMerge",
@@ -395,6 +613,8 @@ def fuzz_config(seeded: Seeded, admin: str) -> schemathesis.Config:
                 "path.run_id": real("run"),
                 "path.dataset_id": real("dataset"),
                 "body.dataset_id": real("ticket_dataset"),
+                **{f"path.{name}_id": real(name) for name in INBOX_PATH_IDS},
+                **{name: real(dictionary) for name, dictionary in INBOX_FIELD_IDS.items()},
             },
             "operations": operations,
             # The webhook's secret is not a documented parameter (its security is per
@@ -490,7 +710,7 @@ def test_every_operation_answers_as_documented(
     app = create_app(settings, database=database, clock=clock, run_jobs=False)
     admin = make_token(database, "admin", name="fuzz admin")
     with TestClient(app, raise_server_exceptions=False) as client:
-        seeded = seed(client, admin, database)
+        seeded = seed(client, admin, database, clock.now)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=fuzz_config(seeded, admin))
     try:
         outcome = run_fuzz(schema)

@@ -168,6 +168,19 @@ def test_templates_render_profile_values_missing_ones_empty_in_a_sandbox(
         bad = client.post("/v1/templates", json={"name": "Bad", "body": body}, headers=headers)
         assert bad.status_code == 422, body
         assert bad.json()["error"]["details"][0]["field"] == "body"
+    # What fails only when rendered (here a macro calling itself) is a 422 naming `body`.
+    looping = _ok(
+        client.post(
+            "/v1/templates",
+            json={"name": "Loop", "body": "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"},
+            headers=headers,
+        ),
+        201,
+    )
+    refused = client.post(f"/v1/templates/{looping['id']}/render", json={}, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"][0]["field"] == "body"
+    client.delete(f"/v1/templates/{looping['id']}", headers=headers)
     taken = client.post("/v1/templates", json={"name": "greeting", "body": "x"}, headers=headers)
     assert taken.status_code == 409
     unknown_group = client.post(

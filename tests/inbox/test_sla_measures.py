@@ -149,3 +149,20 @@ def test_an_unanswered_mention_over_the_weekend_is_not_breached_in_business_time
     assert clock.due_at == _sydney(2026, 3, 16, 12, 30)
     assert clock.remaining_s == -1800
     assert clock.breached is True
+
+
+def test_a_message_dated_at_either_end_of_the_calendar_is_measured() -> None:
+    # Each was a 500 from GET /v1/mentions/{id}/sla: the date is the customer's, and intake
+    # takes any year from 1 to 9999. Business time is counted from 1900 to 9000.
+    first = datetime(1, 1, 1, tzinfo=UTC)
+    last = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+    for sla in (CALENDAR, OFFICE_SYDNEY):
+        early = timers(_mention(sla, first), T)
+        assert early.customer.due_at is not None
+        assert early.customer.due_at < T
+        assert early.customer.remaining_s is not None
+        assert early.customer.remaining_s < 0
+        assert measure(_mention(sla, first, responded=T), T).within_customer_sla is False
+        late = timers(_mention(sla, last), T)
+        assert late.customer.remaining_s is None or late.customer.remaining_s > 0
+        assert late.customer.breached is False

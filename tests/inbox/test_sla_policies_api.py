@@ -233,3 +233,33 @@ def test_inbox_settings_are_created_on_first_use_and_validated(
     )
     assert _fields(bad) == {"reply_destination_id", "nps_form_id"}
     assert client.get("/v1/inbox/settings", headers=headers).json()["case_timeout_seconds"] == 3600
+
+
+def test_a_message_dated_year_1_or_9999_has_its_sla_read(
+    client: TestClient, admin_token: str, inbox_token: str
+) -> None:
+    # Intake takes any date the customer's system gives; reading the SLA was a 500 for these.
+    from tests.helpers import create_dataset, post_records
+
+    hours = client.post("/v1/business-hours", json=HOURS, headers=auth(inbox_token))
+    assert hours.status_code == 201, hours.text
+    body = {
+        "name": "Office",
+        "customer_sla_seconds": 3600,
+        "agent_sla_seconds": 3600,
+        "business_hours_id": hours.json()["id"],
+        "is_default": True,
+    }
+    assert client.post("/v1/sla-policies", json=body, headers=auth(inbox_token)).status_code == 201
+    dataset = create_dataset(client, admin_token, "messages", "mention")
+    records = [
+        {"mention_id": f"m{n}", "source_type": "email", "text": "hi", "published_at": at}
+        for n, at in enumerate(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+    ]
+    assert post_records(client, admin_token, dataset, "mention", records)["created"] == 2
+    listed = client.get("/v1/mentions", headers=auth(inbox_token)).json()["items"]
+    assert len(listed) == 2
+    for item in listed:
+        read = client.get(f"/v1/mentions/{item['id']}/sla", headers=auth(inbox_token))
+        assert read.status_code == 200, read.text
+        assert read.json()["policy"]["business_hours"]["timezone"] == "Australia/Sydney"

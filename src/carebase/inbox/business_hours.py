@@ -25,6 +25,11 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # add_business_seconds gives up after this many days without enough working time (a
 # schedule whose holidays cover everything would otherwise search forever).
 MAX_SEARCH_DAYS = 3700
+# Working time is counted between these instants: a message may be dated anywhere from year 1
+# to 9999 (the date is the customer's), and local days near either end are not dates Python
+# can hold. An instant outside is taken as the nearest bound.
+FLOOR = datetime(1900, 1, 1, tzinfo=UTC)
+CEILING = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +190,10 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _bounded(value: datetime) -> datetime:
+    return min(max(_utc(value), FLOOR), CEILING)
+
+
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
@@ -266,10 +275,12 @@ def _spans(schedule: Schedule, first: date) -> Iterator[tuple[datetime, datetime
 
 
 def business_seconds(schedule: Schedule, start: datetime, end: datetime) -> float:
-    """Working seconds between two instants (0 when end is not after start)."""
-    start, end = _utc(start), _utc(end)
+    """Working seconds between two instants (0 when end is not after start), counted over at
+    most the MAX_SEARCH_DAYS before `end` (a longer span is years overdue either way)."""
+    start, end = _bounded(start), _bounded(end)
     if end <= start:
         return 0.0
+    start = max(start, end - timedelta(days=MAX_SEARCH_DAYS))
     zone = schedule.zone
     first = start.astimezone(zone).date() - timedelta(days=1)
     last = end.astimezone(zone).date()
@@ -299,7 +310,7 @@ def business_seconds(schedule: Schedule, start: datetime, end: datetime) -> floa
 def add_business_seconds(schedule: Schedule, start: datetime, seconds: float) -> datetime:
     """The instant `seconds` working seconds after `start` (a deadline); `start` itself for
     0. ValueError when the schedule has no working time in the next ~10 years."""
-    start = _utc(start)
+    start = _bounded(start)
     if seconds <= 0:
         return start
     remaining = timedelta(seconds=seconds)

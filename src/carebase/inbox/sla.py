@@ -169,7 +169,10 @@ def _business(
 
 def _deadline(schedule: Schedule | None, start: datetime, seconds: float) -> datetime | None:
     if schedule is None:
-        return start + timedelta(seconds=seconds)
+        try:
+            return start + timedelta(seconds=seconds)
+        except OverflowError:  # a message dated at the end of the calendar: never due
+            return None
     try:
         return add_business_seconds(schedule, start, seconds)
     except ValueError:  # hours with no working time ahead: never due

@@ -2,19 +2,21 @@
 variables filled from the customer's profile.
 
 Templates are Jinja2, rendered in a SandboxedEnvironment: no attribute whose name starts with
-an underscore, no unsafe calls. The syntax is checked when a template is saved (a 422 naming
-`body`, as is any `_private` attribute); a variable the profile has no value for renders
-empty (a missing profile too), so one template serves every customer.
+an underscore, no unsafe calls, nothing larger than a reply. The syntax is checked when a
+template is saved (a 422 naming `body`, as is any `_private` attribute); a variable the profile
+has no value for renders empty (a missing profile too), so one template serves every customer;
+whatever fails when rendered is a 422 naming `body`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,9 @@ from carebase.profiles import service as profiles
 
 MAX_NAME = 200
 MAX_BODY = 10_000
+# A rendered template fills a reply, which holds at most replies.MAX_BODY characters.
+MAX_RENDERED = 10_000
+MAX_EXPONENT = 1_000
 # Customer fields offered at the top of `profile` (profile.first_name), besides the sections.
 _SECTIONS = ("customer", "commerce", "engagement")
 
@@ -35,10 +40,55 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value
 
 
+class _Environment(SandboxedEnvironment):
+    """The sandbox, with repetition (`'a' * n`) and powers kept to what a reply can hold: the
+    sandbox itself caps only `range`, so one expression could otherwise fill the memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """`left <operator> right`, refused when its result would be too large."""
+        sized = (str, list, tuple)
+        if operator == "*" and isinstance(left, sized) and isinstance(right, int):
+            _check_size(len(left) * right)
+        elif operator == "*" and isinstance(right, sized) and isinstance(left, int):
+            _check_size(len(right) * left)
+        elif operator == "**" and isinstance(right, int) and right > MAX_EXPONENT:
+            raise SecurityError(f"an exponent above {MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_RENDERED:
+        raise SecurityError(f"a value longer than {MAX_RENDERED}")
+
+
 # Plain text: replies are not HTML, so nothing is escaped.
-_ENVIRONMENT = SandboxedEnvironment(
+_ENVIRONMENT = _Environment(
     undefined=ChainableUndefined, autoescape=False, finalize=_finalize, keep_trailing_newline=True
 )
+# Filler text has no place in a reply, and `lipsum(n)` makes n paragraphs.
+del _ENVIRONMENT.globals["lipsum"]
+
+
+def _bounded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The filter, refusing a number larger than a reply (a width, an indent, a count)."""
+
+    # The filtered value is not an argument: it comes first, after the context or environment
+    # a filter marked `jinja_pass_arg` is given.
+    skip = 2 if hasattr(function, "jinja_pass_arg") else 1
+
+    @functools.wraps(function)  # keeps jinja's pass_context/pass_environment marks
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args[skip:], *kwargs.values()):
+            if isinstance(value, int) and abs(value) > MAX_RENDERED:
+                raise SecurityError(f"a filter's argument above {MAX_RENDERED}")
+        return function(*args, **kwargs)
+
+    return bounded
+
+
+_ENVIRONMENT.filters = {name: _bounded(f) for name, f in _ENVIRONMENT.filters.items()}
 
 
 def check_syntax(body: str) -> None:
@@ -46,6 +96,8 @@ def check_syntax(body: str) -> None:
     (`_…`) attribute."""
     try:
         tree = _ENVIRONMENT.parse(body)
+        # Compiling also finds an unknown filter or test (`{{ x | nosuch }}`).
+        _ENVIRONMENT.compile(tree)
     except TemplateSyntaxError as error:
         raise ValidationFailed.on(
             "body", f"is not a valid template (line {error.lineno}: {error.message})"
@@ -67,10 +119,25 @@ def _constant(node: nodes.Node) -> Any:
 def render_body(body: str, variables: dict[str, Any]) -> str:
     """A template's text with `variables` filled in (sandboxed); a 422 naming `body` when it
     tries something the sandbox forbids."""
+    rendered: list[str] = []
+    size = 0
     try:
-        return _ENVIRONMENT.from_string(body).render(**variables)
-    except (SecurityError, UndefinedError, TypeError, ValueError, ArithmeticError) as error:
+        # Piece by piece, so a template that renders too much is stopped as it grows.
+        for piece in _ENVIRONMENT.from_string(body).generate(**variables):
+            size += len(piece)
+            _check_size(size)
+            rendered.append(piece)
+    except (
+        TemplateError,  # the sandbox's refusals, a missing value's use, a filter's bad argument
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,  # '{0}'.format()
+        RecursionError,  # a macro calling itself
+        MemoryError,  # a filter asked for a gigantic width
+    ) as error:
         raise ValidationFailed.on("body", f"cannot be rendered: {type(error).__name__}") from error
+    return "".join(rendered)
 
 
 def profile_variables(session: Session, profile_id: str | None, now: datetime) -> dict[str, Any]:
