@@ -26,8 +26,9 @@ from carebase.activation import orchestrations, run_service
 from carebase.activation import service as destinations
 from carebase.activation.schemas import DestinationIn, OrchestrationIn
 from carebase.db.session import Database
-from carebase.ids import new_id
-from carebase.models import Classification, MentionClassification, Response
+from carebase.inbox import mentions, replies
+from carebase.inbox.workflow import Actor
+from carebase.models import Classification, MentionClassification
 from carebase.notes import service as notes
 from carebase.query import service as saved_queries
 from tests.browser.accounts import seed_team
@@ -303,21 +304,25 @@ def _demo_inbox(session: Any, profile: str, agent_id: int, now: datetime) -> str
             applied_at=now,
         )
     )
+    # A public reply through the inbox's own services (the case opens, so the page offers
+    # its survey link), then the agent's private note.
+    answered = now - timedelta(minutes=10)
+    reply = replies.sent_reply(
+        mention,
+        at=answered,
+        body="So sorry about that! A replacement in size M is on its way today.",
+        author_id=agent_id,
+    )
+    session.add(reply)
+    session.flush()
+    mentions.mark_responded(session, mention, reply, Actor.user(agent_id), answered)
     session.add(
-        Response(
-            id=new_id("rsp"),
-            mention_id=mention.id,
-            profile_id=profile,
-            author_id=agent_id,
+        replies.sent_reply(
+            mention,
+            at=now,
             body="Second exchange this season; offer free return shipping.",
+            author_id=agent_id,
             private=True,
-            status="sent",
-            origin="console",
-            origin_key="",
-            submitted_at=now,
-            sent_at=now,
-            created_at=now,
-            updated_at=now,
         )
     )
     make_mention(
